@@ -1,0 +1,40 @@
+// Rendering for tasks-cli: turns the TasksManager and health responses, and failed call statuses,
+// into what the command prints, either plain text for people or JSON for programs. Kept apart
+// from argument parsing so that the output formats can be read, and changed, in one place.
+#ifndef TASKS_CLIENT_RENDER_H_
+#define TASKS_CLIENT_RENDER_H_
+
+#include <string>
+
+#include "google/protobuf/message.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/support/status.h"
+#include "optimum/tasks/v1/tasks_manager.pb.h"
+
+namespace tasks::cli {
+
+// Plain text, one overload per response; every line ends with a newline.
+std::string RenderText(const optimum::tasks::v1::GetAllTasksResponse& response);
+std::string RenderText(const optimum::tasks::v1::MapFromSynonymResponse& response);
+std::string RenderText(const optimum::tasks::v1::GetSupportedTasksForModelTypeResponse& response);
+std::string RenderText(const optimum::tasks::v1::GetSupportedModelTypeForTaskResponse& response);
+std::string RenderText(const optimum::tasks::v1::GetExporterConfigConstructorResponse& response);
+std::string RenderText(const optimum::tasks::v1::GetModelClassForTaskResponse& response);
+std::string RenderText(const optimum::tasks::v1::ListExportersResponse& response);
+std::string RenderText(const grpc::health::v1::HealthCheckResponse& response);
+
+// One line of JSON, field names as in the .proto and default values included, so that scripts
+// see every field whatever its value.
+std::string RenderJson(const google::protobuf::Message& message);
+
+// A failed call: "error: CODE: message", then the server's google.rpc.ErrorInfo, if it sent one,
+// as "reason: ..." and one "key: value" line per metadata entry.
+std::string RenderErrorText(const grpc::Status& status);
+
+// The same as one line of JSON: {"code", "message"} and, with an ErrorInfo, "reason" and
+// "metadata".
+std::string RenderErrorJson(const grpc::Status& status);
+
+}  // namespace tasks::cli
+
+#endif  // TASKS_CLIENT_RENDER_H_

@@ -1,0 +1,285 @@
+// tasks-cli: command-line client of the optimum.tasks.v1.TasksManager service. One subcommand per
+// RPC, named after Optimum's TasksManager method in kebab-case, whose positional arguments are the
+// method's required parameters and whose options are its optional ones; plus `health`, a
+// grpc.health.v1 check usable as a container health check. The exit code is the gRPC status code
+// of the call (0 when it succeeded), so scripts can tell a bad argument from an unreachable server.
+#include <chrono>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "client/render.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
+
+namespace tasks::cli {
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+using optimum::tasks::v1::TasksManager;
+
+struct GlobalOptions {
+  std::string server = "127.0.0.1:50051";
+  bool json = false;
+  double timeout_seconds = 10;
+};
+
+// A unary method of the generated TasksManager stub.
+template <typename Request, typename Response>
+using StubMethod = grpc::Status (TasksManager::Stub::*)(grpc::ClientContext*, const Request&,
+                                                        Response*);
+
+// Makes calls and prints their outcome; every method returns the process exit code.
+class Client {
+ public:
+  explicit Client(const GlobalOptions& options)
+      : options_(options),
+        channel_(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials())),
+        stub_(TasksManager::NewStub(channel_)) {}
+
+  template <typename Request, typename Response>
+  int Call(StubMethod<Request, Response> method, const Request& request) const {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    Response response;
+    return Print((stub_.get()->*method)(&context, request, &response), response);
+  }
+
+  int CheckHealth(const HealthCheckRequest& request) const {
+    // grpc-proto ships health.proto's messages but no generated stub, hence the generic one.
+    grpc::TemplatedGenericStub<HealthCheckRequest, HealthCheckResponse> stub(channel_);
+    grpc::ClientContext context;
+    SetDeadline(context);
+    HealthCheckResponse response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    const int exit_code = Print(done.get_future().get(), response);
+    // A health check must fail for every answer but SERVING, not only for failed calls.
+    if (exit_code == 0 && response.status() != HealthCheckResponse::SERVING) return 1;
+    return exit_code;
+  }
+
+  int Fail(const grpc::Status& status) const {
+    std::cerr << (options_.json ? RenderErrorJson(status) : RenderErrorText(status));
+    return status.error_code();
+  }
+
+ private:
+  void SetDeadline(grpc::ClientContext& context) const {
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             std::chrono::duration<double>(options_.timeout_seconds)));
+  }
+
+  template <typename Response>
+  int Print(const grpc::Status& status, const Response& response) const {
+    if (!status.ok()) return Fail(status);
+    std::cout << (options_.json ? RenderJson(response) : RenderText(response));
+    return 0;
+  }
+
+  const GlobalOptions& options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<TasksManager::Stub> stub_;
+};
+
+// What the subcommand given on the command line does, once every argument has been parsed.
+using Action = std::function<int(const Client&)>;
+
+// CLI11 runs a subcommand's callback only when that subcommand was given.
+void OnRun(CLI::App* command, Action& chosen, Action action) {
+  command->callback([&chosen, action = std::move(action)] { chosen = action; });
+}
+
+template <typename Request, typename Response>
+void OnRunCall(CLI::App* command, Action& chosen, StubMethod<Request, Response> method,
+               std::shared_ptr<Request> request) {
+  OnRun(command, chosen,
+        [method, request](const Client& client) { return client.Call(method, *request); });
+}
+
+// Declares an argument that sets a string field of `request`. The field is written only by the
+// option's callback, which runs only when the argument was given, so an optional proto3 field
+// stays absent otherwise and the server applies Optimum's default.
+template <typename Request>
+CLI::Option* AddField(CLI::App* command, const std::string& name, const std::string& help,
+                      std::shared_ptr<Request> request, std::string* (Request::*field)()) {
+  return command->add_option_function<std::string>(
+      name, [request, field](const std::string& value) { *(request.get()->*field)() = value; },
+      help);
+}
+
+void AddGetAllTasks(CLI::App& app, Action& chosen) {
+  CLI::App* command = app.add_subcommand("get-all-tasks", "all tasks, and the environment");
+  auto request = std::make_shared<optimum::tasks::v1::GetAllTasksRequest>();
+  OnRunCall(command, chosen, &TasksManager::Stub::GetAllTasks, request);
+}
+
+void AddMapFromSynonym(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::MapFromSynonymRequest;
+  CLI::App* command =
+      app.add_subcommand("map-from-synonym", "canonical name and synonyms of a task");
+  auto request = std::make_shared<Request>();
+  AddField(command, "TASK", "task or synonym", request, &Request::mutable_task)->required();
+  OnRunCall(command, chosen, &TasksManager::Stub::MapFromSynonym, request);
+}
+
+void AddGetSupportedTasksForModelType(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::GetSupportedTasksForModelTypeRequest;
+  CLI::App* command = app.add_subcommand("get-supported-tasks-for-model-type",
+                                         "tasks an exporter supports for a model type");
+  auto request = std::make_shared<Request>();
+  AddField(command, "MODEL_TYPE", "model type, e.g. bert", request, &Request::mutable_model_type)
+      ->required();
+  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
+      ->required();
+  AddField(command, "--model-name", "model name, only used in error messages", request,
+           &Request::mutable_model_name);
+  AddField(command, "--library-name", "library whose registry to use (default: all, merged)",
+           request, &Request::mutable_library_name);
+  OnRunCall(command, chosen, &TasksManager::Stub::GetSupportedTasksForModelType, request);
+}
+
+void AddGetSupportedModelTypeForTask(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::GetSupportedModelTypeForTaskRequest;
+  CLI::App* command = app.add_subcommand("get-supported-model-type-for-task",
+                                         "model types an exporter supports for a task");
+  auto request = std::make_shared<Request>();
+  AddField(command, "TASK", "task", request, &Request::mutable_task)->required();
+  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
+      ->required();
+  OnRunCall(command, chosen, &TasksManager::Stub::GetSupportedModelTypeForTask, request);
+}
+
+// --exporter-config-kwargs is only read once parsing is done: a bad one is then reported like a
+// server's INVALID_ARGUMENT, with its exit code, rather than as a usage error.
+grpc::Status ParseKwargs(const std::string& json, google::protobuf::Struct& kwargs) {
+  const google::protobuf::util::Status status =
+      google::protobuf::util::JsonStringToMessage(json, &kwargs);
+  if (status.ok()) return grpc::Status::OK;
+  // Protobuf's messages may start with ": ", meant to follow a field path that is empty here.
+  const std::string reason(status.message());
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat("--exporter-config-kwargs is not a JSON object: ",
+                                   absl::StripPrefix(reason, ": ")));
+}
+
+void AddGetExporterConfigConstructor(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::GetExporterConfigConstructorRequest;
+  CLI::App* command = app.add_subcommand("get-exporter-config-constructor",
+                                         "the exporter config class for a model type and task");
+  auto request = std::make_shared<Request>();
+  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
+      ->required();
+  AddField(command, "--model-type", "model type, e.g. bert", request, &Request::mutable_model_type)
+      ->required();
+  AddField(command, "--task", "task (default: feature-extraction)", request,
+           &Request::mutable_task);
+  AddField(command, "--model-name", "model name, only used in error messages", request,
+           &Request::mutable_model_name);
+  AddField(command, "--library-name", "library (default: transformers)", request,
+           &Request::mutable_library_name);
+  auto kwargs = std::make_shared<std::optional<std::string>>();
+  command
+      ->add_option_function<std::string>(
+          "--exporter-config-kwargs", [kwargs](const std::string& value) { *kwargs = value; },
+          "keyword arguments for the config constructor, as a JSON object")
+      ->type_name("JSON");
+  OnRun(command, chosen, [request, kwargs](const Client& client) {
+    if (kwargs->has_value()) {
+      const grpc::Status status = ParseKwargs(**kwargs, *request->mutable_exporter_config_kwargs());
+      if (!status.ok()) return client.Fail(status);
+    }
+    return client.Call(&TasksManager::Stub::GetExporterConfigConstructor, *request);
+  });
+}
+
+void AddGetModelClassForTask(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::GetModelClassForTaskRequest;
+  CLI::App* command =
+      app.add_subcommand("get-model-class-for-task", "the model class to load for a task");
+  auto request = std::make_shared<Request>();
+  AddField(command, "TASK", "task", request, &Request::mutable_task)->required();
+  AddField(command, "--framework", "pt or tf (default: pt)", request, &Request::mutable_framework);
+  AddField(command, "--model-type", "model type, e.g. bert", request, &Request::mutable_model_type);
+  AddField(command, "--model-class-name", "class name, returned as is", request,
+           &Request::mutable_model_class_name);
+  AddField(command, "--library", "library (default: transformers)", request,
+           &Request::mutable_library);
+  OnRunCall(command, chosen, &TasksManager::Stub::GetModelClassForTask, request);
+}
+
+void AddListExporters(CLI::App& app, Action& chosen) {
+  CLI::App* command =
+      app.add_subcommand("list-exporters", "exporter backends loaded, with their source");
+  auto request = std::make_shared<optimum::tasks::v1::ListExportersRequest>();
+  OnRunCall(command, chosen, &TasksManager::Stub::ListExporters, request);
+}
+
+void AddHealth(CLI::App& app, Action& chosen) {
+  CLI::App* command = app.add_subcommand(
+      "health", "grpc.health.v1 check: exit code 0 only if SERVING (for container health checks)");
+  auto request = std::make_shared<HealthCheckRequest>();
+  AddField(command, "--service", "service to check (default: the whole server)", request,
+           &HealthCheckRequest::mutable_service);
+  OnRun(command, chosen, [request](const Client& client) { return client.CheckHealth(*request); });
+}
+
+// CLI::PositiveNumber would do, but for its error message, which spells out DBL_MAX in full.
+CLI::Validator PositiveSeconds() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        double seconds;
+        if (absl::SimpleAtod(input, &seconds) && seconds > 0) return "";
+        return "must be a positive number of seconds, not " + input;
+      },
+      "POSITIVE");
+}
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
+  app.add_option("--server", options.server, "host:port of the TasksManager server")
+      ->envname("TASKS_SERVER")
+      ->capture_default_str();
+  app.add_flag("--json", options.json, "print responses and errors as JSON");
+  app.add_option("--timeout", options.timeout_seconds, "deadline of the call, in seconds")
+      ->check(PositiveSeconds())
+      ->capture_default_str();
+  app.set_version_flag("--version", std::string("tasks-cli ") + TASKS_VERSION);
+  // Lets the global options also follow the subcommand (`tasks-cli health --json`).
+  app.fallthrough();
+  app.require_subcommand(1);
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"Command-line client of the optimum.tasks.v1.TasksManager gRPC service"};
+  GlobalOptions options;
+  AddGlobalOptions(app, options);
+  Action chosen;
+  for (auto add : {AddGetAllTasks, AddMapFromSynonym, AddGetSupportedTasksForModelType,
+                   AddGetSupportedModelTypeForTask, AddGetExporterConfigConstructor,
+                   AddGetModelClassForTask, AddListExporters, AddHealth}) {
+    add(app, chosen);
+  }
+  CLI11_PARSE(app, argc, argv);
+  return chosen(Client(options));
+}
+
+}  // namespace tasks::cli
+
+int main(int argc, char** argv) { return tasks::cli::Run(argc, argv); }

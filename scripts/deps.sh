@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build and tests need, if any is missing (as root, or with
+# sudo). Everything comes from Debian's archive; nothing else is downloaded.
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build pkg-config python3
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+((${#missing[@]} == 0)) && exit 0
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[[ $(id -u) == 0 ]] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

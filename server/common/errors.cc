@@ -1,0 +1,46 @@
+#include "server/common/errors.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/common/suggest.h"
+
+namespace tasks {
+
+absl::Status MakeError(absl::StatusCode code, absl::string_view python_exception,
+                       absl::string_view message, const ErrorContext& context) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(python_exception));
+  info.set_domain(std::string(kErrorDomain));
+  auto& metadata = *info.mutable_metadata();
+  if (!context.argument.empty()) metadata["argument"] = std::string(context.argument);
+
+  std::string text(message);
+  if (!context.valid_choices.empty()) {
+    if (auto suggestion = ClosestMatch(context.value, context.valid_choices)) {
+      absl::StrAppend(&text, " Did you mean '", *suggestion, "'?");
+      metadata["did_you_mean"] = *suggestion;
+    }
+    const std::string choices = absl::StrJoin(context.valid_choices, ", ");
+    absl::StrAppend(&text, " Valid choices: ", choices, ".");
+    metadata["valid_choices"] = choices;
+  }
+  absl::Status status(code, text);
+  status.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+absl::Status MissingArgument(absl::string_view argument) {
+  return MakeError(absl::StatusCode::kInvalidArgument, "TypeError",
+                   absl::StrCat("missing required argument: '", argument, "'"), {argument});
+}
+
+std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoTypeUrl);
+  if (!payload) return std::nullopt;
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return info;
+}
+
+}  // namespace tasks

@@ -1,0 +1,346 @@
+#include "server/registry/registry_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "optimum/tasks/registry/v1/registry.pb.h"
+#include "server/common/suggest.h"
+#include "server/registry/embedded_registry.h"
+
+namespace tasks::registry {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = optimum::tasks::registry::v1;
+using google::protobuf::TextFormat;
+
+constexpr absl::string_view kTablesFileName = "tables.txtpb";
+constexpr absl::string_view kWithPast = "-with-past";
+
+// Keeps the first text-format error with its (1-based) line and column.
+class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (error_.empty()) error_ = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_;
+};
+
+// A parsed data file with the parser's record of where each field was.
+template <typename Message>
+struct ParsedFile {
+  Message message;
+  TextFormat::ParseInfoTree locations;
+};
+
+template <typename Message>
+absl::Status Parse(const RegistrySource& source, ParsedFile<Message>& parsed) {
+  FirstErrorCollector errors;
+  TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&parsed.locations);
+  if (!parser.ParseFromString(source.contents, &parsed.message)) {
+    return absl::InvalidArgumentError(absl::StrCat(source.name, ":", errors.error()));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Message>
+const google::protobuf::FieldDescriptor* Field(absl::string_view name) {
+  return Message::descriptor()->FindFieldByName(std::string(name));
+}
+
+// "<source>:<line>" of `field` in the parser's location tree, or `fallback` when the parser
+// recorded none. The parser records one location per occurrence of a field name, so a list
+// (`task: ["a", "b"]`) has one location, that of its first element.
+std::string Where(const RegistrySource& source, const TextFormat::ParseInfoTree* tree,
+                  const google::protobuf::FieldDescriptor* field, int index,
+                  absl::string_view fallback) {
+  const int line = tree == nullptr ? -1 : tree->GetLocation(field, index).line;
+  return line < 0 ? std::string(fallback) : absl::StrCat(source.name, ":", line + 1);
+}
+
+absl::Status LoadError(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+std::string RemoveWithPast(absl::string_view task) {
+  return absl::StrReplaceAll(task, {{kWithPast, ""}});
+}
+
+Provenance ToProvenance(const pb::Provenance& from, absl::string_view registry_file) {
+  return Provenance{from.package(), from.version(),     from.repository(),
+                    from.commit(),  from.source_file(), std::string(registry_file)};
+}
+
+absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapshot) {
+  ParsedFile<pb::TaskTables> parsed;
+  if (absl::Status status = Parse(source, parsed); !status.ok()) return status;
+  const pb::TaskTables& tables = parsed.message;
+  const auto* tree = &parsed.locations;
+
+  for (const std::string& task : tables.task()) {
+    if (!snapshot.task_vocabulary_set.insert(task).second) {
+      return LoadError(source.name, absl::StrCat("task '", task, "' is listed twice"));
+    }
+  }
+  snapshot.task_vocabulary.assign(tables.task().begin(), tables.task().end());
+  std::sort(snapshot.task_vocabulary.begin(), snapshot.task_vocabulary.end());
+
+  for (int i = 0; i < tables.synonym_size(); ++i) {
+    const pb::Synonym& synonym = tables.synonym(i);
+    if (!snapshot.synonym_to_task.emplace(synonym.name(), synonym.task()).second) {
+      return LoadError(Where(source, tree, Field<pb::TaskTables>("synonym"), i, source.name),
+                       absl::StrCat("synonym '", synonym.name(), "' is defined twice"));
+    }
+    snapshot.synonyms.emplace_back(synonym.name(), synonym.task());
+  }
+
+  for (const pb::Library& library : tables.library()) {
+    snapshot.libraries.push_back(LibraryRegistry{library.name(), library.default_model_type(), {}});
+  }
+  if (snapshot.libraries.empty()) return LoadError(source.name, "no library is declared");
+
+  for (int i = 0; i < tables.loader_table_size(); ++i) {
+    const pb::LoaderTable& from = tables.loader_table(i);
+    if (from.framework() != "pt" && from.framework() != "tf") {
+      return LoadError(Where(source, tree, Field<pb::TaskTables>("loader_table"), i, source.name),
+                       absl::StrCat("framework must be pt or tf, not '", from.framework(), "'"));
+    }
+    LoaderTable& table = snapshot.loader_tables.emplace_back();
+    table.framework = from.framework();
+    table.library = from.library();
+    table.python_module = from.python_module();
+    for (const pb::TaskLoader& loader : from.task()) {
+      if (loader.loader().empty()) {
+        return LoadError(Where(source, tree, Field<pb::TaskTables>("loader_table"), i, source.name),
+                         absl::StrCat("task '", loader.task(), "' has no loader"));
+      }
+      table.index.emplace(loader.task(), table.tasks.size());
+      table.tasks.push_back(TaskLoaders{loader.task(),
+                                        {loader.loader().begin(), loader.loader().end()},
+                                        loader.missing_from_module()});
+    }
+  }
+
+  for (const pb::CustomClass& custom : tables.custom_class()) {
+    snapshot.custom_classes.emplace(
+        CustomClassKey(custom.framework(), custom.model_type(), custom.task()),
+        CustomClass{custom.library(), custom.class_name()});
+  }
+  for (const pb::AutoClassModelTypes& auto_class : tables.auto_class_model_types()) {
+    snapshot.auto_class_model_types[auto_class.auto_class()].insert(auto_class.model_type().begin(),
+                                                                    auto_class.model_type().end());
+  }
+  for (const pb::ConfigClass& config_class : tables.config_class()) {
+    snapshot.config_class_supports_past[config_class.name()] = config_class.supports_past();
+  }
+
+  // get_all_tasks(): the keys of the PyTorch loader tables (torch is installed).
+  absl::flat_hash_set<std::string> all_tasks;
+  for (const LoaderTable& table : snapshot.loader_tables) {
+    if (table.framework != "pt") continue;
+    for (const TaskLoaders& loader : table.tasks) all_tasks.insert(loader.task);
+  }
+  snapshot.all_tasks.assign(all_tasks.begin(), all_tasks.end());
+  std::sort(snapshot.all_tasks.begin(), snapshot.all_tasks.end());
+  return absl::OkStatus();
+}
+
+// optimum-intel's seeding: every entry of `from` becomes an entry of `to` as well.
+absl::Status CopyEntries(absl::string_view from, absl::string_view to, absl::string_view where,
+                         RegistrySnapshot& snapshot) {
+  bool found = false;
+  for (LibraryRegistry& library : snapshot.libraries) {
+    for (ModelTypeEntry& entry : library.model_types.mutable_entries()) {
+      const ExporterTasks* source = entry.FindExporter(from);
+      if (source == nullptr) continue;
+      found = true;
+      std::vector<TaskEntry> copy = source->tasks;
+      entry.FindOrAddExporter(to).tasks = std::move(copy);
+    }
+  }
+  if (!found) {
+    return LoadError(where, absl::StrCat("copy_entries_from: no registry has exporter '", from,
+                                         "' (exporter files load in name order)"));
+  }
+  return absl::OkStatus();
+}
+
+// One `register(model_type, *tasks, library_name=...)` applied to `exporter`'s registry.
+absl::Status ApplyRegistration(const pb::Registration& registration, absl::string_view exporter,
+                               bool overwrite_existing, const RegistrySource& source,
+                               const TextFormat::ParseInfoTree* tree, absl::string_view where,
+                               RegistrySnapshot& snapshot, std::vector<std::string>& warnings) {
+  LibraryRegistry* library = snapshot.FindMutableLibrary(registration.library());
+  if (library == nullptr) {
+    return LoadError(where,
+                     absl::StrCat("unknown library '", registration.library(),
+                                  "'; libraries: ", absl::StrJoin(snapshot.LibraryNames(), ", ")));
+  }
+  const std::string& model_type = registration.model_type();
+  if (model_type.empty()) return LoadError(where, "model_type is empty");
+  if (registration.config_class().empty()) return LoadError(where, "config_class is empty");
+  if (registration.task().empty()) return LoadError(where, "no task is registered");
+  if (model_type != absl::AsciiStrToLower(model_type) || absl::StrContains(model_type, "_")) {
+    warnings.push_back(absl::StrCat(where, ": model type '", model_type,
+                                    "' can never be found: queries are lower-cased and spell "
+                                    "'_' as '-'"));
+  }
+
+  ExporterTasks& tasks = library->model_types.FindOrAdd(model_type).FindOrAddExporter(exporter);
+  const std::string task_where = Where(source, tree, Field<pb::Registration>("task"), 0, where);
+  for (const std::string& key : registration.task()) {
+    const std::string bound_task = RemoveWithPast(key);
+    if (!snapshot.task_vocabulary_set.contains(bound_task)) {
+      std::optional<std::string> suggestion = ClosestMatch(bound_task, snapshot.task_vocabulary);
+      return LoadError(
+          task_where,
+          absl::StrCat("unknown task '", bound_task, "' for model type '", model_type, "'",
+                       suggestion ? absl::StrCat(" (did you mean '", *suggestion, "'?)") : "",
+                       "; known tasks: ", absl::StrJoin(snapshot.task_vocabulary, ", ")));
+    }
+    const bool use_past = bound_task != key;
+    if (use_past) {
+      auto known = snapshot.config_class_supports_past.find(registration.config_class());
+      if (known != snapshot.config_class_supports_past.end() && !known->second) {
+        return LoadError(task_where,
+                         absl::StrCat("'", key, "' needs past key values, which ",
+                                      registration.config_class(), " does not support"));
+      }
+    }
+    TaskEntry entry{key, registration.config_class(), bound_task, use_past};
+    auto existing = std::find_if(tasks.tasks.begin(), tasks.tasks.end(),
+                                 [&](const TaskEntry& e) { return e.key == key; });
+    if (existing == tasks.tasks.end()) {
+      tasks.tasks.push_back(std::move(entry));
+    } else if (overwrite_existing) {
+      *existing = std::move(entry);
+    } else {
+      warnings.push_back(absl::StrCat(task_where, ": ignored ", registration.library(), "/",
+                                      model_type, "/", exporter, "/", key, " -> ",
+                                      registration.config_class(), ": already registered to ",
+                                      existing->config_class));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyExporterFile(const RegistrySource& source, RegistrySnapshot& snapshot,
+                               std::vector<std::string>& warnings) {
+  ParsedFile<pb::ExporterRegistry> parsed;
+  if (absl::Status status = Parse(source, parsed); !status.ok()) return status;
+  const pb::ExporterRegistry& file = parsed.message;
+  const std::string& exporter = file.exporter();
+  if (exporter.empty()) return LoadError(source.name, "exporter is empty");
+
+  if (!file.copy_entries_from().empty()) {
+    const std::string where =
+        Where(source, &parsed.locations, Field<pb::ExporterRegistry>("copy_entries_from"), -1,
+              source.name);
+    if (absl::Status status = CopyEntries(file.copy_entries_from(), exporter, where, snapshot);
+        !status.ok()) {
+      return status;
+    }
+  }
+  const auto* registration_field = Field<pb::ExporterRegistry>("registration");
+  for (int i = 0; i < file.registration_size(); ++i) {
+    const std::string where = Where(source, &parsed.locations, registration_field, i, source.name);
+    const auto* tree = parsed.locations.GetTreeForNested(registration_field, i);
+    if (absl::Status status =
+            ApplyRegistration(file.registration(i), exporter, file.overwrite_existing(), source,
+                              tree, where, snapshot, warnings);
+        !status.ok()) {
+      return status;
+    }
+  }
+
+  auto info = std::find_if(snapshot.exporters.begin(), snapshot.exporters.end(),
+                           [&](const ExporterInfo& e) { return e.name == exporter; });
+  if (info == snapshot.exporters.end()) {
+    info = snapshot.exporters.insert(snapshot.exporters.end(), ExporterInfo{exporter, {}});
+  }
+  info->provenance.push_back(ToProvenance(file.provenance(), source.name));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path.string(), ": cannot be read"));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+}  // namespace
+
+absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::string> extra_dirs) {
+  RegistrySources sources;
+  for (const EmbeddedFile& file : EmbeddedRegistryFiles()) {
+    RegistrySource source{absl::StrCat("embedded:", file.name),
+                          std::string(file.contents.data(), file.contents.size())};
+    if (file.name == kTablesFileName) {
+      sources.tables = std::move(source);
+    } else {
+      sources.exporter_files.push_back(std::move(source));
+    }
+  }
+  for (const std::string& dir : extra_dirs) {
+    std::error_code error;
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+      if (entry.path().extension() == ".txtpb") files.push_back(entry.path());
+    }
+    if (error) {
+      return absl::NotFoundError(
+          absl::StrCat("--registry_dir ", dir, ": cannot be listed: ", error.message()));
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& path : files) {
+      if (path.filename().string() == kTablesFileName) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path.string(),
+                         ": only the embedded registry has a tables file; --registry_dir "
+                         "holds exporter registry files"));
+      }
+      absl::StatusOr<std::string> contents = ReadFile(path);
+      if (!contents.ok()) return contents.status();
+      sources.exporter_files.push_back(RegistrySource{path.string(), *std::move(contents)});
+    }
+  }
+  return sources;
+}
+
+absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
+  auto snapshot = std::make_shared<RegistrySnapshot>();
+  LoadedRegistry loaded;
+  if (absl::Status status = ApplyTables(sources.tables, *snapshot); !status.ok()) return status;
+  for (const RegistrySource& source : sources.exporter_files) {
+    if (absl::Status status = ApplyExporterFile(source, *snapshot, loaded.warnings); !status.ok()) {
+      return status;
+    }
+  }
+  for (const LibraryRegistry& library : snapshot->libraries) {
+    for (const ModelTypeEntry& entry : library.model_types.entries()) {
+      snapshot->merged_model_types.Assign(entry);
+    }
+  }
+  loaded.snapshot = std::move(snapshot);
+  return loaded;
+}
+
+}  // namespace tasks::registry

@@ -1,0 +1,46 @@
+// Loading registry data files into a RegistrySnapshot.
+//
+// Sources are protobuf text format (schema: proto/optimum/tasks/registry/v1/registry.proto): one
+// TaskTables file, then ExporterRegistry files applied in the order given with the semantics of
+// Optimum's `create_register` (RULES.md section 8). Anything wrong (malformed text, unknown
+// field, unknown library or task, "-with-past" on a config class without past support) fails the
+// whole load with "<source>:<line>: <what>"; nothing is half-loaded.
+#ifndef TASKS_SERVER_REGISTRY_REGISTRY_LOADER_H_
+#define TASKS_SERVER_REGISTRY_REGISTRY_LOADER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "server/registry/registry_snapshot.h"
+
+namespace tasks::registry {
+
+struct RegistrySource {
+  std::string name;  // shown in errors and provenance: a path, or "embedded:<file>"
+  std::string contents;
+};
+
+struct RegistrySources {
+  RegistrySource tables;
+  std::vector<RegistrySource> exporter_files;  // load order
+};
+
+// The embedded registry (tables.txtpb and the exporter files in name order), followed by the
+// `*.txtpb` files of each of `extra_dirs` in name order. Extra dirs hold exporter files only.
+absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::string> extra_dirs);
+
+struct LoadedRegistry {
+  std::shared_ptr<const RegistrySnapshot> snapshot;
+  // Things worth a log line that do not stop the load: registrations ignored because an earlier
+  // one holds the same (library, model type, exporter, task), keys no query can reach.
+  std::vector<std::string> warnings;
+};
+
+absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources);
+
+}  // namespace tasks::registry
+
+#endif  // TASKS_SERVER_REGISTRY_REGISTRY_LOADER_H_

@@ -1,0 +1,112 @@
+// TasksManager: Optimum 1.23.3's `TasksManager` registry questions over a RegistrySnapshot.
+//
+// Each method answers exactly what the Optimum static method of the same name answers for the
+// fixed environment in environment.h, and fails where Optimum raises: the returned status carries
+// an ErrorInfo whose reason is the Python exception (see server/common/errors.h). Section numbers
+// refer to the RULES.md the registry data was derived with; where Optimum's answer is a plain bug,
+// the method says so and gives the correct answer (README, "Differences from Optimum").
+//
+// Thread-safe: the snapshot is immutable, so any number of threads may call concurrently.
+// Answers point into the snapshot, which the TasksManager keeps alive.
+#ifndef TASKS_SERVER_REGISTRY_TASKS_MANAGER_H_
+#define TASKS_SERVER_REGISTRY_TASKS_MANAGER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/registry/registry_snapshot.h"
+
+namespace tasks::registry {
+
+// get_supported_tasks_for_model_type's answer.
+struct SupportedTasks {
+  const ExporterTasks* tasks;      // registry order
+  absl::string_view model_type;    // registry key answered (may be the library's default)
+  absl::string_view library_name;  // empty when the registries were merged
+};
+
+// get_exporter_config_constructor's answer: the constructor, described.
+struct ExporterConfig {
+  const TaskEntry* entry;        // config class, bound task, use_past, registry key
+  absl::string_view model_type;  // registry key used
+};
+
+// get_model_class_for_task's answer.
+struct ModelClass {
+  enum class Resolution { kCustomClass, kModelClassName, kLoader, kNamesTable, kFirstCandidate };
+  std::string class_name;
+  std::string module;                   // Python module the class is an attribute of
+  std::string task;                     // after removing -with-past and mapping synonyms
+  std::vector<std::string> candidates;  // when the task has several loaders
+  Resolution resolution;
+};
+
+// map_from_synonym and synonyms_for_task together.
+struct SynonymAnswer {
+  std::string task;
+  std::vector<std::string> synonyms_for_task;  // sorted
+  bool is_synonym = false;
+  bool is_with_past = false;
+};
+
+class TasksManager {
+ public:
+  explicit TasksManager(std::shared_ptr<const RegistrySnapshot> snapshot);
+
+  const RegistrySnapshot& snapshot() const { return *snapshot_; }
+
+  // get_all_tasks(), sorted.
+  const std::vector<std::string>& GetAllTasks() const { return snapshot_->all_tasks; }
+
+  // map_from_synonym(task): one step, exact match.
+  absl::string_view MapFromSynonym(absl::string_view task) const;
+  // synonyms_for_task(task), sorted.
+  std::vector<std::string> SynonymsForTask(absl::string_view task) const;
+  SynonymAnswer DescribeTask(absl::string_view task) const;
+
+  // get_supported_tasks_for_model_type (section 5). `library_name` unset merges every registry.
+  absl::StatusOr<SupportedTasks> GetSupportedTasksForModelType(
+      absl::string_view model_type, absl::string_view exporter,
+      std::optional<absl::string_view> model_name,
+      std::optional<absl::string_view> library_name) const;
+
+  // get_supported_model_type_for_task (section 6). Optimum indexes every transformers model type
+  // by `exporter` and raises KeyError at the first one without it (so `tflite` always fails);
+  // this skips such model types instead, and fails only for an exporter nothing registers.
+  absl::StatusOr<std::vector<std::string>> GetSupportedModelTypeForTask(
+      absl::string_view task, absl::string_view exporter) const;
+
+  // get_exporter_config_constructor (section 7) for a model type given by name.
+  absl::StatusOr<ExporterConfig> GetExporterConfigConstructor(
+      absl::string_view exporter, absl::string_view task,
+      std::optional<absl::string_view> model_type, std::optional<absl::string_view> model_name,
+      std::optional<absl::string_view> library_name) const;
+
+  // get_model_class_for_task (section 9). The module is not imported, so a `model_class_name`
+  // the module lacks is returned as given (Optimum: AttributeError).
+  absl::StatusOr<ModelClass> GetModelClassForTask(absl::string_view task,
+                                                  absl::string_view framework,
+                                                  std::optional<absl::string_view> model_type,
+                                                  std::optional<absl::string_view> model_class_name,
+                                                  absl::string_view library) const;
+
+ private:
+  // The registry Optimum reads for `library_name` (merged when unset) and the library whose
+  // default model type applies ("transformers" when unset).
+  struct RegistryChoice {
+    const ModelTypeMap* model_types;
+    const LibraryRegistry* library;
+  };
+  absl::StatusOr<RegistryChoice> ChooseRegistry(
+      std::optional<absl::string_view> library_name) const;
+
+  std::shared_ptr<const RegistrySnapshot> snapshot_;
+};
+
+}  // namespace tasks::registry
+
+#endif  // TASKS_SERVER_REGISTRY_TASKS_MANAGER_H_

@@ -1,0 +1,55 @@
+#include "tests/test_support.h"
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include "server/common/errors.h"
+
+namespace tasks::testing {
+
+std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager() {
+  static const auto* const manager = [] {
+    absl::StatusOr<registry::RegistrySources> sources = registry::CollectRegistrySources({});
+    if (!sources.ok()) throw std::runtime_error(std::string(sources.status().message()));
+    absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistry(*sources);
+    if (!loaded.ok()) throw std::runtime_error(std::string(loaded.status().message()));
+    return new std::shared_ptr<const registry::TasksManager>(
+        std::make_shared<const registry::TasksManager>(loaded->snapshot));
+  }();
+  return *manager;
+}
+
+const registry::TasksManager& EmbeddedTasksManager() { return *SharedEmbeddedTasksManager(); }
+
+std::string ReadTestFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+const nlohmann::ordered_json& Reference(const std::string& relative_path) {
+  static std::mutex mutex;
+  static std::map<std::string, nlohmann::ordered_json> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(relative_path);
+  if (it == cache.end()) {
+    it = cache
+             .emplace(relative_path,
+                      nlohmann::ordered_json::parse(
+                          ReadTestFile(std::string(TASKS_TEST_REFERENCE_DIR "/") + relative_path)))
+             .first;
+  }
+  return it->second;
+}
+
+std::string Reason(const absl::Status& status) {
+  auto info = GetErrorInfo(status);
+  return info ? info->reason() : "";
+}
+
+}  // namespace tasks::testing
