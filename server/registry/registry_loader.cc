@@ -92,6 +92,7 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
   if (absl::Status status = Parse(source, parsed); !status.ok()) return status;
   const pb::TaskTables& tables = parsed.message;
   const auto* tree = &parsed.locations;
+  snapshot.core_package = tables.provenance().package();
 
   for (const std::string& task : tables.task()) {
     if (!snapshot.task_vocabulary_set.insert(task).second) {
@@ -275,7 +276,32 @@ absl::Status ApplyExporterFile(const RegistrySource& source, RegistrySnapshot& s
     info = snapshot.exporters.insert(snapshot.exporters.end(), ExporterInfo{exporter, {}});
   }
   info->provenance.push_back(ToProvenance(file.provenance(), source.name));
+  if (file.provenance().package() == snapshot.core_package &&
+      std::find(snapshot.core_exporters.begin(), snapshot.core_exporters.end(), exporter) ==
+          snapshot.core_exporters.end()) {
+    snapshot.core_exporters.push_back(exporter);
+  }
   return absl::OkStatus();
+}
+
+// The registries restricted to the entries of `exporters`, as Optimum would hold them with only
+// the packages registering those installed (insertion orders are kept).
+RegistryView BuildView(const RegistrySnapshot& snapshot, absl::Span<const std::string> exporters) {
+  RegistryView view;
+  for (const LibraryRegistry& library : snapshot.libraries) {
+    ModelTypeMap& model_types = view.libraries.emplace_back();
+    for (const ModelTypeEntry& entry : library.model_types.entries()) {
+      ModelTypeEntry kept{entry.model_type, {}};
+      for (const ExporterTasks& tasks : entry.exporters) {
+        if (std::find(exporters.begin(), exporters.end(), tasks.exporter) != exporters.end()) {
+          kept.exporters.push_back(tasks);
+        }
+      }
+      if (!kept.exporters.empty()) model_types.Assign(kept);
+    }
+    for (const ModelTypeEntry& entry : model_types.entries()) view.merged.Assign(entry);
+  }
+  return view;
 }
 
 absl::StatusOr<std::string> ReadFile(const fs::path& path) {
@@ -334,10 +360,11 @@ absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
       return status;
     }
   }
-  for (const LibraryRegistry& library : snapshot->libraries) {
-    for (const ModelTypeEntry& entry : library.model_types.entries()) {
-      snapshot->merged_model_types.Assign(entry);
-    }
+  snapshot->core_view = BuildView(*snapshot, snapshot->core_exporters);
+  for (const ExporterInfo& exporter : snapshot->exporters) {
+    std::vector<std::string> exporters = snapshot->core_exporters;
+    exporters.push_back(exporter.name);
+    snapshot->views.emplace(exporter.name, BuildView(*snapshot, exporters));
   }
   loaded.snapshot = std::move(snapshot);
   return loaded;

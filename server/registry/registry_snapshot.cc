@@ -68,11 +68,21 @@ const TaskLoaders* LoaderTable::Find(absl::string_view task) const {
 
 std::vector<std::string> LoaderTable::TaskNames() const { return Names(tasks, &TaskLoaders::task); }
 
-const LibraryRegistry* RegistrySnapshot::FindLibrary(absl::string_view name) const {
-  for (const LibraryRegistry& library : libraries) {
-    if (library.name == name) return &library;
+const RegistryView& RegistrySnapshot::ViewFor(absl::string_view exporter) const {
+  auto it = views.find(exporter);
+  return it == views.end() ? core_view : it->second;
+}
+
+int RegistrySnapshot::LibraryIndex(absl::string_view name) const {
+  for (size_t i = 0; i < libraries.size(); ++i) {
+    if (libraries[i].name == name) return static_cast<int>(i);
   }
-  return nullptr;
+  return -1;
+}
+
+const LibraryRegistry* RegistrySnapshot::FindLibrary(absl::string_view name) const {
+  const int index = LibraryIndex(name);
+  return index < 0 ? nullptr : &libraries[index];
 }
 
 LibraryRegistry* RegistrySnapshot::FindMutableLibrary(absl::string_view name) {

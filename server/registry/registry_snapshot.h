@@ -109,6 +109,14 @@ struct ExporterInfo {
   std::vector<Provenance> provenance;
 };
 
+// The registries as Optimum holds them with its core and one backend installed: every entry of
+// the core exporters plus those of one exporter. Queries about an exporter read its view, so a
+// backend's registrations (model types only openvino knows, say) never change a core answer.
+struct RegistryView {
+  std::vector<ModelTypeMap> libraries;  // parallel to RegistrySnapshot::libraries
+  ModelTypeMap merged;                  // no library given: `libraries` merged in order
+};
+
 struct RegistrySnapshot {
   // Tasks a registration may use (sorted), and get_all_tasks()'s answer (sorted).
   std::vector<std::string> task_vocabulary;
@@ -119,10 +127,15 @@ struct RegistrySnapshot {
   std::vector<std::pair<std::string, std::string>> synonyms;
   absl::flat_hash_map<std::string, std::string> synonym_to_task;
 
-  // Library registries in merge order; the last one ("transformers") is the fallback library.
+  // Library registries in merge order, every exporter's entries together.
   std::vector<LibraryRegistry> libraries;
-  // What Optimum builds when no library is given: the registries merged in `libraries` order.
-  ModelTypeMap merged_model_types;
+
+  // Exporters registered by the package the tables come from (Optimum itself: onnx, tflite).
+  std::string core_package;
+  std::vector<std::string> core_exporters;
+  // One view per exporter, and the core alone for exporters nothing registers.
+  absl::flat_hash_map<std::string, RegistryView> views;
+  RegistryView core_view;
 
   std::vector<LoaderTable> loader_tables;
   // Key: CustomClassKey(framework, model_type, task).
@@ -134,7 +147,10 @@ struct RegistrySnapshot {
 
   std::vector<ExporterInfo> exporters;  // load order
 
+  const RegistryView& ViewFor(absl::string_view exporter) const;
   const LibraryRegistry* FindLibrary(absl::string_view name) const;
+  // Position of library `name` in `libraries` (and in every view), or -1.
+  int LibraryIndex(absl::string_view name) const;
   LibraryRegistry* FindMutableLibrary(absl::string_view name);
   std::vector<std::string> LibraryNames() const;
   const LoaderTable* FindLoaderTable(absl::string_view framework, absl::string_view library) const;

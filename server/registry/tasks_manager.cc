@@ -64,26 +64,27 @@ SynonymAnswer TasksManager::DescribeTask(absl::string_view task) const {
 }
 
 absl::StatusOr<TasksManager::RegistryChoice> TasksManager::ChooseRegistry(
-    std::optional<absl::string_view> library_name) const {
+    std::optional<absl::string_view> library_name, absl::string_view exporter) const {
+  const RegistryView& view = snapshot_->ViewFor(exporter);
   if (!library_name) {
-    return RegistryChoice{&snapshot_->merged_model_types, snapshot_->FindLibrary(kFallbackLibrary)};
+    return RegistryChoice{&view.merged, snapshot_->FindLibrary(kFallbackLibrary)};
   }
-  const LibraryRegistry* library = snapshot_->FindLibrary(*library_name);
-  if (library == nullptr) {
+  const int index = snapshot_->LibraryIndex(*library_name);
+  if (index < 0) {
     const std::vector<std::string> libraries = snapshot_->LibraryNames();
-    return MakeError(
-        StatusCode::kInvalidArgument, "KeyError",
-        absl::StrCat("library_name ", Quoted(*library_name), " has no model-type registry."),
-        {"library_name", *library_name, libraries});
+    return MakeError(StatusCode::kInvalidArgument, "KeyError",
+                     absl::StrCat("library_name ", Quoted(*library_name),
+                                  " has no model-type registry."),
+                     {"library_name", *library_name, libraries});
   }
-  return RegistryChoice{&library->model_types, library};
+  return RegistryChoice{&view.libraries[index], &snapshot_->libraries[index]};
 }
 
 absl::StatusOr<SupportedTasks> TasksManager::GetSupportedTasksForModelType(
     absl::string_view model_type, absl::string_view exporter,
     std::optional<absl::string_view> model_name,
     std::optional<absl::string_view> library_name) const {
-  absl::StatusOr<RegistryChoice> choice = ChooseRegistry(library_name);
+  absl::StatusOr<RegistryChoice> choice = ChooseRegistry(library_name, exporter);
   if (!choice.ok()) return choice.status();
   const absl::string_view library = library_name.value_or(kFallbackLibrary);
 
@@ -139,7 +140,7 @@ absl::StatusOr<ExporterConfig> TasksManager::GetExporterConfigConstructor(
     absl::string_view exporter, absl::string_view task, std::optional<absl::string_view> model_type,
     std::optional<absl::string_view> model_name,
     std::optional<absl::string_view> library_name) const {
-  absl::StatusOr<RegistryChoice> choice = ChooseRegistry(library_name);
+  absl::StatusOr<RegistryChoice> choice = ChooseRegistry(library_name, exporter);
   if (!choice.ok()) return choice.status();
   if (!model_type) {
     return MakeError(StatusCode::kInvalidArgument, "ValueError",

@@ -5,6 +5,8 @@
 // an ErrorInfo whose reason is the Python exception (see server/common/errors.h). Section numbers
 // refer to the RULES.md the registry data was derived with; where Optimum's answer is a plain bug,
 // the method says so and gives the correct answer (README, "Differences from Optimum").
+// Questions about an exporter read RegistrySnapshot::ViewFor(exporter): the core registrations
+// plus that exporter's own, so backends never change a core answer.
 //
 // Thread-safe: the snapshot is immutable, so any number of threads may call concurrently.
 // Answers point into the snapshot, which the TasksManager keeps alive.
@@ -95,14 +97,14 @@ class TasksManager {
                                                   absl::string_view library) const;
 
  private:
-  // The registry Optimum reads for `library_name` (merged when unset) and the library whose
-  // default model type applies ("transformers" when unset).
+  // The registry Optimum reads for `library_name` (merged when unset) in `exporter`'s view, and
+  // the library whose default model type applies ("transformers" when unset).
   struct RegistryChoice {
     const ModelTypeMap* model_types;
     const LibraryRegistry* library;
   };
-  absl::StatusOr<RegistryChoice> ChooseRegistry(
-      std::optional<absl::string_view> library_name) const;
+  absl::StatusOr<RegistryChoice> ChooseRegistry(std::optional<absl::string_view> library_name,
+                                                absl::string_view exporter) const;
 
   std::shared_ptr<const RegistrySnapshot> snapshot_;
 };

@@ -151,56 +151,47 @@ TEST(GetSupportedTasksForModelType, NeuronMatchesOptimumNeuronWithoutTransformer
 
 TEST(GetSupportedTasksForModelType, WithoutLibraryTheLastRegistryInMergeOrderWins) {
   // Optimum merges diffusers, timm, sentence_transformers, transformers; a later library's entry
-  // replaces the whole model type. Backends add model types too: openvino registers a
-  // transformers `clip-text-model`, which then hides diffusers' one (which has onnx).
-  std::map<std::string, std::set<std::string>> model_types_by_library;
-  for (const auto& [library, registry] : CoreLibraries().items()) {
-    for (const auto& [model_type, entry] : registry["model_types"].items()) {
-      model_types_by_library[library].insert(model_type);
-    }
-  }
-  for (const auto& [library, registry] :
-       Reference("backends/openvino.json")["effective_registry"].items()) {
-    for (const auto& [model_type, tasks] : registry.items()) {
-      if (IsCoreLibrary(library) && !(tasks.size() == 1 && tasks.contains("image-text-to-text"))) {
-        model_types_by_library[library].insert(model_type);
-      }
-    }
-  }
-  const json neuron = NeuronRegistrations(kNeuronDecoderConfigs, /*exclude=*/true);
-  for (const auto& [library, registry] : neuron.items()) {
-    for (const auto& [model_type, tasks] : registry.items()) {
-      model_types_by_library[library].insert(model_type);
-    }
-  }
-  std::map<std::string, std::string> winner;  // model type -> library whose entry is merged
+  // replaces the whole model type.
+  std::map<std::string, TaskList> expected;
   for (const std::string library : {"diffusers", "timm", "sentence_transformers", "transformers"}) {
-    for (const std::string& model_type : model_types_by_library[library]) {
-      winner[model_type] = library;
+    for (const auto& [model_type, entry] : CoreLibraries()[library]["model_types"].items()) {
+      expected[model_type] = ToList(entry["exporters"]["onnx"]);
     }
   }
-  int with_onnx = 0;
-  for (const auto& [model_type, library] : winner) {
-    const json& core = CoreLibraries()[library]["model_types"];
+  for (const auto& [model_type, tasks] : expected) {
     auto answer = EmbeddedTasksManager().GetSupportedTasksForModelType(model_type, "onnx",
                                                                        std::nullopt, std::nullopt);
-    if (core.contains(model_type) && core[model_type]["exporters"].contains("onnx")) {
-      ASSERT_TRUE(answer.ok()) << model_type << ": " << answer.status();
-      EXPECT_EQ(ToList(*answer->tasks), ToList(core[model_type]["exporters"]["onnx"]))
-          << model_type;
-      EXPECT_EQ(answer->library_name, "");
-      ++with_onnx;
-    } else {
-      EXPECT_EQ(Reason(answer.status()), "KeyError") << model_type;
-    }
+    ASSERT_TRUE(answer.ok()) << model_type << ": " << answer.status();
+    EXPECT_EQ(ToList(*answer->tasks), tasks) << model_type;
+    EXPECT_EQ(answer->library_name, "");
   }
-  // Hidden: sentence_transformers clip (by transformers), and diffusers clip-text-model and
-  // clip-text-with-projection (by the transformers ones openvino registers).
-  EXPECT_EQ(with_onnx, 102 + 3 + 1 + 1);
+  EXPECT_EQ(expected.size(), 102u + 5 + 1 + 1);  // clip is both transformers and ST
   auto clip = EmbeddedTasksManager().GetSupportedTasksForModelType("clip", "onnx", std::nullopt,
                                                                    std::nullopt);
   ASSERT_TRUE(clip.ok());
   EXPECT_EQ(clip->tasks->tasks.front().config_class, "CLIPOnnxConfig");
+}
+
+TEST(GetSupportedTasksForModelType, BackendRegistrationsNeverChangeCoreAnswers) {
+  const auto& manager = EmbeddedTasksManager();
+  // openvino registers a transformers clip-text-model; for onnx the diffusers one still wins.
+  auto onnx = manager.GetSupportedTasksForModelType("clip-text-model", "onnx", std::nullopt,
+                                                    std::nullopt);
+  ASSERT_TRUE(onnx.ok()) << onnx.status();
+  EXPECT_EQ(onnx->tasks->tasks.front().config_class, "CLIPTextOnnxConfig");
+  // ... while openvino sees what Optimum sees with optimum-intel installed.
+  auto openvino = manager.GetSupportedTasksForModelType("clip-text-model", "openvino",
+                                                        std::nullopt, std::nullopt);
+  ASSERT_TRUE(openvino.ok()) << openvino.status();
+  EXPECT_EQ(openvino->tasks->tasks.front().config_class, "CLIPTextOpenVINOConfig");
+  // A model type only a backend knows is unknown to the core exporters.
+  auto baichuan = manager.GetSupportedTasksForModelType("baichuan", "onnx", std::nullopt,
+                                                        "transformers");
+  EXPECT_EQ(baichuan.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Reason(baichuan.status()), "KeyError");
+  // And a core model type lists the core exporters only when asked for an unknown one.
+  auto typo = manager.GetSupportedTasksForModelType("bert", "onxx", std::nullopt, "transformers");
+  EXPECT_THAT(std::string(typo.status().message()), ::testing::HasSubstr("onnx, tflite."));
 }
 
 TEST(GetSupportedTasksForModelType, NormalisesTheQueryButNotTheKeys) {

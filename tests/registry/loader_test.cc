@@ -93,8 +93,9 @@ TEST(LoadRegistry, NewExporterAndModelTypeAreAddedWithProvenance) {
   EXPECT_EQ(loaded->snapshot->exporters.back().name, "mine");
   EXPECT_EQ(loaded->snapshot->exporters.back().provenance[0].registry_file,
             "/etc/extra/mine.txtpb");
-  // The merged registry (no library given) sees it too.
-  EXPECT_NE(loaded->snapshot->merged_model_types.Find("brand-new"), nullptr);
+  // Queries about "mine" see it, also without a library; queries about onnx do not.
+  EXPECT_NE(loaded->snapshot->ViewFor("mine").merged.Find("brand-new"), nullptr);
+  EXPECT_EQ(loaded->snapshot->ViewFor("onnx").merged.Find("brand-new"), nullptr);
 }
 
 TEST(LoadRegistry, KeysNoQueryCanReachAreReported) {
