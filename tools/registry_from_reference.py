@@ -5,7 +5,7 @@ Usage:
     python3 tools/registry_from_reference.py --reference DIR [--out data/registry]
                                               [--optional-out data/registry-optional]
 
-DIR holds tasks.json, supported_model_types.json, transformers_auto_mappings.json,
+DIR holds tasks.json, supported_model_types.json, transformers_auto_mappings.json, inference.json,
 backends/openvino.json and backends/neuron.json (see its README.md). Writes, with the schema
 proto/optimum/tasks/registry/v1/registry.proto:
     OUT/tables.txtpb          TaskTables
@@ -124,6 +124,25 @@ def core_provenance(tasks):
     opt = tasks["provenance"]["optimum"]
     return provenance_block("optimum", opt["tag"].lstrip("v"), opt["repository"], opt["commit"],
                             CORE_SOURCE)
+
+
+def inference_lines(inference):
+    """diffusers pipeline classes and transformers model classes per task."""
+    lines = []
+    for task, pipelines in inference["diffusers_tasks_to_model_mappings"]["map"].items():
+        for key, entry in pipelines.items():
+            lines.append("diffusers_pipeline { task: %s model_type: %s class_name: %s }"
+                         % (quote(task), quote(key), quote(entry["class"])))
+    for fw in ("pt", "tf"):
+        for task, by_model_type in inference["transformers_tasks_to_model_mappings"][fw].items():
+            classes = []
+            for names in by_model_type.values():
+                for name in names if isinstance(names, list) else [names]:
+                    if name not in classes:
+                        classes.append(name)
+            lines += block("", "task_model_classes", field("  ", "framework", fw)
+                           + field("  ", "task", task) + list_field("  ", "class_name", classes))
+    return lines
 
 
 def tables_lines(tasks, smt, auto, vocab):
@@ -307,10 +326,12 @@ def build_outputs(ref, out, optional_out):
     ov, neuron = load(ref, "backends/openvino.json"), load(ref, "backends/neuron.json")
     vocab = task_vocabulary(tasks, smt)
     body, counts = tables_lines(tasks, smt, auto, vocab)
+    body += inference_lines(load(ref, "inference.json"))
     outputs = [(os.path.join(out, "tables.txtpb"),
                 header("Task tables of Optimum 1.23.3's TasksManager: task vocabulary, synonyms, "
-                       "loaders, custom classes.", ["tasks.json", "supported_model_types.json",
-                       "transformers_auto_mappings.json"], "TaskTables") + body,
+                       "loaders, custom classes, inference tables.", ["tasks.json",
+                       "supported_model_types.json", "transformers_auto_mappings.json",
+                       "inference.json"], "TaskTables") + body,
                 ", ".join("%d %s" % (v, k) for k, v in counts.items()))]
 
     for prefix, exporter in (("10", "onnx"), ("20", "tflite")):

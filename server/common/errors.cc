@@ -14,6 +14,7 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view python_exception
   info.set_domain(std::string(kErrorDomain));
   auto& metadata = *info.mutable_metadata();
   if (!context.argument.empty()) metadata["argument"] = std::string(context.argument);
+  for (const auto& [key, value] : context.metadata) metadata[key] = value;
 
   std::string text(message);
   if (!context.valid_choices.empty()) {

@@ -8,6 +8,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -24,6 +26,8 @@ struct ErrorContext {
   absl::string_view argument;                   // request field at fault, e.g. "model_type"
   absl::string_view value;                      // the caller's value, for "did you mean"
   absl::Span<const std::string> valid_choices;  // listed in the message and the metadata
+  // More ErrorInfo metadata, copied as is: what a Hub error is about ("repo_id", "revision", ...).
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 // Returns a status with `code` and a message made of `message`, then " Did you mean 'x'?" when a

@@ -16,6 +16,7 @@
 #include "optimum/tasks/registry/v1/registry.pb.h"
 #include "server/common/suggest.h"
 #include "server/registry/embedded_registry.h"
+#include "server/registry/environment.h"
 
 namespace tasks::registry {
 namespace {
@@ -151,10 +152,19 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
     snapshot.config_class_supports_past[config_class.name()] = config_class.supports_past();
   }
 
+  for (const pb::DiffusersPipeline& pipeline : tables.diffusers_pipeline()) {
+    snapshot.diffusers_pipelines.push_back(
+        DiffusersPipeline{pipeline.task(), pipeline.model_type(), pipeline.class_name()});
+  }
+  for (const pb::TaskModelClasses& classes : tables.task_model_classes()) {
+    snapshot.task_model_classes.push_back(TaskModelClasses{
+        classes.framework(), classes.task(), {classes.class_name().begin(), classes.class_name().end()}});
+  }
+
   // get_all_tasks(): the keys of the PyTorch loader tables (torch is installed).
   absl::flat_hash_set<std::string> all_tasks;
   for (const LoaderTable& table : snapshot.loader_tables) {
-    if (table.framework != "pt") continue;
+    if (table.framework != kAllTasksFramework) continue;
     for (const TaskLoaders& loader : table.tasks) all_tasks.insert(loader.task);
   }
   snapshot.all_tasks.assign(all_tasks.begin(), all_tasks.end());

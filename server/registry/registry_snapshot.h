@@ -94,6 +94,20 @@ struct CustomClass {
   std::string class_name;
 };
 
+// One entry of diffusers' AutoPipeline tables.
+struct DiffusersPipeline {
+  std::string task;
+  std::string model_type;  // the table key, e.g. "stable-diffusion"
+  std::string class_name;
+};
+
+// The transformers model classes of one task's auto classes.
+struct TaskModelClasses {
+  std::string framework;
+  std::string task;
+  absl::flat_hash_set<std::string> class_names;
+};
+
 // Where an exporter's registrations come from (one per data file that registered it).
 struct Provenance {
   std::string package;
@@ -146,6 +160,9 @@ struct RegistrySnapshot {
   absl::flat_hash_map<std::string, bool> config_class_supports_past;
 
   std::vector<ExporterInfo> exporters;  // load order
+
+  std::vector<DiffusersPipeline> diffusers_pipelines;  // table order
+  std::vector<TaskModelClasses> task_model_classes;    // PyTorch then TensorFlow, table order
 
   const RegistryView& ViewFor(absl::string_view exporter) const;
   const LibraryRegistry* FindLibrary(absl::string_view name) const;
