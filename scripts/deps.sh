@@ -6,6 +6,7 @@ packages=(
   g++ cmake ninja-build pkg-config python3
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,245 @@
+#include "server/hub/hub_cache.h"
+
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace tasks::hub {
+
+struct HubCache::Entry {
+  absl::StatusOr<Value> answer;
+  size_t bytes = 0;
+  bool expires = true;
+  absl::Time fetched;
+  std::list<std::string>::iterator lru_position;
+};
+
+// One upstream request and the callers waiting for it.
+struct HubCache::Flight {
+  bool done = false;
+  absl::StatusOr<CachedAnswer<void>> answer = absl::UnknownError("in flight");
+};
+
+namespace {
+
+// Errors after which an expired answer beats no answer.
+bool IsTransient(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kInternal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+size_t SizeOf(const ModelInfo& info) {
+  size_t bytes = sizeof(ModelInfo) + info.id.size() + info.sha.size() + info.config.dump().size() +
+                 info.transformers_info.dump().size();
+  for (const std::string& sibling : info.siblings) bytes += sizeof(std::string) + sibling.size();
+  return bytes;
+}
+
+std::string RandomKey() {
+  unsigned char key[32];
+  RAND_bytes(key, sizeof(key));
+  return std::string(reinterpret_cast<const char*>(key), sizeof(key));
+}
+
+}  // namespace
+
+const char* AnswerSourceName(AnswerSource source) {
+  switch (source) {
+    case AnswerSource::kHub:
+      return "hub";
+    case AnswerSource::kCache:
+      return "cache";
+    case AnswerSource::kStaleCache:
+      return "stale-cache";
+  }
+  return "hub";
+}
+
+HubCache::HubCache(HubClient* client, HubCacheOptions options)
+    : client_(client), options_(std::move(options)), partition_key_(RandomKey()) {}
+
+HubCache::~HubCache() = default;
+
+std::pair<std::string, std::string> HubCache::Keys(absl::string_view what,
+                                                   const Credentials& credentials) const {
+  std::string partition;
+  if (!credentials.token.empty()) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), partition_key_.data(), static_cast<int>(partition_key_.size()),
+         reinterpret_cast<const unsigned char*>(credentials.token.data()), credentials.token.size(),
+         digest, &length);
+    partition =
+        absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
+  }
+  return {absl::StrCat("shared|", what), absl::StrCat(partition, "|", what)};
+}
+
+absl::StatusOr<CachedAnswer<ModelInfo>> HubCache::GetModelInfo(absl::string_view repo_id,
+                                                               absl::string_view revision,
+                                                               const Credentials& credentials,
+                                                               absl::Time deadline) {
+  const std::string repo(repo_id), rev(revision);
+  Fetcher fetcher{"model_info", /*expires=*/true,
+                  [&]() -> absl::StatusOr<Value> {
+                    absl::StatusOr<ModelInfo> info =
+                        client_->GetModelInfo(repo, rev, credentials, deadline);
+                    if (!info.ok()) return info.status();
+                    return std::make_shared<const ModelInfo>(*std::move(info));
+                  },
+                  [](const void* value) {
+                    const auto* info = static_cast<const ModelInfo*>(value);
+                    return !info->is_private && !info->gated;
+                  },
+                  [](const void* value) { return SizeOf(*static_cast<const ModelInfo*>(value)); }};
+  absl::StatusOr<CachedAnswer<void>> answer =
+      Lookup(Keys(absl::StrCat("info|", repo, "@", rev), credentials), deadline, fetcher);
+  if (!answer.ok()) return answer.status();
+  return CachedAnswer<ModelInfo>{std::static_pointer_cast<const ModelInfo>(answer->value),
+                                 answer->source};
+}
+
+absl::StatusOr<CachedAnswer<std::string>> HubCache::GetFile(absl::string_view repo_id,
+                                                            absl::string_view sha,
+                                                            absl::string_view path, bool shared,
+                                                            const Credentials& credentials,
+                                                            absl::Time deadline) {
+  const std::string repo(repo_id), commit(sha), file(path);
+  Fetcher fetcher{"resolve", /*expires=*/false,
+                  [&]() -> absl::StatusOr<Value> {
+                    absl::StatusOr<std::string> body =
+                        client_->GetFile(repo, commit, file, credentials, deadline);
+                    if (!body.ok()) return body.status();
+                    return std::make_shared<const std::string>(*std::move(body));
+                  },
+                  [shared](const void*) { return shared; },
+                  [](const void* value) { return static_cast<const std::string*>(value)->size(); }};
+  absl::StatusOr<CachedAnswer<void>> answer = Lookup(
+      Keys(absl::StrCat("file|", repo, "@", commit, "/", file), credentials), deadline, fetcher);
+  if (!answer.ok()) return answer.status();
+  return CachedAnswer<std::string>{std::static_pointer_cast<const std::string>(answer->value),
+                                   answer->source};
+}
+
+bool HubCache::IsFresh(const Entry& entry, absl::Time now) const {
+  if (!entry.answer.ok()) return now - entry.fetched < options_.negative_ttl;
+  return !entry.expires || now - entry.fetched < options_.model_info_ttl;
+}
+
+absl::StatusOr<CachedAnswer<void>> HubCache::Lookup(const std::pair<std::string, std::string>& keys,
+                                                    absl::Time deadline, const Fetcher& fetcher) {
+  const auto& [shared_key, private_key] = keys;
+  std::shared_ptr<Flight> flight;
+  bool owner = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    const absl::Time now = options_.now();
+    for (const std::string* key : {&shared_key, &private_key}) {
+      auto it = entries_.find(*key);
+      if (it == entries_.end() || !IsFresh(*it->second, now)) continue;
+      ++stats_.hits;
+      lru_.splice(lru_.begin(), lru_, it->second->lru_position);
+      if (!it->second->answer.ok()) return it->second->answer.status();
+      return CachedAnswer<void>{*it->second->answer, AnswerSource::kCache};
+    }
+    // Callers with different credentials never share a request: until the answer arrives,
+    // nobody knows whether it may be shared.
+    auto [it, inserted] = flights_.try_emplace(private_key);
+    if (inserted) {
+      it->second = std::make_shared<Flight>();
+      ++stats_.misses;
+      owner = true;
+    } else {
+      ++stats_.coalesced;
+    }
+    flight = it->second;
+  }
+
+  if (owner) {
+    absl::StatusOr<Value> fetched = fetcher.fetch();
+    absl::MutexLock lock(&mutex_);
+    ++stats_.upstream[absl::StrCat(fetcher.endpoint, " ",
+                                   absl::StatusCodeToString(fetched.status().code()))];
+    absl::StatusOr<CachedAnswer<void>> answer = absl::UnknownError("unset");
+    if (fetched.ok()) {
+      const bool shared = fetcher.is_shared(fetched->get());
+      Store(shared ? shared_key : private_key, *fetched, fetcher.size_of(fetched->get()),
+            fetcher.expires);
+      answer = CachedAnswer<void>{*fetched, AnswerSource::kHub};
+    } else {
+      answer = fetched.status();
+    }
+    if (absl::IsNotFound(fetched.status())) {
+      Store(private_key, fetched.status(), 0, true);
+    } else if (IsTransient(fetched.status())) {
+      // Stale-if-error: an expired answer this caller could see.
+      for (const std::string* key : {&shared_key, &private_key}) {
+        auto it = entries_.find(*key);
+        if (it == entries_.end() || !it->second->answer.ok()) continue;
+        if (options_.now() - it->second->fetched > options_.max_stale) continue;
+        ++stats_.stale_served;
+        answer = CachedAnswer<void>{*it->second->answer, AnswerSource::kStaleCache};
+        break;
+      }
+    }
+    flight->answer = answer;
+    flight->done = true;
+    flights_.erase(private_key);
+    return answer;
+  }
+
+  absl::MutexLock lock(&mutex_);
+  auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return flight->done; };
+  if (!mutex_.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+    return absl::DeadlineExceededError(
+        "deadline exceeded while waiting for another caller's Hub request");
+  }
+  return flight->answer;
+}
+
+void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes,
+                     bool expires) {
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    stats_.bytes -= static_cast<int64_t>(it->second->bytes);
+    lru_.erase(it->second->lru_position);
+    entries_.erase(it);
+  }
+  bytes += key.size() + sizeof(Entry);
+  if (bytes > options_.max_bytes) return;  // would evict everything else; not worth keeping
+  lru_.push_front(key);
+  auto entry = std::make_unique<Entry>();
+  entry->answer = std::move(answer);
+  entry->bytes = bytes;
+  entry->expires = expires;
+  entry->fetched = options_.now();
+  entry->lru_position = lru_.begin();
+  entries_[key] = std::move(entry);
+  stats_.bytes += static_cast<int64_t>(bytes);
+  while (static_cast<size_t>(stats_.bytes) > options_.max_bytes && !lru_.empty()) {
+    auto victim = entries_.find(lru_.back());
+    stats_.bytes -= static_cast<int64_t>(victim->second->bytes);
+    entries_.erase(victim);
+    lru_.pop_back();
+    ++stats_.evictions;
+  }
+  stats_.entries = static_cast<int64_t>(entries_.size());
+}
+
+HubCacheStats HubCache::Stats() const {
+  absl::MutexLock lock(&mutex_);
+  return stats_;
+}
+
+}  // namespace tasks::hub

@@ -1,0 +1,123 @@
+// HubCache: the in-memory cache in front of a HubClient, so a fleet asking about one model costs
+// the Hub one request.
+//
+// - Model info is keyed by (repo, revision): fresh for `model_info_ttl`, then refetched; when the
+//   Hub fails (unreachable, 5xx, rate-limited, timed out) an expired entry younger than
+//   `max_stale` is served instead, marked stale. Files are keyed by (repo, commit sha, path) and
+//   never expire (a commit's files cannot change). Not-found answers are kept `negative_ttl`.
+// - Singleflight: concurrent misses for one key make one upstream request; the others wait for
+//   it (each until its own deadline) and count as coalesced.
+// - Bounded by bytes: least recently used entries are evicted past `max_bytes`.
+// - Partitioned by credentials: an answer is shared by every caller only when the repo's model
+//   info says it is neither private nor gated; anything else (and every error) is kept under a
+//   keyed hash of the caller's token, and served only to callers presenting the same token.
+//   Tokens themselves are never stored.
+//
+// Thread-safe. Calls block until an answer or the deadline: run them on threads made for
+// waiting (see worker_pool.h), never on gRPC callback threads.
+#ifndef TASKS_SERVER_HUB_HUB_CACHE_H_
+#define TASKS_SERVER_HUB_HUB_CACHE_H_
+
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/hub/hub_client.h"
+
+namespace tasks::hub {
+
+struct HubCacheOptions {
+  size_t max_bytes = 64 << 20;
+  absl::Duration model_info_ttl = absl::Minutes(5);
+  absl::Duration negative_ttl = absl::Seconds(30);
+  absl::Duration max_stale = absl::Hours(24);
+  std::function<absl::Time()> now = absl::Now;  // injected in tests
+};
+
+// Where an answer came from.
+enum class AnswerSource { kHub, kCache, kStaleCache };
+
+template <typename T>
+struct CachedAnswer {
+  std::shared_ptr<const T> value;
+  AnswerSource source;
+};
+
+struct HubCacheStats {
+  int64_t hits = 0;
+  int64_t misses = 0;
+  int64_t coalesced = 0;  // misses that waited for another caller's request
+  int64_t stale_served = 0;
+  int64_t evictions = 0;
+  int64_t entries = 0;
+  int64_t bytes = 0;
+  // Upstream requests by "<endpoint> <status code name>", e.g. "model_info OK".
+  std::map<std::string, int64_t> upstream;
+};
+
+class HubCache {
+ public:
+  HubCache(HubClient* client, HubCacheOptions options);
+  ~HubCache();
+
+  absl::StatusOr<CachedAnswer<ModelInfo>> GetModelInfo(absl::string_view repo_id,
+                                                       absl::string_view revision,
+                                                       const Credentials& credentials,
+                                                       absl::Time deadline);
+
+  // A file of commit `sha` (from the model info). `shared` says whether the repo is public, so
+  // that the file may be served to anyone.
+  absl::StatusOr<CachedAnswer<std::string>> GetFile(absl::string_view repo_id,
+                                                    absl::string_view sha, absl::string_view path,
+                                                    bool shared, const Credentials& credentials,
+                                                    absl::Time deadline);
+
+  HubCacheStats Stats() const;
+
+ private:
+  struct Entry;
+  struct Flight;
+  using Value = std::shared_ptr<const void>;
+
+  // How to fetch one kind of answer and what to know about it.
+  struct Fetcher {
+    const char* endpoint;  // for the upstream statistics
+    bool expires;          // model info expires; a commit's files do not
+    std::function<absl::StatusOr<Value>()> fetch;
+    std::function<bool(const void*)> is_shared;  // may anyone be served this answer
+    std::function<size_t(const void*)> size_of;
+  };
+
+  // The key of `what` in the shared partition, and in the caller's own.
+  std::pair<std::string, std::string> Keys(absl::string_view what,
+                                           const Credentials& credentials) const;
+  absl::StatusOr<CachedAnswer<void>> Lookup(const std::pair<std::string, std::string>& keys,
+                                            absl::Time deadline, const Fetcher& fetcher);
+  // Stores `answer` under `key` and evicts past the byte bound.
+  void Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes, bool expires)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool IsFresh(const Entry& entry, absl::Time now) const;
+
+  HubClient* const client_;
+  const HubCacheOptions options_;
+  const std::string partition_key_;  // random per process: hashes mean nothing elsewhere
+
+  mutable absl::Mutex mutex_;
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mutex_);  // front: most recently used
+  absl::flat_hash_map<std::string, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
+  HubCacheStats stats_ ABSL_GUARDED_BY(mutex_);
+};
+
+const char* AnswerSourceName(AnswerSource source);
+
+}  // namespace tasks::hub
+
+#endif  // TASKS_SERVER_HUB_HUB_CACHE_H_

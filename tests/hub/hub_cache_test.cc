@@ -1,0 +1,165 @@
+// HubCache over an in-memory Hub with an injected clock: hits, TTLs, singleflight, stale-if-error,
+// the byte bound and the credential partitions.
+#include "server/hub/hub_cache.h"
+
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/hub/in_memory_hub_client.h"
+
+namespace tasks::hub {
+namespace {
+
+using ::tasks::testing::InMemoryHubClient;
+
+ModelInfo Info(const std::string& id, bool is_private = false) {
+  ModelInfo info;
+  info.id = id;
+  info.sha = "0123456789abcdef0123456789abcdef01234567";
+  info.is_private = is_private;
+  info.siblings = {"config.json", "model.safetensors"};
+  return info;
+}
+
+class HubCacheTest : public ::testing::Test {
+ protected:
+  HubCacheTest() {
+    hub_.AddRepo({Info("org/public"), {{"config.json", R"({"model_type": "bert"})"}}, ""});
+    hub_.AddRepo({Info("org/private", true), {{"config.json", "{}"}}, "token-a"});
+  }
+
+  HubCache MakeCache(size_t max_bytes = 1 << 20) {
+    return HubCache(&hub_, {.max_bytes = max_bytes,
+                            .model_info_ttl = absl::Minutes(5),
+                            .negative_ttl = absl::Seconds(30),
+                            .max_stale = absl::Hours(1),
+                            .now = [this] { return now_; }});
+  }
+
+  absl::Time Deadline() const { return absl::Now() + absl::Seconds(10); }
+
+  InMemoryHubClient hub_;
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+};
+
+TEST_F(HubCacheTest, SecondCallIsAHit) {
+  HubCache cache = MakeCache();
+  auto first = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->source, AnswerSource::kHub);
+  auto second = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->source, AnswerSource::kCache);
+  EXPECT_EQ(hub_.calls(), 1);
+  EXPECT_EQ(cache.Stats().hits, 1);
+  EXPECT_EQ(cache.Stats().upstream.at("model_info OK"), 1);
+}
+
+TEST_F(HubCacheTest, ModelInfoExpiresFilesDoNot) {
+  HubCache cache = MakeCache();
+  ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
+  ASSERT_TRUE(cache.GetFile("org/public", "sha", "config.json", true, {}, Deadline()).ok());
+  now_ += absl::Minutes(6);
+  EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kHub);
+  EXPECT_EQ(cache.GetFile("org/public", "sha", "config.json", true, {}, Deadline())->source,
+            AnswerSource::kCache);
+  EXPECT_EQ(hub_.calls(), 3);
+}
+
+TEST_F(HubCacheTest, NotFoundIsCachedBriefly) {
+  HubCache cache = MakeCache();
+  EXPECT_TRUE(absl::IsNotFound(cache.GetModelInfo("org/missing", "main", {}, Deadline()).status()));
+  EXPECT_TRUE(absl::IsNotFound(cache.GetModelInfo("org/missing", "main", {}, Deadline()).status()));
+  EXPECT_EQ(hub_.calls(), 1);
+  now_ += absl::Seconds(31);
+  EXPECT_TRUE(absl::IsNotFound(cache.GetModelInfo("org/missing", "main", {}, Deadline()).status()));
+  EXPECT_EQ(hub_.calls(), 2);
+}
+
+TEST_F(HubCacheTest, ConcurrentMissesMakeOneRequest) {
+  HubCache cache = MakeCache();
+  hub_.Hold();
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 64; ++i) {
+    callers.emplace_back(
+        [&] { ok += cache.GetModelInfo("org/public", "main", {}, Deadline()).ok(); });
+  }
+  // Wait until the one request is at the Hub and everyone else waits on it.
+  while (hub_.waiting() < 1 || cache.Stats().coalesced < 63) std::this_thread::yield();
+  hub_.Release();
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(ok, 64);
+  EXPECT_EQ(hub_.calls(), 1);
+  EXPECT_EQ(cache.Stats().misses, 1);
+  EXPECT_EQ(cache.Stats().coalesced, 63);
+}
+
+TEST_F(HubCacheTest, StaleAnswerWhenTheHubFails) {
+  HubCache cache = MakeCache();
+  ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
+  now_ += absl::Minutes(10);
+  hub_.FailWith(absl::UnavailableError("connection refused"));
+  auto stale = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  EXPECT_EQ(stale->source, AnswerSource::kStaleCache);
+  EXPECT_EQ(cache.Stats().stale_served, 1);
+  // Too old to serve: the error comes through.
+  now_ += absl::Hours(2);
+  EXPECT_TRUE(
+      absl::IsUnavailable(cache.GetModelInfo("org/public", "main", {}, Deadline()).status()));
+  // The Hub recovers: fresh answers again, without a restart.
+  hub_.FailWith(absl::OkStatus());
+  EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kHub);
+}
+
+TEST_F(HubCacheTest, PrivateAnswersStayWithTheirToken) {
+  HubCache cache = MakeCache();
+  auto with_a = cache.GetModelInfo("org/private", "main", {"token-a"}, Deadline());
+  ASSERT_TRUE(with_a.ok()) << with_a.status();
+  // Nobody else gets the cached private answer.
+  EXPECT_TRUE(absl::IsNotFound(cache.GetModelInfo("org/private", "main", {}, Deadline()).status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      cache.GetModelInfo("org/private", "main", {"token-b"}, Deadline()).status()));
+  EXPECT_EQ(cache.GetModelInfo("org/private", "main", {"token-a"}, Deadline())->source,
+            AnswerSource::kCache);
+  // A public answer fetched with a token is shared.
+  ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {"token-a"}, Deadline()).ok());
+  EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kCache);
+  // Private files too.
+  ASSERT_TRUE(
+      cache.GetFile("org/private", "sha", "config.json", false, {"token-a"}, Deadline()).ok());
+  EXPECT_TRUE(absl::IsNotFound(
+      cache.GetFile("org/private", "sha", "config.json", false, {}, Deadline()).status()));
+}
+
+TEST_F(HubCacheTest, StaysUnderTheByteBound) {
+  const size_t bound = 64 << 10;
+  HubCache cache = MakeCache(bound);
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 100; ++i) files["file" + std::to_string(i)] = std::string(4 << 10, 'x');
+  hub_.AddRepo({Info("org/big"), files, ""});
+  for (const auto& [path, contents] : files) {
+    ASSERT_TRUE(cache.GetFile("org/big", "sha", path, true, {}, Deadline()).ok());
+    EXPECT_LE(cache.Stats().bytes, static_cast<int64_t>(bound));
+  }
+  EXPECT_GT(cache.Stats().evictions, 80);
+  // The most recent ones are still there.
+  EXPECT_EQ(cache.GetFile("org/big", "sha", "file99", true, {}, Deadline())->source,
+            AnswerSource::kCache);
+}
+
+TEST_F(HubCacheTest, WaitersGiveUpAtTheirDeadline) {
+  HubCache cache = MakeCache();
+  hub_.Hold();
+  std::thread owner([&] { (void)cache.GetModelInfo("org/public", "main", {}, Deadline()); });
+  while (hub_.waiting() < 1) std::this_thread::yield();
+  auto waiter = cache.GetModelInfo("org/public", "main", {}, absl::Now() + absl::Milliseconds(50));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(waiter.status()));
+  hub_.Release();
+  owner.join();
+}
+
+}  // namespace
+}  // namespace tasks::hub
