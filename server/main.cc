@@ -1,15 +1,19 @@
 // tasks-server: loads the registries, serves optimum.tasks.v1.TasksManager until SIGTERM/SIGINT.
 // Every flag can also be set by an environment variable TASKS_<FLAG> (e.g. TASKS_LISTEN_ADDRESS);
-// a flag on the command line wins.
+// the Hugging Face variables (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE, ...) give the
+// Hub flags their defaults, as huggingface_hub reads them. A flag on the command line wins.
 #include <csignal>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/hub/curl_hub_client.h"
+#include "server/hub/server_token.h"
 #include "server/registry/registry_loader.h"
 #include "server/service/logging.h"
 #include "server/service/server.h"
@@ -17,34 +21,91 @@
 
 namespace {
 
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+bool EnvTrue(const char* name) {
+  const std::string value = absl::AsciiStrToLower(Env(name));
+  return value == "1" || value == "true" || value == "yes" || value == "on";
+}
+
+// huggingface_hub's default cache folder (HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub,
+// XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub).
+std::string DefaultHfCacheDir() {
+  for (const char* name : {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"}) {
+    if (!Env(name).empty()) return Env(name);
+  }
+  if (!Env("HF_HOME").empty()) return Env("HF_HOME") + "/hub";
+  if (!Env("XDG_CACHE_HOME").empty()) return Env("XDG_CACHE_HOME") + "/huggingface/hub";
+  return Env("HOME").empty() ? "" : Env("HOME") + "/.cache/huggingface/hub";
+}
+
+std::string DefaultTokenFile() {
+  if (!Env("HF_TOKEN_PATH").empty()) return Env("HF_TOKEN_PATH");
+  if (!Env("HF_HOME").empty()) return Env("HF_HOME") + "/token";
+  return Env("HOME").empty() ? "" : Env("HOME") + "/.cache/huggingface/token";
+}
+
 struct Flags {
   tasks::service::ServerOptions server;
+  tasks::hub::CurlHubClientOptions hub;
   std::vector<std::string> registry_dirs;
   std::string log_level = "info";
   std::string log_format = "text";
   double shutdown_grace_seconds = 10;
+  std::string token_file = DefaultTokenFile();
+  bool anonymous_uses_server_token = false;
+  double model_info_ttl_seconds = 300;
+  double hub_timeout_seconds = 30;
+  size_t cache_max_bytes = 256 << 20;
 };
 
+// An option readable from TASKS_<NAME> as well.
+template <typename T>
+CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::string& help) {
+  std::string env = "TASKS_" + absl::AsciiStrToUpper(name);
+  return app.add_option("--" + name, value, help)->envname(env)->capture_default_str();
+}
+
 void AddFlags(CLI::App& app, Flags& flags) {
-  app.add_option("--listen_address", flags.server.listen_address, "host:port to serve on")
-      ->envname("TASKS_LISTEN_ADDRESS")
-      ->capture_default_str();
-  app.add_option("--registry_dir", flags.registry_dirs,
-                 "extra folder of exporter registry files (*.txtpb), loaded after the embedded "
-                 "registry in name order; repeat or comma-separate for several")
-      ->envname("TASKS_REGISTRY_DIR")
+  Add(app, "listen_address", flags.server.listen_address, "host:port to serve on");
+  Add(app, "registry_dir", flags.registry_dirs,
+      "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
+      "name order; repeat or comma-separate for several")
       ->delimiter(',');
-  app.add_option("--log_level", flags.log_level, "trace|debug|info|warn|error|critical|off")
-      ->envname("TASKS_LOG_LEVEL")
-      ->capture_default_str();
-  app.add_option("--log_format", flags.log_format, "text|json")
-      ->envname("TASKS_LOG_FORMAT")
-      ->capture_default_str();
-  app.add_option("--shutdown_grace_period", flags.shutdown_grace_seconds,
-                 "seconds in-flight calls may take to finish after SIGTERM/SIGINT")
-      ->envname("TASKS_SHUTDOWN_GRACE_PERIOD")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  Add(app, "log_level", flags.log_level, "trace|debug|info|warn|error|critical|off");
+  Add(app, "log_format", flags.log_format, "text|json");
+  Add(app, "shutdown_grace_period", flags.shutdown_grace_seconds,
+      "seconds in-flight calls may take to finish after SIGTERM/SIGINT")
+      ->check(CLI::NonNegativeNumber);
+
+  flags.hub.endpoint = Env("HF_ENDPOINT").empty() ? flags.hub.endpoint : Env("HF_ENDPOINT");
+  flags.server.locator.hf_cache_dir = DefaultHfCacheDir();
+  flags.server.locator.offline = EnvTrue("HF_HUB_OFFLINE") || EnvTrue("TRANSFORMERS_OFFLINE");
+  Add(app, "hf_endpoint", flags.hub.endpoint, "Hub endpoint (default: HF_ENDPOINT)");
+  Add(app, "ca_bundle", flags.hub.ca_bundle, "CA certificates for the Hub (internal mirrors)");
+  Add(app, "token_file", flags.token_file,
+      "file holding the server's Hub token, re-read when it changes (HF_TOKEN wins)");
+  Add(app, "anonymous_uses_server_token", flags.anonymous_uses_server_token,
+      "callers sending no token use the server's (off: they stay anonymous)");
+  Add(app, "model_root", flags.server.locator.model_roots,
+      "local folder whose models may be read; repeat for several (none: local paths refused)")
+      ->delimiter(',');
+  Add(app, "hf_cache_dir", flags.server.locator.hf_cache_dir,
+      "Hugging Face cache folder: offline source and fallback (default as huggingface_hub)");
+  Add(app, "offline", flags.server.locator.offline,
+      "never call the Hub; answer from the cache folder (default: HF_HUB_OFFLINE)");
+  Add(app, "cache_max_bytes", flags.cache_max_bytes, "bound of the in-memory Hub cache");
+  Add(app, "model_info_ttl", flags.model_info_ttl_seconds,
+      "seconds a revision's model info stays fresh")
+      ->check(CLI::NonNegativeNumber);
+  Add(app, "hub_timeout", flags.hub_timeout_seconds,
+      "longest a call waits on the Hub (a shorter caller deadline wins)")
+      ->check(CLI::PositiveNumber);
+  Add(app, "hub_threads", flags.server.hub_threads, "calls waiting on the Hub at once")
+      ->check(CLI::PositiveNumber);
   app.set_version_flag("--version", std::string("tasks-server ") + TASKS_VERSION);
 }
 
@@ -82,9 +143,20 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  flags.server.cache.max_bytes = flags.cache_max_bytes;
+  flags.server.cache.model_info_ttl = absl::Seconds(flags.model_info_ttl_seconds);
+  flags.server.service.max_hub_wait = absl::Seconds(flags.hub_timeout_seconds);
+  auto server_token = std::make_shared<tasks::hub::ServerToken>(Env("HF_TOKEN"), flags.token_file);
+  if (flags.anonymous_uses_server_token) {
+    flags.server.service.anonymous_token = [server_token] { return server_token->Get(); };
+  }
+  std::unique_ptr<tasks::hub::HubClient> hub;
+  if (!flags.server.locator.offline) {
+    hub = std::make_unique<tasks::hub::CurlHubClient>(flags.hub);
+  }
   auto core = std::make_shared<const tasks::registry::TasksManager>(loaded->snapshot);
   absl::StatusOr<std::unique_ptr<tasks::service::TasksServer>> server =
-      tasks::service::TasksServer::Start(flags.server, core);
+      tasks::service::TasksServer::Start(flags.server, core, std::move(hub));
   if (!server.ok()) {
     spdlog::critical("{}", std::string(server.status().message()));
     return EXIT_FAILURE;
@@ -95,10 +167,16 @@ int main(int argc, char** argv) {
     model_types += library.model_types.entries().size();
   spdlog::info(
       "serving optimum.tasks.v1.TasksManager on {} (port {}); exporters: {}; {} model types, "
-      "{} tasks, {} registry files loaded in {}",
+      "{} tasks, {} registry files loaded in {}; hub: {}; model roots: {}",
       flags.server.listen_address, (*server)->port(), absl::StrJoin(snapshot.ExporterNames(), ", "),
       model_types, snapshot.all_tasks.size(), 1 + sources->exporter_files.size(),
-      absl::FormatDuration(load_time));
+      absl::FormatDuration(load_time),
+      flags.server.locator.offline
+          ? "offline (cache folder " + flags.server.locator.hf_cache_dir + ")"
+          : flags.hub.endpoint,
+      flags.server.locator.model_roots.empty()
+          ? std::string("none")
+          : absl::StrJoin(flags.server.locator.model_roots, ", "));
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

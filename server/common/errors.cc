@@ -36,6 +36,16 @@ absl::Status MissingArgument(absl::string_view argument) {
                    absl::StrCat("missing required argument: '", argument, "'"), {argument});
 }
 
+absl::Status AnnotateStep(const absl::Status& status, absl::string_view step) {
+  if (status.ok()) return status;
+  google::rpc::ErrorInfo info = GetErrorInfo(status).value_or(google::rpc::ErrorInfo());
+  if (info.domain().empty()) info.set_domain(std::string(kErrorDomain));
+  (*info.mutable_metadata())["step"] = std::string(step);
+  absl::Status annotated(status.code(), absl::StrCat(step, ": ", status.message()));
+  annotated.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+  return annotated;
+}
+
 std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status) {
   absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoTypeUrl);
   if (!payload) return std::nullopt;

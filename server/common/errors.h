@@ -40,6 +40,10 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view python_exception
 // string from an empty one, and no Optimum method has a meaningful empty required string).
 absl::Status MissingArgument(absl::string_view argument);
 
+// `status` with its message prefixed by "<step>: " and the ErrorInfo metadata "step" set (an
+// ErrorInfo is added when it has none), for errors of a multi-step answer.
+absl::Status AnnotateStep(const absl::Status& status, absl::string_view step);
+
 // The ErrorInfo attached by MakeError, if any.
 std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status);
 

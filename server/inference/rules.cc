@@ -143,6 +143,11 @@ absl::StatusOr<Inferred> InferTaskFromHub(const registry::RegistrySnapshot& snap
   if (library == "timm") {
     return Inferred{"image-classification", {"infer_task: timm models classify images", {}}};
   }
+  if (library == "sentence_transformers") {
+    // Optimum 1.23.3 has no rule and raises KeyError; later releases answer this.
+    return Inferred{"feature-extraction",
+                    {"infer_task: sentence-transformers embed (deliberate improvement)", {}}};
+  }
   if (library == "diffusers") {
     if (facts.pipeline_tag) {
       return FromPipelineTag(snapshot, *facts.pipeline_tag, "infer_task: Hub pipeline_tag",

@@ -49,7 +49,8 @@ struct HubTaskFacts {
 };
 
 // infer_task_from_model for a Hub repo, once its library is known. KeyError when nothing
-// decides (sentence_transformers always: Optimum 1.23.3 has no rule for it).
+// decides. sentence-transformers repos get feature-extraction (a deliberate improvement:
+// Optimum 1.23.3 has no rule for them and raises KeyError).
 absl::StatusOr<Inferred> InferTaskFromHub(const registry::RegistrySnapshot& snapshot,
                                           absl::string_view repo_id, absl::string_view library,
                                           const HubTaskFacts& facts);

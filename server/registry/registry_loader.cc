@@ -157,8 +157,10 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
         DiffusersPipeline{pipeline.task(), pipeline.model_type(), pipeline.class_name()});
   }
   for (const pb::TaskModelClasses& classes : tables.task_model_classes()) {
-    snapshot.task_model_classes.push_back(TaskModelClasses{
-        classes.framework(), classes.task(), {classes.class_name().begin(), classes.class_name().end()}});
+    snapshot.task_model_classes.push_back(
+        TaskModelClasses{classes.framework(),
+                         classes.task(),
+                         {classes.class_name().begin(), classes.class_name().end()}});
   }
 
   // get_all_tasks(): the keys of the PyTorch loader tables (torch is installed).

@@ -72,10 +72,10 @@ absl::StatusOr<TasksManager::RegistryChoice> TasksManager::ChooseRegistry(
   const int index = snapshot_->LibraryIndex(*library_name);
   if (index < 0) {
     const std::vector<std::string> libraries = snapshot_->LibraryNames();
-    return MakeError(StatusCode::kInvalidArgument, "KeyError",
-                     absl::StrCat("library_name ", Quoted(*library_name),
-                                  " has no model-type registry."),
-                     {"library_name", *library_name, libraries});
+    return MakeError(
+        StatusCode::kInvalidArgument, "KeyError",
+        absl::StrCat("library_name ", Quoted(*library_name), " has no model-type registry."),
+        {"library_name", *library_name, libraries});
   }
   return RegistryChoice{&view.libraries[index], &snapshot_->libraries[index]};
 }

@@ -12,33 +12,50 @@
 namespace tasks::service {
 
 absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
-    const ServerOptions& options, std::shared_ptr<const registry::TasksManager> core) {
+    const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
+    std::unique_ptr<hub::HubClient> hub) {
   // gRPC's built-in health service registers no descriptor; touching the compiled-in
   // health.proto links it, so reflection can describe grpc.health.v1.Health for grpcurl.
   grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  auto service = std::make_unique<TasksManagerService>(std::move(core));
+  std::unique_ptr<TasksServer> server(new TasksServer());
+  server->hub_ = std::move(hub);
+  if (server->hub_ != nullptr) {
+    server->cache_ = std::make_unique<hub::HubCache>(server->hub_.get(), options.cache);
+  }
+  server->locator_ =
+      std::make_unique<inference::ModelLocator>(options.locator, server->cache_.get());
+  server->inference_ = std::make_unique<inference::ModelInference>(tasks, server->locator_.get());
+  server->pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
+  server->service_ = std::make_unique<TasksManagerService>(
+      RegistryHandlers(tasks),
+      InferenceHandlers(tasks, server->inference_.get(), server->cache_.get(),
+                        options.cache.max_bytes),
+      server->pool_.get(), options.service);
+
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use, malformed, or not permitted)"));
   }
   // Per-service status for probes that name the service; "" (the whole server) follows it.
-  server->GetHealthCheckService()->SetServingStatus(
-      optimum::tasks::v1::TasksManager::service_full_name(), true);
-  server->GetHealthCheckService()->SetServingStatus(true);
-  return std::unique_ptr<TasksServer>(new TasksServer(std::move(service), std::move(server), port));
+  auto* health = server->server_->GetHealthCheckService();
+  health->SetServingStatus(optimum::tasks::v1::TasksManager::service_full_name(), true);
+  health->SetServingStatus(true);
+  return server;
 }
 
-TasksServer::TasksServer(std::unique_ptr<TasksManagerService> service,
-                         std::unique_ptr<grpc::Server> server, int port)
-    : service_(std::move(service)), server_(std::move(server)), port_(port) {}
+TasksServer::~TasksServer() {
+  // Calls still queued on the pool finish (as cancelled, once the server shut down) before the
+  // server they answer goes away.
+  pool_.reset();
+}
 
 void TasksServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   server_->GetHealthCheckService()->SetServingStatus(false);

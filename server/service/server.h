@@ -1,5 +1,6 @@
-// TasksServer: the gRPC server process's moving parts assembled on one listening address: the
-// TasksManager service, grpc.health.v1.Health and server reflection (v1alpha, what grpcurl uses).
+// TasksServer: the whole service assembled and listening: registry snapshot, Hub client and
+// cache, model locator, inference, the worker pool, and on one address the TasksManager service,
+// grpc.health.v1.Health and server reflection (v1alpha, what grpcurl uses).
 #ifndef TASKS_SERVER_SERVICE_SERVER_H_
 #define TASKS_SERVER_SERVICE_SERVER_H_
 
@@ -9,6 +10,11 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
+#include "server/common/worker_pool.h"
+#include "server/hub/hub_cache.h"
+#include "server/hub/hub_client.h"
+#include "server/inference/model_inference.h"
+#include "server/inference/model_source.h"
 #include "server/registry/tasks_manager.h"
 #include "server/service/tasks_manager_service.h"
 
@@ -17,16 +23,25 @@ namespace tasks::service {
 struct ServerOptions {
   // host:port (port 0 picks a free one), or any address grpc accepts.
   std::string listen_address = "127.0.0.1:50051";
+  inference::ModelLocatorOptions locator;
+  hub::HubCacheOptions cache;
+  ServiceOptions service;
+  int hub_threads = 16;            // calls waiting on the Hub at once
+  size_t max_queued_calls = 1024;  // beyond: RESOURCE_EXHAUSTED
 };
 
 class TasksServer {
  public:
-  // Starts serving; health reports SERVING for "" and the TasksManager service.
+  // Starts serving; health reports SERVING for "" and the TasksManager service. `hub` is the
+  // Hub client (null: no Hub, as when offline).
   static absl::StatusOr<std::unique_ptr<TasksServer>> Start(
-      const ServerOptions& options, std::shared_ptr<const registry::TasksManager> core);
+      const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
+      std::unique_ptr<hub::HubClient> hub);
+  ~TasksServer();
 
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
+  const hub::HubCache* cache() const { return cache_.get(); }
 
   // Health turns NOT_SERVING first, so load balancers stop sending; then new calls are refused
   // and in-flight ones may finish until `deadline`, after which they are cancelled.
@@ -36,12 +51,18 @@ class TasksServer {
   void Wait();
 
  private:
-  TasksServer(std::unique_ptr<TasksManagerService> service, std::unique_ptr<grpc::Server> server,
-              int port);
+  TasksServer() = default;
 
+  // Declared in dependency order: destroyed in reverse, the pool (draining calls that still
+  // use the service) first, the Hub client last.
+  std::unique_ptr<hub::HubClient> hub_;
+  std::unique_ptr<hub::HubCache> cache_;
+  std::unique_ptr<inference::ModelLocator> locator_;
+  std::unique_ptr<inference::ModelInference> inference_;
   std::unique_ptr<TasksManagerService> service_;
   std::unique_ptr<grpc::Server> server_;
-  int port_;
+  std::unique_ptr<WorkerPool> pool_;
+  int port_ = 0;
 };
 
 }  // namespace tasks::service

@@ -1,192 +1,102 @@
 #include "server/service/tasks_manager_service.h"
 
-#include <optional>
-#include <string>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
-#include "server/common/errors.h"
-#include "server/registry/environment.h"
-#include "server/service/grpc_status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
 
 namespace tasks::service {
 namespace {
 
 namespace v1 = optimum::tasks::v1;
-using registry::ModelClass;
 
-// A proto3 `optional string` as the core's optional argument.
-std::optional<absl::string_view> Optional(bool has, const std::string& value) {
-  return has ? std::optional<absl::string_view>(value) : std::nullopt;
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, grpc::Status status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
 }
 
-v1::GetModelClassForTaskResponse::Resolution ToProto(ModelClass::Resolution resolution) {
-  switch (resolution) {
-    case ModelClass::Resolution::kCustomClass:
-      return v1::GetModelClassForTaskResponse::CUSTOM_CLASS;
-    case ModelClass::Resolution::kModelClassName:
-      return v1::GetModelClassForTaskResponse::MODEL_CLASS_NAME;
-    case ModelClass::Resolution::kLoader:
-      return v1::GetModelClassForTaskResponse::LOADER;
-    case ModelClass::Resolution::kNamesTable:
-      return v1::GetModelClassForTaskResponse::NAMES_TABLE;
-    case ModelClass::Resolution::kFirstCandidate:
-      return v1::GetModelClassForTaskResponse::FIRST_CANDIDATE;
+// The token of `authorization: Bearer <token>`, as grpcurl -H and huggingface_hub send it.
+std::string BearerToken(const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  const absl::string_view value(it->second.data(), it->second.size());
+  constexpr absl::string_view kBearer = "bearer ";
+  if (value.size() <= kBearer.size() ||
+      !absl::EqualsIgnoreCase(value.substr(0, kBearer.size()), kBearer)) {
+    return "";
   }
-  return v1::GetModelClassForTaskResponse::RESOLUTION_UNSPECIFIED;
-}
-
-void ToProto(const registry::TaskEntry& entry, v1::SupportedTask& out) {
-  out.set_task(entry.key);
-  out.set_config_class(entry.config_class);
-  out.set_use_past(entry.use_past);
-  out.set_bound_task(entry.bound_task);
+  return std::string(absl::StripAsciiWhitespace(value.substr(kBearer.size())));
 }
 
 }  // namespace
 
-TasksManagerService::TasksManagerService(std::shared_ptr<const registry::TasksManager> core)
-    : core_(std::move(core)) {}
+TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHandlers inference,
+                                         WorkerPool* pool, ServiceOptions options)
+    : registry_(std::move(registry)),
+      inference_(std::move(inference)),
+      pool_(pool),
+      options_(std::move(options)) {}
 
-grpc::Status TasksManagerService::GetAllTasks(grpc::ServerContext*, const v1::GetAllTasksRequest*,
-                                              v1::GetAllTasksResponse* response) {
-  for (const std::string& task : core_->GetAllTasks()) response->add_tasks(task);
-  v1::Environment& environment = *response->mutable_environment();
-  for (absl::string_view package : registry::kInstalledPackages) {
-    environment.add_installed_packages(std::string(package));
+template <typename Answer>
+grpc::ServerUnaryReactor* TasksManagerService::OnPool(grpc::CallbackServerContext* context,
+                                                      Answer answer) {
+  hub::Credentials credentials{BearerToken(*context)};
+  if (credentials.token.empty() && options_.anonymous_token) {
+    credentials.token = options_.anonymous_token();
   }
-  for (absl::string_view framework : registry::kFrameworks) {
-    environment.add_frameworks(std::string(framework));
+  const absl::Time deadline =
+      std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued =
+      pool_->Submit([reactor, answer = std::move(answer), credentials = std::move(credentials),
+                     deadline] { reactor->Finish(answer(credentials, deadline)); });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "The server is busy with Hub requests; retry with backoff."));
   }
-  environment.set_all_tasks_framework(std::string(registry::kAllTasksFramework));
-  for (const std::string& library : core_->snapshot().LibraryNames()) {
-    environment.add_libraries(library);
-  }
-  for (const std::string& exporter : core_->snapshot().ExporterNames()) {
-    response->add_exporters(exporter);
-  }
-  return grpc::Status::OK;
+  return reactor;
 }
 
-grpc::Status TasksManagerService::MapFromSynonym(grpc::ServerContext*,
-                                                 const v1::MapFromSynonymRequest* request,
-                                                 v1::MapFromSynonymResponse* response) {
-  if (request->task().empty()) return ToGrpcStatus(MissingArgument("task"));
-  registry::SynonymAnswer answer = core_->DescribeTask(request->task());
-  response->set_task(std::move(answer.task));
-  for (std::string& synonym : answer.synonyms_for_task) {
-    response->add_synonyms_for_task(std::move(synonym));
+// Registry RPCs: answered at once on the callback thread.
+#define TASKS_REGISTRY_RPC(Method)                                                            \
+  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
+                                                        const v1::Method##Request* request,   \
+                                                        v1::Method##Response* response) {     \
+    return Finish(context, registry_.Method(*request, *response));                            \
   }
-  response->set_is_synonym(answer.is_synonym);
-  response->set_is_with_past(answer.is_with_past);
-  return grpc::Status::OK;
-}
+TASKS_REGISTRY_RPC(GetAllTasks)
+TASKS_REGISTRY_RPC(MapFromSynonym)
+TASKS_REGISTRY_RPC(GetSupportedTasksForModelType)
+TASKS_REGISTRY_RPC(GetSupportedModelTypeForTask)
+TASKS_REGISTRY_RPC(GetExporterConfigConstructor)
+TASKS_REGISTRY_RPC(GetModelClassForTask)
+TASKS_REGISTRY_RPC(ListExporters)
+#undef TASKS_REGISTRY_RPC
 
-grpc::Status TasksManagerService::GetSupportedTasksForModelType(
-    grpc::ServerContext*, const v1::GetSupportedTasksForModelTypeRequest* request,
-    v1::GetSupportedTasksForModelTypeResponse* response) {
-  if (request->model_type().empty()) return ToGrpcStatus(MissingArgument("model_type"));
-  if (request->exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
-  absl::StatusOr<registry::SupportedTasks> supported = core_->GetSupportedTasksForModelType(
-      request->model_type(), request->exporter(),
-      Optional(request->has_model_name(), request->model_name()),
-      Optional(request->has_library_name(), request->library_name()));
-  if (!supported.ok()) return ToGrpcStatus(supported.status());
-  for (const registry::TaskEntry& entry : supported->tasks->tasks) {
-    ToProto(entry, *response->add_tasks());
+// Inference RPCs: on the worker pool.
+#define TASKS_INFERENCE_RPC(Method)                                                           \
+  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
+                                                        const v1::Method##Request* request,   \
+                                                        v1::Method##Response* response) {     \
+    return OnPool(context, [this, request, response](const hub::Credentials& credentials,     \
+                                                     absl::Time deadline) {                   \
+      return inference_.Method(*request, *response, credentials, deadline);                   \
+    });                                                                                       \
   }
-  response->set_model_type(std::string(supported->model_type));
-  response->set_library_name(std::string(supported->library_name));
-  return grpc::Status::OK;
-}
+TASKS_INFERENCE_RPC(DetermineFramework)
+TASKS_INFERENCE_RPC(InferLibraryFromModel)
+TASKS_INFERENCE_RPC(InferTaskFromModel)
+TASKS_INFERENCE_RPC(StandardizeModelAttributes)
+TASKS_INFERENCE_RPC(ResolveExport)
+#undef TASKS_INFERENCE_RPC
 
-grpc::Status TasksManagerService::GetSupportedModelTypeForTask(
-    grpc::ServerContext*, const v1::GetSupportedModelTypeForTaskRequest* request,
-    v1::GetSupportedModelTypeForTaskResponse* response) {
-  if (request->task().empty()) return ToGrpcStatus(MissingArgument("task"));
-  if (request->exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
-  absl::StatusOr<std::vector<std::string>> model_types =
-      core_->GetSupportedModelTypeForTask(request->task(), request->exporter());
-  if (!model_types.ok()) return ToGrpcStatus(model_types.status());
-  for (std::string& model_type : *model_types) response->add_model_types(std::move(model_type));
-  return grpc::Status::OK;
-}
-
-grpc::Status TasksManagerService::GetExporterConfigConstructor(
-    grpc::ServerContext*, const v1::GetExporterConfigConstructorRequest* request,
-    v1::GetExporterConfigConstructorResponse* response) {
-  if (request->exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
-  const std::string& task = request->has_task() ? request->task() : "feature-extraction";
-  absl::StatusOr<registry::ExporterConfig> config = core_->GetExporterConfigConstructor(
-      request->exporter(), task, Optional(request->has_model_type(), request->model_type()),
-      Optional(request->has_model_name(), request->model_name()),
-      Optional(request->has_library_name(), request->library_name()));
-  if (!config.ok()) return ToGrpcStatus(config.status());
-  response->set_config_class(config->entry->config_class);
-  response->set_task(config->entry->bound_task);
-  response->set_use_past(config->entry->use_past);
-  response->set_task_key(config->entry->key);
-  response->set_model_type(std::string(config->model_type));
-  if (request->has_exporter_config_kwargs()) {
-    *response->mutable_exporter_config_kwargs() = request->exporter_config_kwargs();
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status TasksManagerService::GetModelClassForTask(
-    grpc::ServerContext*, const v1::GetModelClassForTaskRequest* request,
-    v1::GetModelClassForTaskResponse* response) {
-  if (request->task().empty()) return ToGrpcStatus(MissingArgument("task"));
-  absl::StatusOr<ModelClass> model_class = core_->GetModelClassForTask(
-      request->task(), request->has_framework() ? request->framework() : "pt",
-      Optional(request->has_model_type(), request->model_type()),
-      Optional(request->has_model_class_name(), request->model_class_name()),
-      request->has_library() ? request->library() : "transformers");
-  if (!model_class.ok()) return ToGrpcStatus(model_class.status());
-  response->set_class_name(std::move(model_class->class_name));
-  response->set_module(std::move(model_class->module));
-  response->set_task(std::move(model_class->task));
-  for (std::string& candidate : model_class->candidates) {
-    response->add_candidates(std::move(candidate));
-  }
-  response->set_resolution(ToProto(model_class->resolution));
-  return grpc::Status::OK;
-}
-
-grpc::Status TasksManagerService::ListExporters(grpc::ServerContext*,
-                                                const v1::ListExportersRequest*,
-                                                v1::ListExportersResponse* response) {
-  const registry::RegistrySnapshot& snapshot = core_->snapshot();
-  for (const registry::ExporterInfo& info : snapshot.exporters) {
-    v1::Exporter& exporter = *response->add_exporters();
-    exporter.set_name(info.name);
-    for (const registry::LibraryRegistry& library : snapshot.libraries) {
-      int model_types = 0, tasks = 0;
-      for (const registry::ModelTypeEntry& entry : library.model_types.entries()) {
-        if (const registry::ExporterTasks* found = entry.FindExporter(info.name)) {
-          ++model_types;
-          tasks += static_cast<int>(found->tasks.size());
-        }
-      }
-      if (model_types == 0) continue;
-      v1::LibraryCount& count = *exporter.add_libraries();
-      count.set_library(library.name);
-      count.set_model_types(model_types);
-      count.set_tasks(tasks);
-      exporter.set_model_types(exporter.model_types() + model_types);
-      exporter.set_tasks(exporter.tasks() + tasks);
-    }
-    for (const registry::Provenance& from : info.provenance) {
-      v1::Provenance& provenance = *exporter.add_provenance();
-      provenance.set_package(from.package);
-      provenance.set_version(from.version);
-      provenance.set_repository(from.repository);
-      provenance.set_commit(from.commit);
-      provenance.set_source_file(from.source_file);
-      provenance.set_registry_file(from.registry_file);
-    }
-  }
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
+    grpc::CallbackServerContext* context, const v1::GetCacheStatsRequest* request,
+    v1::GetCacheStatsResponse* response) {
+  return Finish(context, inference_.GetCacheStats(*request, *response));
 }
 
 }  // namespace tasks::service

@@ -1,47 +1,62 @@
-// The optimum.tasks.v1.TasksManager gRPC service: a thin adapter from protos to the core
-// TasksManager (server/registry/tasks_manager.h) and back. Stateless besides the core it wraps;
-// thread-safe.
+// The optimum.tasks.v1.TasksManager gRPC service, on gRPC's callback API: registry RPCs answer
+// on the callback thread from the immutable snapshot; inference RPCs go to a bounded WorkerPool
+// (they wait on the Hub) and finish when done, or fail fast with RESOURCE_EXHAUSTED when the
+// pool's queue is full. This class only wires calls to the handlers; thread-safe.
 #ifndef TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 #define TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 
+#include <functional>
 #include <memory>
+#include <string>
 
+#include "absl/time/time.h"
 #include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
-#include "server/registry/tasks_manager.h"
+#include "server/common/worker_pool.h"
+#include "server/service/inference_handlers.h"
+#include "server/service/registry_handlers.h"
 
 namespace tasks::service {
 
-class TasksManagerService final : public optimum::tasks::v1::TasksManager::Service {
- public:
-  explicit TasksManagerService(std::shared_ptr<const registry::TasksManager> core);
+struct ServiceOptions {
+  // The longest a call waits on the Hub when its own deadline is later (or unset).
+  absl::Duration max_hub_wait = absl::Seconds(30);
+  // The server's own token for callers that send none; unset: anonymous callers stay anonymous.
+  std::function<std::string()> anonymous_token;
+};
 
-  grpc::Status GetAllTasks(grpc::ServerContext* context,
-                           const optimum::tasks::v1::GetAllTasksRequest* request,
-                           optimum::tasks::v1::GetAllTasksResponse* response) override;
-  grpc::Status MapFromSynonym(grpc::ServerContext* context,
-                              const optimum::tasks::v1::MapFromSynonymRequest* request,
-                              optimum::tasks::v1::MapFromSynonymResponse* response) override;
-  grpc::Status GetSupportedTasksForModelType(
-      grpc::ServerContext* context,
-      const optimum::tasks::v1::GetSupportedTasksForModelTypeRequest* request,
-      optimum::tasks::v1::GetSupportedTasksForModelTypeResponse* response) override;
-  grpc::Status GetSupportedModelTypeForTask(
-      grpc::ServerContext* context,
-      const optimum::tasks::v1::GetSupportedModelTypeForTaskRequest* request,
-      optimum::tasks::v1::GetSupportedModelTypeForTaskResponse* response) override;
-  grpc::Status GetExporterConfigConstructor(
-      grpc::ServerContext* context,
-      const optimum::tasks::v1::GetExporterConfigConstructorRequest* request,
-      optimum::tasks::v1::GetExporterConfigConstructorResponse* response) override;
-  grpc::Status GetModelClassForTask(
-      grpc::ServerContext* context, const optimum::tasks::v1::GetModelClassForTaskRequest* request,
-      optimum::tasks::v1::GetModelClassForTaskResponse* response) override;
-  grpc::Status ListExporters(grpc::ServerContext* context,
-                             const optimum::tasks::v1::ListExportersRequest* request,
-                             optimum::tasks::v1::ListExportersResponse* response) override;
+class TasksManagerService final : public optimum::tasks::v1::TasksManager::CallbackService {
+ public:
+  TasksManagerService(RegistryHandlers registry, InferenceHandlers inference, WorkerPool* pool,
+                      ServiceOptions options);
+
+#define TASKS_UNARY(Method)                                                            \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,               \
+                                   const optimum::tasks::v1::Method##Request* request, \
+                                   optimum::tasks::v1::Method##Response* response) override
+  TASKS_UNARY(GetAllTasks);
+  TASKS_UNARY(MapFromSynonym);
+  TASKS_UNARY(GetSupportedTasksForModelType);
+  TASKS_UNARY(GetSupportedModelTypeForTask);
+  TASKS_UNARY(GetExporterConfigConstructor);
+  TASKS_UNARY(GetModelClassForTask);
+  TASKS_UNARY(ListExporters);
+  TASKS_UNARY(DetermineFramework);
+  TASKS_UNARY(InferLibraryFromModel);
+  TASKS_UNARY(InferTaskFromModel);
+  TASKS_UNARY(StandardizeModelAttributes);
+  TASKS_UNARY(ResolveExport);
+  TASKS_UNARY(GetCacheStats);
+#undef TASKS_UNARY
 
  private:
-  std::shared_ptr<const registry::TasksManager> core_;
+  // Runs `answer(credentials, deadline)` on the pool and finishes the call with its status.
+  template <typename Answer>
+  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, Answer answer);
+
+  const RegistryHandlers registry_;
+  const InferenceHandlers inference_;
+  WorkerPool* const pool_;
+  const ServiceOptions options_;
 };
 
 }  // namespace tasks::service

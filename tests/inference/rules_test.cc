@@ -103,7 +103,7 @@ TEST(InferTaskFromHub, DiffusersTimmAndSentenceTransformers) {
   EXPECT_EQ(HubTask("diffusers", {"stable-diffusion-xl", nullptr, nullptr}), "text-to-image");
   EXPECT_EQ(HubTask("timm", {std::nullopt, nullptr, nullptr}), "image-classification");
   EXPECT_EQ(HubTask("sentence_transformers", {"sentence-similarity", nullptr, nullptr}),
-            "KeyError");
+            "feature-extraction");
 }
 
 TEST(InferTaskFromFolder, ArchitecturesThroughTheAutoClassTables) {

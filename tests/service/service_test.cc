@@ -26,7 +26,9 @@ using ::testing::HasSubstr;
 class ServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto server = TasksServer::Start({"127.0.0.1:0"}, testing::SharedEmbeddedTasksManager());
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    auto server = TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
     channel_ = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(

@@ -1,0 +1,83 @@
+// HubClient: the few Hugging Face Hub HTTP calls the service makes, behind an interface so that
+// rules and cache are testable without sockets (leveldb's Env idea).
+//
+// Calls block the calling thread until an answer, an error, or `deadline`; callers run them on
+// threads built for waiting, never on a gRPC callback thread. Implementations are thread-safe.
+//
+// Errors are absl::Status values carrying a google.rpc.ErrorInfo (server/common/errors.h) whose
+// reason is the huggingface_hub exception the same answer raises in Python:
+// clang-format off
+//   RepositoryNotFoundError   NOT_FOUND          X-Error-Code RepoNotFound, or 401 on a repo URL
+//   RevisionNotFoundError     NOT_FOUND          X-Error-Code RevisionNotFound
+//   EntryNotFoundError        NOT_FOUND          X-Error-Code EntryNotFound, or 404 on resolve
+//   GatedRepoError            PERMISSION_DENIED  X-Error-Code GatedRepo
+//   DisabledRepoError         FAILED_PRECONDITION 403 "Access to this resource is disabled."
+//   HfHubHTTPError            PERMISSION_DENIED (other 403), UNAUTHENTICATED (other 401),
+//                             RESOURCE_EXHAUSTED (429; metadata "retry_after_seconds"),
+//                             UNAVAILABLE (5xx after retries), INTERNAL (other statuses)
+//   ConnectionError           UNAVAILABLE        DNS, connect, reset, TLS (after retries)
+//   Timeout                   DEADLINE_EXCEEDED  the deadline passed
+// and metadata "repo_id", "revision" (and "path" for files). Tokens never appear in errors.
+// clang-format on
+#ifndef TASKS_SERVER_HUB_HUB_CLIENT_H_
+#define TASKS_SERVER_HUB_HUB_CLIENT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace tasks::hub {
+
+// Who is asking: the Hub token sent as `Authorization: Bearer <token>`, or none.
+struct Credentials {
+  std::string token;  // empty: anonymous
+};
+
+// The fields of GET /api/models/{repo_id}[/revision/{revision}] the rules read.
+struct ModelInfo {
+  std::string id;   // canonical repo id (after a rename redirect)
+  std::string sha;  // commit the revision resolved to
+  std::optional<std::string> pipeline_tag;
+  std::optional<std::string> library_name;
+  bool is_private = false;            // "private"
+  bool gated = false;                 // "gated" is "auto" or "manual" (false when false)
+  std::vector<std::string> siblings;  // every file of the commit ("rfilename"), any depth
+  nlohmann::json config;              // "config" object, or null
+  nlohmann::json transformers_info;   // "transformersInfo" object, or null
+};
+
+class HubClient {
+ public:
+  virtual ~HubClient() = default;
+
+  // GET {endpoint}/api/models/{repo_id} (revision empty) or
+  // .../api/models/{repo_id}/revision/{url-quoted revision}.
+  virtual absl::StatusOr<ModelInfo> GetModelInfo(absl::string_view repo_id,
+                                                 absl::string_view revision,
+                                                 const Credentials& credentials,
+                                                 absl::Time deadline) = 0;
+
+  // Every file path of the repo at `revision` (a sha or a ref), following the tree listing's
+  // `Link: <...>; rel="next"` pages: GET .../api/models/{repo_id}/tree/{revision}?recursive=True
+  // &expand=False.
+  virtual absl::StatusOr<std::vector<std::string>> ListRepoFiles(absl::string_view repo_id,
+                                                                 absl::string_view revision,
+                                                                 const Credentials& credentials,
+                                                                 absl::Time deadline) = 0;
+
+  // The bytes of one small file: GET {endpoint}/{repo_id}/resolve/{revision}/{path}, following
+  // redirects. Bodies over the client's size limit fail with RESOURCE_EXHAUSTED.
+  virtual absl::StatusOr<std::string> GetFile(absl::string_view repo_id, absl::string_view revision,
+                                              absl::string_view path,
+                                              const Credentials& credentials,
+                                              absl::Time deadline) = 0;
+};
+
+}  // namespace tasks::hub
+
+#endif  // TASKS_SERVER_HUB_HUB_CLIENT_H_

@@ -1,0 +1,89 @@
+#include "server/hub/hub_json.h"
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace tasks::hub {
+namespace {
+
+using nlohmann::json;
+
+absl::StatusOr<json> Parse(absl::string_view body) {
+  try {
+    return json::parse(body.begin(), body.end());
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+}
+
+std::optional<std::string> StringField(const json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+bool BoolField(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+json ObjectField(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : json(nullptr);
+}
+
+// "gated" is false, "auto" or "manual". Any other string still counts as a gate: treating an
+// unknown gating mode as open would be the unsafe mistake.
+bool IsGated(const json& object) {
+  const auto it = object.find("gated");
+  if (it == object.end()) return false;
+  if (it->is_boolean()) return it->get<bool>();
+  return it->is_string() && !it->get<std::string>().empty() && it->get<std::string>() != "false";
+}
+
+}  // namespace
+
+absl::StatusOr<ModelInfo> ParseModelInfo(absl::string_view body) {
+  absl::StatusOr<json> parsed = Parse(body);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_object()) return absl::InvalidArgumentError("the model info is not an object");
+  const json& object = *parsed;
+
+  ModelInfo info;
+  info.id = StringField(object, "id").value_or(StringField(object, "modelId").value_or(""));
+  info.sha = StringField(object, "sha").value_or("");
+  info.pipeline_tag = StringField(object, "pipeline_tag");
+  info.library_name = StringField(object, "library_name");
+  info.is_private = BoolField(object, "private");
+  info.gated = IsGated(object);
+  if (const auto siblings = object.find("siblings");
+      siblings != object.end() && siblings->is_array()) {
+    for (const json& sibling : *siblings) {
+      if (!sibling.is_object()) continue;
+      if (std::optional<std::string> name = StringField(sibling, "rfilename")) {
+        info.siblings.push_back(*std::move(name));
+      }
+    }
+  }
+  info.config = ObjectField(object, "config");
+  info.transformers_info = ObjectField(object, "transformersInfo");
+  return info;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseTreePage(absl::string_view body) {
+  absl::StatusOr<json> parsed = Parse(body);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_array()) return absl::InvalidArgumentError("the tree page is not an array");
+  std::vector<std::string> paths;
+  for (const json& entry : *parsed) {
+    if (!entry.is_object() || StringField(entry, "type") != "file") continue;
+    if (std::optional<std::string> path = StringField(entry, "path")) {
+      paths.push_back(*std::move(path));
+    }
+  }
+  return paths;
+}
+
+}  // namespace tasks::hub

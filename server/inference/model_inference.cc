@@ -1,0 +1,153 @@
+#include "server/inference/model_inference.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+
+namespace tasks::inference {
+namespace {
+
+InferenceAnswer Answer(Inferred inferred, const ModelFiles& files, std::string library = "") {
+  return InferenceAnswer{std::move(inferred.value), std::move(library),
+                         std::move(inferred.evidence), files.source(), files.commit_sha()};
+}
+
+// A string member of a JSON object, or nothing.
+std::optional<std::string> Member(const nlohmann::json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return std::nullopt;
+  return object[key].get<std::string>();
+}
+
+absl::Status Missing(absl::string_view what) {
+  return MakeError(absl::StatusCode::kFailedPrecondition, "ValueError",
+                   absl::StrCat("Cannot standardize the model: ", what, "."), {"model"});
+}
+
+// The name standardize_model_attributes reads off the loaded model, from the model's files.
+absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::string_view library) {
+  if (library == "diffusers") {
+    // The Hub's model info already carries model_index.json's class: no extra request.
+    if (const hub::ModelInfo* info = files.model_info();
+        info && info->config.is_object() && info->config.contains("diffusers")) {
+      if (auto name = Member(info->config["diffusers"], "_class_name")) return *name;
+    }
+    absl::StatusOr<nlohmann::json> index = files.ReadJson("model_index.json");
+    if (!index.ok()) return index.status();
+    if (auto name = Member(*index, "_class_name")) return *name;
+    return Missing("model_index.json has no _class_name");
+  }
+  if (library == "sentence_transformers") {
+    absl::StatusOr<nlohmann::json> modules = files.ReadJson("modules.json");
+    if (!modules.ok()) return modules.status();
+    if (modules->is_array() && !modules->empty()) {
+      if (auto type = Member((*modules)[0], "type")) return *type;
+    }
+    return Missing("modules.json names no first module type");
+  }
+  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+  if (!config.ok()) return config.status();
+  if (library == "timm") {
+    if (config->contains("pretrained_cfg")) {
+      if (auto name = Member((*config)["pretrained_cfg"], "architecture")) return *name;
+    }
+    if (auto name = Member(*config, "architecture")) return *name;
+    return Missing("the timm config has no architecture");
+  }
+  if (auto name = Member(*config, "model_type")) return *name;
+  return Missing("config.json has no model_type");
+}
+
+}  // namespace
+
+ModelInference::ModelInference(std::shared_ptr<const registry::TasksManager> tasks,
+                               const ModelLocator* locator)
+    : tasks_(std::move(tasks)), locator_(locator) {}
+
+absl::StatusOr<std::unique_ptr<ModelFiles>> ModelInference::Open(
+    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
+  return locator_->Open(ref, credentials, deadline);
+}
+
+absl::StatusOr<Inferred> ModelInference::Library(ModelFiles& files) {
+  absl::StatusOr<std::optional<Inferred>> from_files = InferLibraryFromFiles(files.files());
+  if (!from_files.ok()) return from_files.status();
+  if (*from_files) return **from_files;
+  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+  if (!config.ok()) return config.status();
+  return InferLibraryFromConfig(*config);
+}
+
+absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(
+    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
+  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
+  if (!files.ok()) return files.status();
+  absl::StatusOr<Inferred> framework = inference::DetermineFramework((*files)->files());
+  if (!framework.ok()) return framework.status();
+  return Answer(*std::move(framework), **files);
+}
+
+absl::StatusOr<InferenceAnswer> ModelInference::InferLibrary(const ModelRef& ref,
+                                                             const hub::Credentials& credentials,
+                                                             absl::Time deadline) const {
+  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
+  if (!files.ok()) return files.status();
+  absl::StatusOr<Inferred> library = Library(**files);
+  if (!library.ok()) return library.status();
+  return Answer(*std::move(library), **files);
+}
+
+absl::StatusOr<Inferred> ModelInference::Task(ModelFiles& files, const ModelRef& ref,
+                                              absl::string_view library) const {
+  const hub::ModelInfo* info = files.model_info();
+  if (info != nullptr && ref.subfolder.empty()) {
+    return InferTaskFromHub(tasks_->snapshot(), ref.model, library,
+                            {info->pipeline_tag, info->config, info->transformers_info});
+  }
+  // A local folder, a subfolder, or the cache folder: Optimum refuses (RuntimeError); the
+  // folder's own config files decide instead.
+  std::optional<nlohmann::json> config, model_index;
+  for (auto [name, slot] :
+       {std::pair{"config.json", &config}, std::pair{"model_index.json", &model_index}}) {
+    if (!std::binary_search(files.files().begin(), files.files().end(), std::string(name))) {
+      continue;
+    }
+    absl::StatusOr<nlohmann::json> parsed = files.ReadJson(name);
+    if (!parsed.ok()) return parsed.status();
+    *slot = *std::move(parsed);
+  }
+  return InferTaskFromFolder(tasks_->snapshot(), ref.model, library,
+                             {config ? &*config : nullptr, model_index ? &*model_index : nullptr});
+}
+
+absl::StatusOr<Inferred> ModelInference::ExportModelTypeOf(ModelFiles& files,
+                                                           absl::string_view library) const {
+  absl::StatusOr<std::string> name = NameForExportModelType(files, library);
+  if (!name.ok()) return name.status();
+  return ExportModelType(tasks_->snapshot(), library, *name);
+}
+
+absl::StatusOr<InferenceAnswer> ModelInference::InferTask(const ModelRef& ref,
+                                                          const hub::Credentials& credentials,
+                                                          absl::Time deadline) const {
+  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
+  if (!files.ok()) return files.status();
+  absl::StatusOr<Inferred> library = Library(**files);
+  if (!library.ok()) return library.status();
+  absl::StatusOr<Inferred> task = Task(**files, ref, library->value);
+  if (!task.ok()) return task.status();
+  return Answer(*std::move(task), **files, library->value);
+}
+
+absl::StatusOr<InferenceAnswer> ModelInference::StandardizeModelAttributes(
+    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
+  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
+  if (!files.ok()) return files.status();
+  absl::StatusOr<Inferred> library = Library(**files);
+  if (!library.ok()) return library.status();
+  absl::StatusOr<Inferred> model_type = ExportModelTypeOf(**files, library->value);
+  if (!model_type.ok()) return model_type.status();
+  return Answer(*std::move(model_type), **files, library->value);
+}
+
+}  // namespace tasks::inference

@@ -1,0 +1,65 @@
+// ModelInference: Optimum's inference methods for a model named by a request: opens it with the
+// ModelLocator, gathers the facts the rules (rules.h) need, reading only the small files a rule
+// asks for, and answers with the rule's evidence and where the facts came from.
+//
+// Thread-safe; methods block on the Hub, so run them on a WorkerPool.
+#ifndef TASKS_SERVER_INFERENCE_MODEL_INFERENCE_H_
+#define TASKS_SERVER_INFERENCE_MODEL_INFERENCE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/hub/hub_client.h"
+#include "server/inference/model_source.h"
+#include "server/inference/rules.h"
+#include "server/registry/tasks_manager.h"
+
+namespace tasks::inference {
+
+struct InferenceAnswer {
+  std::string value;
+  std::string library;  // the library the rule used (task and export model type answers)
+  Evidence evidence;
+  SourceName source;
+  std::string commit_sha;
+};
+
+class ModelInference {
+ public:
+  ModelInference(std::shared_ptr<const registry::TasksManager> tasks, const ModelLocator* locator);
+
+  absl::StatusOr<InferenceAnswer> DetermineFramework(const ModelRef& ref,
+                                                     const hub::Credentials& credentials,
+                                                     absl::Time deadline) const;
+  absl::StatusOr<InferenceAnswer> InferLibrary(const ModelRef& ref,
+                                               const hub::Credentials& credentials,
+                                               absl::Time deadline) const;
+  absl::StatusOr<InferenceAnswer> InferTask(const ModelRef& ref,
+                                            const hub::Credentials& credentials,
+                                            absl::Time deadline) const;
+  // The export model type standardize_model_attributes sets (for transformers: the config's
+  // model_type, which it leaves alone).
+  absl::StatusOr<InferenceAnswer> StandardizeModelAttributes(const ModelRef& ref,
+                                                             const hub::Credentials& credentials,
+                                                             absl::Time deadline) const;
+
+  // The steps above, on a model already opened (ResolveExport chains them on one opening).
+  absl::StatusOr<std::unique_ptr<ModelFiles>> Open(const ModelRef& ref,
+                                                   const hub::Credentials& credentials,
+                                                   absl::Time deadline) const;
+  static absl::StatusOr<Inferred> Library(ModelFiles& files);
+  absl::StatusOr<Inferred> Task(ModelFiles& files, const ModelRef& ref,
+                                absl::string_view library) const;
+  absl::StatusOr<Inferred> ExportModelTypeOf(ModelFiles& files, absl::string_view library) const;
+
+  const registry::TasksManager& tasks() const { return *tasks_; }
+
+ private:
+  std::shared_ptr<const registry::TasksManager> tasks_;
+  const ModelLocator* const locator_;
+};
+
+}  // namespace tasks::inference
+
+#endif  // TASKS_SERVER_INFERENCE_MODEL_INFERENCE_H_

@@ -1,0 +1,313 @@
+#include "server/inference/model_source.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "server/common/errors.h"
+
+namespace tasks::inference {
+namespace {
+
+namespace fs = std::filesystem;
+using absl::StatusCode;
+
+constexpr size_t kMaxListedFiles = 100'000;
+
+bool IsNamePart(absl::string_view part) {
+  if (part.empty() || part.front() == '-' || part.front() == '.' || part.back() == '-' ||
+      part.back() == '.' || absl::StrContains(part, "--") || absl::StrContains(part, "..")) {
+    return false;
+  }
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Absolute, explicitly relative, or with a ".." part: a path, never a repo id.
+bool LooksLikePath(absl::string_view model) {
+  if (absl::StartsWith(model, "/") || absl::StartsWith(model, "./") ||
+      absl::StartsWith(model, "~") || model == ".") {
+    return true;
+  }
+  for (absl::string_view part : absl::StrSplit(model, '/')) {
+    if (part == "..") return true;
+  }
+  return false;
+}
+
+// `path` with symlinks resolved as far as it exists, and lexically normalised.
+fs::path Canonical(const fs::path& path) {
+  std::error_code error;
+  fs::path canonical = fs::weakly_canonical(path, error);
+  return error ? path.lexically_normal() : canonical;
+}
+
+bool IsInside(const fs::path& path, const std::string& root) {
+  const std::string p = path.string();
+  return p == root || absl::StartsWith(p, root == "/" ? root : root + "/");
+}
+
+absl::StatusOr<nlohmann::json> ParseJson(const std::string& text, absl::string_view what) {
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return MakeError(StatusCode::kFailedPrecondition, "JSONDecodeError",
+                     absl::StrCat(what, " is not valid JSON."), {"model"});
+  }
+  return parsed;
+}
+
+// Files under `dir`, relative to it, sorted; symlinked files are listed, symlinked folders are
+// not descended (as Optimum's os.walk).
+std::vector<std::string> ListFolder(const fs::path& dir) {
+  std::vector<std::string> files;
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(dir, error), end; !error && it != end;
+       it.increment(error)) {
+    if (files.size() >= kMaxListedFiles) break;
+    if (it->is_regular_file(error)) files.push_back(it->path().lexically_relative(dir).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class FolderFiles final : public ModelFiles {
+ public:
+  FolderFiles(fs::path folder, std::string root, SourceName source, std::string sha,
+              size_t max_json_bytes)
+      : folder_(std::move(folder)), root_(std::move(root)), max_json_bytes_(max_json_bytes) {
+    files_ = ListFolder(folder_);
+    source_ = std::move(source);
+    commit_sha_ = std::move(sha);
+  }
+
+  absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) override {
+    if (!std::binary_search(files_.begin(), files_.end(), std::string(path))) {
+      return MakeError(StatusCode::kNotFound, "FileNotFoundError",
+                       absl::StrCat(path, " is not in the model folder."), {"model"});
+    }
+    // A symlinked file may point anywhere; only what resolves inside the root is read.
+    const fs::path file = Canonical(folder_ / std::string(path));
+    if (!IsInside(file, root_)) {
+      return MakeError(StatusCode::kPermissionDenied, "PermissionError",
+                       absl::StrCat(path, " resolves outside the model root."), {"model"});
+    }
+    std::error_code error;
+    if (fs::file_size(file, error) > max_json_bytes_ || error) {
+      return MakeError(StatusCode::kResourceExhausted, "ValueError",
+                       absl::StrCat(path, " is too large or unreadable."), {"model"});
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return ParseJson(text.str(), path);
+  }
+
+ private:
+  const fs::path folder_;
+  const std::string root_;
+  const size_t max_json_bytes_;
+};
+
+class HubFiles final : public ModelFiles {
+ public:
+  HubFiles(hub::HubCache* cache, hub::CachedAnswer<hub::ModelInfo> info, std::string repo_id,
+           std::string subfolder, hub::Credentials credentials, absl::Time deadline)
+      : cache_(cache),
+        repo_id_(std::move(repo_id)),
+        prefix_(subfolder.empty() ? "" : subfolder + "/"),
+        credentials_(std::move(credentials)),
+        deadline_(deadline) {
+    model_info_ = info.value;
+    source_ = hub::AnswerSourceName(info.source);
+    commit_sha_ = model_info_->sha;
+    // By path component: "unet" keeps "unet/x", not "unet_lora/x" (Optimum: string prefix).
+    for (const std::string& sibling : model_info_->siblings) {
+      if (absl::StartsWith(sibling, prefix_)) files_.push_back(sibling.substr(prefix_.size()));
+    }
+    std::sort(files_.begin(), files_.end());
+  }
+
+  absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) override {
+    if (!std::binary_search(files_.begin(), files_.end(), std::string(path))) {
+      return MakeError(StatusCode::kNotFound, "EntryNotFoundError",
+                       absl::StrCat(prefix_, path, " is not in ", repo_id_, "@", commit_sha_, "."),
+                       {"model"});
+    }
+    const bool shared = !model_info_->is_private && !model_info_->gated;
+    absl::StatusOr<hub::CachedAnswer<std::string>> body = cache_->GetFile(
+        repo_id_, commit_sha_, absl::StrCat(prefix_, path), shared, credentials_, deadline_);
+    if (!body.ok()) return body.status();
+    return ParseJson(*body->value, absl::StrCat(repo_id_, "/", prefix_, path));
+  }
+
+ private:
+  hub::HubCache* const cache_;
+  const std::string repo_id_;
+  const std::string prefix_;
+  const hub::Credentials credentials_;
+  const absl::Time deadline_;
+};
+
+bool IsCommitSha(absl::string_view revision) {
+  return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](char c) {
+           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
+
+absl::Status PermissionDenied(absl::string_view model) {
+  return MakeError(StatusCode::kPermissionDenied, "PermissionError",
+                   absl::StrCat("Local path ", model,
+                                " is not inside any model root this server may read (see "
+                                "--model_root)."),
+                   {"model"});
+}
+
+}  // namespace
+
+absl::Status ValidateRepoId(absl::string_view repo_id) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(repo_id, '/');
+  if (repo_id.empty() || repo_id.size() > 96 || parts.size() > 2 ||
+      !std::all_of(parts.begin(), parts.end(), IsNamePart)) {
+    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
+                     absl::StrCat("'", absl::CHexEscape(repo_id),
+                                  "' is neither a Hub repo id ('name' or 'org/name': letters, "
+                                  "digits, '-', '_', '.', at most 96 characters) nor a path under "
+                                  "a model root."),
+                     {"model"});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRevision(absl::string_view revision) {
+  const bool valid = revision.size() <= 255 && !absl::StrContains(revision, "..") &&
+                     std::all_of(revision.begin(), revision.end(), [](char c) {
+                       return absl::ascii_isgraph(c) && !absl::StrContains("~^:?*[\\", c);
+                     });
+  if (!valid) {
+    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
+                     absl::StrCat("revision '", absl::CHexEscape(revision),
+                                  "' is not a branch, tag or commit name."),
+                     {"revision"});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSubfolder(absl::string_view subfolder) {
+  bool valid = subfolder.size() <= 255 && !absl::StartsWith(subfolder, "/") &&
+               !absl::StrContains(subfolder, "\\");
+  for (absl::string_view part : absl::StrSplit(subfolder, '/')) {
+    valid = valid && (subfolder.empty() || (!part.empty() && part != "." && part != ".."));
+  }
+  valid = valid && std::all_of(subfolder.begin(), subfolder.end(),
+                               [](char c) { return absl::ascii_isprint(c); });
+  if (!valid) {
+    return MakeError(StatusCode::kInvalidArgument, "ValueError",
+                     absl::StrCat("subfolder '", absl::CHexEscape(subfolder),
+                                  "' must be a relative path without '.' or '..' parts."),
+                     {"subfolder"});
+  }
+  return absl::OkStatus();
+}
+
+ModelLocator::ModelLocator(ModelLocatorOptions options, hub::HubCache* cache)
+    : options_(std::move(options)), cache_(cache) {
+  for (const std::string& root : options_.model_roots) {
+    canonical_roots_.push_back(Canonical(root).string());
+  }
+}
+
+absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& ref,
+                                                               const hub::Credentials& credentials,
+                                                               absl::Time deadline) const {
+  if (ref.model.empty()) return MissingArgument("model");
+  if (absl::Status status = ValidateSubfolder(ref.subfolder); !status.ok()) return status;
+  if (!ref.revision.empty()) {
+    if (absl::Status status = ValidateRevision(ref.revision); !status.ok()) return status;
+  }
+
+  // Local folders: a path, or a relative name that exists under a root (it shadows the Hub).
+  const bool path_like = LooksLikePath(ref.model);
+  for (const std::string& root : canonical_roots_) {
+    const fs::path lexical = path_like ? fs::path(ref.model) / ref.subfolder
+                                       : fs::path(root) / ref.model / ref.subfolder;
+    const fs::path folder = Canonical(lexical);
+    if (!IsInside(folder, root)) {
+      // A name under a root that is a symlink leading out of it.
+      std::error_code error;
+      if (!path_like && fs::exists(fs::symlink_status(lexical, error))) {
+        return PermissionDenied(ref.model);
+      }
+      continue;
+    }
+    std::error_code error;
+    if (fs::is_directory(folder, error)) {
+      return std::make_unique<FolderFiles>(folder, root, "local", "", options_.max_json_bytes);
+    }
+    if (path_like) {
+      return MakeError(StatusCode::kNotFound, "FileNotFoundError",
+                       absl::StrCat("No model folder at ", ref.model,
+                                    ref.subfolder.empty() ? "" : "/", ref.subfolder, "."),
+                       {"model"});
+    }
+  }
+  if (path_like) return PermissionDenied(ref.model);
+
+  if (absl::Status status = ValidateRepoId(ref.model); !status.ok()) return status;
+  if (options_.offline || cache_ == nullptr) return OpenHfCacheDir(ref);
+  absl::StatusOr<std::unique_ptr<ModelFiles>> hub = OpenHub(ref, credentials, deadline);
+  if (absl::IsUnavailable(hub.status()) && !options_.hf_cache_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<ModelFiles>> cached = OpenHfCacheDir(ref);
+    if (cached.ok()) return cached;
+  }
+  return hub;
+}
+
+absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHub(
+    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
+  absl::StatusOr<hub::CachedAnswer<hub::ModelInfo>> info =
+      cache_->GetModelInfo(ref.model, ref.revision, credentials, deadline);
+  if (!info.ok()) return info.status();
+  return std::make_unique<HubFiles>(cache_, *std::move(info), ref.model, ref.subfolder, credentials,
+                                    deadline);
+}
+
+absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
+    const ModelRef& ref) const {
+  const std::string revision = ref.revision.empty() ? "main" : ref.revision;
+  const std::string repo_folder =
+      absl::StrCat("models--", absl::StrReplaceAll(ref.model, {{"/", "--"}}));
+  auto missing = [&](absl::string_view what) {
+    return MakeError(
+        StatusCode::kFailedPrecondition, "LocalEntryNotFoundError",
+        absl::StrCat(options_.offline ? "Offline mode: " : "The Hub is unreachable and ", what,
+                     " is not in the Hugging Face cache folder ",
+                     options_.hf_cache_dir.empty() ? "(none configured)" : options_.hf_cache_dir,
+                     "."),
+        {"model"});
+  };
+  if (options_.hf_cache_dir.empty()) return missing(absl::StrCat(ref.model, "@", revision));
+  const fs::path repo = fs::path(options_.hf_cache_dir) / repo_folder;
+  std::string sha = revision;
+  if (!IsCommitSha(revision)) {
+    std::ifstream ref_file(repo / "refs" / revision);
+    if (!(ref_file >> sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
+    if (!IsCommitSha(sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
+  }
+  const fs::path folder = repo / "snapshots" / sha / ref.subfolder;
+  std::error_code error;
+  if (!fs::is_directory(folder, error)) {
+    return missing(absl::StrCat(repo_folder, "/snapshots/", sha, "/", ref.subfolder));
+  }
+  return std::make_unique<FolderFiles>(folder, Canonical(repo).string(), "hf-cache-dir", sha,
+                                       options_.max_json_bytes);
+}
+
+}  // namespace tasks::inference

@@ -1,0 +1,97 @@
+// ModelLocator: where a model's files come from, and the files themselves.
+//
+// A request names a model as a Hub repo id or a local path. ModelLocator decides which, checks
+// the name, and opens it as a ModelFiles: the file listing of the (sub)folder and a way to read
+// its small JSON files. Sources, in order:
+//   1. local folders under the configured model roots (absolute paths, or relative paths that
+//      exist under a root); anything resolving outside every root is PERMISSION_DENIED without
+//      saying whether it exists;
+//   2. the Hub through the HubCache (model info's `siblings` serve as the listing, pinned to the
+//      resolved commit);
+//   3. a Hugging Face cache folder (`models--org--name/refs/<rev>`, `snapshots/<sha>/`): the only
+//      source when offline, and the fallback when the Hub is unreachable online.
+//
+// Thread-safe; Open blocks on the Hub, so run it on a WorkerPool.
+#ifndef TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_
+#define TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "server/hub/hub_cache.h"
+
+namespace tasks::inference {
+
+// What a request names.
+struct ModelRef {
+  std::string model;      // Hub repo id or local path
+  std::string subfolder;  // relative, '/'-separated; "" for the top
+  std::string revision;   // Hub branch, tag or commit; "" for the default branch
+};
+
+// "hub", "cache", "stale-cache", "local" or "hf-cache-dir".
+using SourceName = std::string;
+
+// An opened model: its listing and its small files.
+class ModelFiles {
+ public:
+  virtual ~ModelFiles() = default;
+
+  // Every file of the (sub)folder, relative to it, '/'-separated, sorted.
+  const std::vector<std::string>& files() const { return files_; }
+  const SourceName& source() const { return source_; }
+  const std::string& commit_sha() const { return commit_sha_; }  // empty for local folders
+  // The Hub's model info (Hub and cache sources only).
+  const hub::ModelInfo* model_info() const { return model_info_.get(); }
+  bool is_local() const { return source_ == "local"; }
+
+  // Reads and parses a JSON file of the (sub)folder. NOT_FOUND when it is not listed.
+  virtual absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) = 0;
+
+ protected:
+  std::vector<std::string> files_;
+  SourceName source_;
+  std::string commit_sha_;
+  std::shared_ptr<const hub::ModelInfo> model_info_;
+};
+
+struct ModelLocatorOptions {
+  std::vector<std::string> model_roots;  // local folders allowed; none: local paths refused
+  std::string hf_cache_dir;              // "": none
+  bool offline = false;                  // HF_HUB_OFFLINE: the cache folder is the only Hub source
+  size_t max_json_bytes = 4 << 20;       // config files larger than this are refused
+};
+
+class ModelLocator {
+ public:
+  // `cache` may be null when offline.
+  ModelLocator(ModelLocatorOptions options, hub::HubCache* cache);
+
+  absl::StatusOr<std::unique_ptr<ModelFiles>> Open(const ModelRef& ref,
+                                                   const hub::Credentials& credentials,
+                                                   absl::Time deadline) const;
+
+ private:
+  absl::StatusOr<std::unique_ptr<ModelFiles>> OpenHub(const ModelRef& ref,
+                                                      const hub::Credentials& credentials,
+                                                      absl::Time deadline) const;
+  absl::StatusOr<std::unique_ptr<ModelFiles>> OpenHfCacheDir(const ModelRef& ref) const;
+
+  const ModelLocatorOptions options_;
+  std::vector<std::string> canonical_roots_;
+  hub::HubCache* const cache_;
+};
+
+// Request checks, shared with the service: INVALID_ARGUMENT saying what is wrong.
+absl::Status ValidateRepoId(absl::string_view repo_id);
+absl::Status ValidateRevision(absl::string_view revision);
+absl::Status ValidateSubfolder(absl::string_view subfolder);
+
+}  // namespace tasks::inference
+
+#endif  // TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_

@@ -1,0 +1,55 @@
+// InferenceHandlers: the inference RPCs, proto in, ModelInference call, proto out. They wait on
+// the Hub, so the service runs them on its WorkerPool. Thread-safe.
+#ifndef TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_
+#define TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "grpcpp/support/status.h"
+#include "optimum/tasks/v1/tasks_manager.pb.h"
+#include "server/hub/hub_cache.h"
+#include "server/inference/export_plan.h"
+#include "server/inference/model_inference.h"
+
+namespace tasks::service {
+
+class InferenceHandlers {
+ public:
+  // `cache` may be null (offline: no Hub).
+  InferenceHandlers(std::shared_ptr<const registry::TasksManager> tasks,
+                    const inference::ModelInference* inference, const hub::HubCache* cache,
+                    size_t cache_max_bytes);
+
+  grpc::Status DetermineFramework(const optimum::tasks::v1::DetermineFrameworkRequest& request,
+                                  optimum::tasks::v1::DetermineFrameworkResponse& response,
+                                  const hub::Credentials& credentials, absl::Time deadline) const;
+  grpc::Status InferLibraryFromModel(
+      const optimum::tasks::v1::InferLibraryFromModelRequest& request,
+      optimum::tasks::v1::InferLibraryFromModelResponse& response,
+      const hub::Credentials& credentials, absl::Time deadline) const;
+  grpc::Status InferTaskFromModel(const optimum::tasks::v1::InferTaskFromModelRequest& request,
+                                  optimum::tasks::v1::InferTaskFromModelResponse& response,
+                                  const hub::Credentials& credentials, absl::Time deadline) const;
+  grpc::Status StandardizeModelAttributes(
+      const optimum::tasks::v1::StandardizeModelAttributesRequest& request,
+      optimum::tasks::v1::StandardizeModelAttributesResponse& response,
+      const hub::Credentials& credentials, absl::Time deadline) const;
+  grpc::Status ResolveExport(const optimum::tasks::v1::ResolveExportRequest& request,
+                             optimum::tasks::v1::ResolveExportResponse& response,
+                             const hub::Credentials& credentials, absl::Time deadline) const;
+  // Answers from memory: safe on a callback thread.
+  grpc::Status GetCacheStats(const optimum::tasks::v1::GetCacheStatsRequest& request,
+                             optimum::tasks::v1::GetCacheStatsResponse& response) const;
+
+ private:
+  std::shared_ptr<const registry::TasksManager> tasks_;
+  const inference::ModelInference* const inference_;
+  const inference::ExportPlanner planner_;
+  const hub::HubCache* const cache_;
+  const size_t cache_max_bytes_;
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_

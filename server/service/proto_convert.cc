@@ -1,0 +1,53 @@
+#include "server/service/proto_convert.h"
+
+#include <string>
+
+namespace tasks::service {
+namespace {
+
+namespace v1 = optimum::tasks::v1;
+using registry::ModelClass;
+
+v1::GetModelClassForTaskResponse::Resolution ToProto(ModelClass::Resolution resolution) {
+  switch (resolution) {
+    case ModelClass::Resolution::kCustomClass:
+      return v1::GetModelClassForTaskResponse::CUSTOM_CLASS;
+    case ModelClass::Resolution::kModelClassName:
+      return v1::GetModelClassForTaskResponse::MODEL_CLASS_NAME;
+    case ModelClass::Resolution::kLoader:
+      return v1::GetModelClassForTaskResponse::LOADER;
+    case ModelClass::Resolution::kNamesTable:
+      return v1::GetModelClassForTaskResponse::NAMES_TABLE;
+    case ModelClass::Resolution::kFirstCandidate:
+      return v1::GetModelClassForTaskResponse::FIRST_CANDIDATE;
+  }
+  return v1::GetModelClassForTaskResponse::RESOLUTION_UNSPECIFIED;
+}
+
+}  // namespace
+
+void ToProto(const registry::TaskEntry& entry, v1::SupportedTask& out) {
+  out.set_task(entry.key);
+  out.set_config_class(entry.config_class);
+  out.set_use_past(entry.use_past);
+  out.set_bound_task(entry.bound_task);
+}
+
+void ToProto(const ModelClass& model_class, v1::GetModelClassForTaskResponse& out) {
+  out.set_class_name(model_class.class_name);
+  out.set_module(model_class.module);
+  out.set_task(model_class.task);
+  for (const std::string& candidate : model_class.candidates) out.add_candidates(candidate);
+  out.set_resolution(ToProto(model_class.resolution));
+}
+
+void ToProto(const registry::TaskEntry& entry, absl::string_view model_type,
+             v1::GetExporterConfigConstructorResponse& out) {
+  out.set_config_class(entry.config_class);
+  out.set_task(entry.bound_task);
+  out.set_use_past(entry.use_past);
+  out.set_task_key(entry.key);
+  out.set_model_type(std::string(model_type));
+}
+
+}  // namespace tasks::service

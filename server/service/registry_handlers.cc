@@ -1,0 +1,158 @@
+#include "server/service/registry_handlers.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/common/errors.h"
+#include "server/registry/environment.h"
+#include "server/service/grpc_status.h"
+#include "server/service/proto_convert.h"
+
+namespace tasks::service {
+namespace {
+
+namespace v1 = optimum::tasks::v1;
+using registry::ModelClass;
+
+// A proto3 `optional string` as the core's optional argument.
+std::optional<absl::string_view> Optional(bool has, const std::string& value) {
+  return has ? std::optional<absl::string_view>(value) : std::nullopt;
+}
+
+}  // namespace
+
+RegistryHandlers::RegistryHandlers(std::shared_ptr<const registry::TasksManager> core)
+    : core_(std::move(core)) {}
+
+grpc::Status RegistryHandlers::GetAllTasks(const v1::GetAllTasksRequest&,
+                                           v1::GetAllTasksResponse& response) const {
+  for (const std::string& task : core_->GetAllTasks()) response.add_tasks(task);
+  v1::Environment& environment = *response.mutable_environment();
+  for (absl::string_view package : registry::kInstalledPackages) {
+    environment.add_installed_packages(std::string(package));
+  }
+  for (absl::string_view framework : registry::kFrameworks) {
+    environment.add_frameworks(std::string(framework));
+  }
+  environment.set_all_tasks_framework(std::string(registry::kAllTasksFramework));
+  for (const std::string& library : core_->snapshot().LibraryNames()) {
+    environment.add_libraries(library);
+  }
+  for (const std::string& exporter : core_->snapshot().ExporterNames()) {
+    response.add_exporters(exporter);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::MapFromSynonym(const v1::MapFromSynonymRequest& request,
+                                              v1::MapFromSynonymResponse& response) const {
+  if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
+  registry::SynonymAnswer answer = core_->DescribeTask(request.task());
+  response.set_task(std::move(answer.task));
+  for (std::string& synonym : answer.synonyms_for_task) {
+    response.add_synonyms_for_task(std::move(synonym));
+  }
+  response.set_is_synonym(answer.is_synonym);
+  response.set_is_with_past(answer.is_with_past);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::GetSupportedTasksForModelType(
+    const v1::GetSupportedTasksForModelTypeRequest& request,
+    v1::GetSupportedTasksForModelTypeResponse& response) const {
+  if (request.model_type().empty()) return ToGrpcStatus(MissingArgument("model_type"));
+  if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
+  absl::StatusOr<registry::SupportedTasks> supported = core_->GetSupportedTasksForModelType(
+      request.model_type(), request.exporter(),
+      Optional(request.has_model_name(), request.model_name()),
+      Optional(request.has_library_name(), request.library_name()));
+  if (!supported.ok()) return ToGrpcStatus(supported.status());
+  for (const registry::TaskEntry& entry : supported->tasks->tasks) {
+    ToProto(entry, *response.add_tasks());
+  }
+  response.set_model_type(std::string(supported->model_type));
+  response.set_library_name(std::string(supported->library_name));
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::GetSupportedModelTypeForTask(
+    const v1::GetSupportedModelTypeForTaskRequest& request,
+    v1::GetSupportedModelTypeForTaskResponse& response) const {
+  if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
+  if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
+  absl::StatusOr<std::vector<std::string>> model_types =
+      core_->GetSupportedModelTypeForTask(request.task(), request.exporter());
+  if (!model_types.ok()) return ToGrpcStatus(model_types.status());
+  for (std::string& model_type : *model_types) response.add_model_types(std::move(model_type));
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::GetExporterConfigConstructor(
+    const v1::GetExporterConfigConstructorRequest& request,
+    v1::GetExporterConfigConstructorResponse& response) const {
+  if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
+  const std::string& task = request.has_task() ? request.task() : "feature-extraction";
+  absl::StatusOr<registry::ExporterConfig> config = core_->GetExporterConfigConstructor(
+      request.exporter(), task, Optional(request.has_model_type(), request.model_type()),
+      Optional(request.has_model_name(), request.model_name()),
+      Optional(request.has_library_name(), request.library_name()));
+  if (!config.ok()) return ToGrpcStatus(config.status());
+  ToProto(*config->entry, config->model_type, response);
+  if (request.has_exporter_config_kwargs()) {
+    *response.mutable_exporter_config_kwargs() = request.exporter_config_kwargs();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::GetModelClassForTask(
+    const v1::GetModelClassForTaskRequest& request,
+    v1::GetModelClassForTaskResponse& response) const {
+  if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
+  absl::StatusOr<ModelClass> model_class = core_->GetModelClassForTask(
+      request.task(), request.has_framework() ? request.framework() : "pt",
+      Optional(request.has_model_type(), request.model_type()),
+      Optional(request.has_model_class_name(), request.model_class_name()),
+      request.has_library() ? request.library() : "transformers");
+  if (!model_class.ok()) return ToGrpcStatus(model_class.status());
+  ToProto(*model_class, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::ListExporters(const v1::ListExportersRequest&,
+                                             v1::ListExportersResponse& response) const {
+  const registry::RegistrySnapshot& snapshot = core_->snapshot();
+  for (const registry::ExporterInfo& info : snapshot.exporters) {
+    v1::Exporter& exporter = *response.add_exporters();
+    exporter.set_name(info.name);
+    for (const registry::LibraryRegistry& library : snapshot.libraries) {
+      int model_types = 0, tasks = 0;
+      for (const registry::ModelTypeEntry& entry : library.model_types.entries()) {
+        if (const registry::ExporterTasks* found = entry.FindExporter(info.name)) {
+          ++model_types;
+          tasks += static_cast<int>(found->tasks.size());
+        }
+      }
+      if (model_types == 0) continue;
+      v1::LibraryCount& count = *exporter.add_libraries();
+      count.set_library(library.name);
+      count.set_model_types(model_types);
+      count.set_tasks(tasks);
+      exporter.set_model_types(exporter.model_types() + model_types);
+      exporter.set_tasks(exporter.tasks() + tasks);
+    }
+    for (const registry::Provenance& from : info.provenance) {
+      v1::Provenance& provenance = *exporter.add_provenance();
+      provenance.set_package(from.package);
+      provenance.set_version(from.version);
+      provenance.set_repository(from.repository);
+      provenance.set_commit(from.commit);
+      provenance.set_source_file(from.source_file);
+      provenance.set_registry_file(from.registry_file);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace tasks::service

@@ -1,0 +1,44 @@
+// RegistryHandlers: the registry RPCs, proto in, core call, proto out. Every answer comes from
+// the immutable snapshot at once, so the service runs these on the gRPC callback thread.
+// Thread-safe.
+#ifndef TASKS_SERVER_SERVICE_REGISTRY_HANDLERS_H_
+#define TASKS_SERVER_SERVICE_REGISTRY_HANDLERS_H_
+
+#include <memory>
+
+#include "grpcpp/support/status.h"
+#include "optimum/tasks/v1/tasks_manager.pb.h"
+#include "server/registry/tasks_manager.h"
+
+namespace tasks::service {
+
+class RegistryHandlers {
+ public:
+  explicit RegistryHandlers(std::shared_ptr<const registry::TasksManager> core);
+
+  grpc::Status GetAllTasks(const optimum::tasks::v1::GetAllTasksRequest& request,
+                           optimum::tasks::v1::GetAllTasksResponse& response) const;
+  grpc::Status MapFromSynonym(const optimum::tasks::v1::MapFromSynonymRequest& request,
+                              optimum::tasks::v1::MapFromSynonymResponse& response) const;
+  grpc::Status GetSupportedTasksForModelType(
+      const optimum::tasks::v1::GetSupportedTasksForModelTypeRequest& request,
+      optimum::tasks::v1::GetSupportedTasksForModelTypeResponse& response) const;
+  grpc::Status GetSupportedModelTypeForTask(
+      const optimum::tasks::v1::GetSupportedModelTypeForTaskRequest& request,
+      optimum::tasks::v1::GetSupportedModelTypeForTaskResponse& response) const;
+  grpc::Status GetExporterConfigConstructor(
+      const optimum::tasks::v1::GetExporterConfigConstructorRequest& request,
+      optimum::tasks::v1::GetExporterConfigConstructorResponse& response) const;
+  grpc::Status GetModelClassForTask(
+      const optimum::tasks::v1::GetModelClassForTaskRequest& request,
+      optimum::tasks::v1::GetModelClassForTaskResponse& response) const;
+  grpc::Status ListExporters(const optimum::tasks::v1::ListExportersRequest& request,
+                             optimum::tasks::v1::ListExportersResponse& response) const;
+
+ private:
+  std::shared_ptr<const registry::TasksManager> core_;
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVER_SERVICE_REGISTRY_HANDLERS_H_

@@ -1,0 +1,161 @@
+// ModelLocator: local folders confined to the model roots, the Hugging Face cache folder, and the
+// Hub through the cache (over an in-memory Hub).
+#include "server/inference/model_source.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/hub/in_memory_hub_client.h"
+#include "tests/test_support.h"
+
+namespace tasks::inference {
+namespace {
+
+namespace fs = std::filesystem;
+using ::tasks::testing::InMemoryHubClient;
+using ::tasks::testing::Reason;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+void Write(const fs::path& path, const std::string& contents) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << contents;
+}
+
+class ModelSourceTest : public ::testing::Test {
+ protected:
+  ModelSourceTest() : base_(fs::path(::testing::TempDir()) / "model_source_test") {
+    fs::remove_all(base_);
+    root_ = base_ / "models";
+    Write(root_ / "bert" / "config.json", R"({"model_type": "bert"})");
+    Write(root_ / "bert" / "model.safetensors", "");
+    Write(base_ / "outside" / "config.json", R"({"secret": true})");
+    fs::create_directory_symlink(base_ / "outside", root_ / "escape");
+    fs::create_symlink(base_ / "outside" / "config.json", root_ / "bert" / "linked.json");
+    const std::string sha = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    Write(base_ / "hf" / "models--org--cached" / "refs" / "main", sha);
+    Write(base_ / "hf" / "models--org--cached" / "snapshots" / sha / "config.json", "{}");
+
+    hub::ModelInfo info;
+    info.id = "org/pipeline";
+    info.sha = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    info.siblings = {"model_index.json", "unet/config.json", "unet_lora/x.safetensors"};
+    hub_.AddRepo({info, {{"unet/config.json", R"({"_class_name": "UNet2DConditionModel"})"}}, ""});
+  }
+
+  ModelLocator Locator(bool with_root = true, bool offline = false) {
+    ModelLocatorOptions options;
+    if (with_root) options.model_roots = {root_.string()};
+    options.hf_cache_dir = (base_ / "hf").string();
+    options.offline = offline;
+    return ModelLocator(options, offline ? nullptr : &cache_);
+  }
+
+  absl::StatusOr<std::unique_ptr<ModelFiles>> Open(const ModelLocator& locator,
+                                                   const std::string& model,
+                                                   const std::string& subfolder = "") {
+    return locator.Open({model, subfolder, ""}, {}, absl::Now() + absl::Seconds(5));
+  }
+
+  fs::path base_, root_;
+  InMemoryHubClient hub_;
+  hub::HubCache cache_{&hub_, {}};
+};
+
+TEST_F(ModelSourceTest, ReadsFoldersUnderARoot) {
+  ModelLocator locator = Locator();
+  auto files = Open(locator, (root_ / "bert").string());
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ((*files)->source(), "local");
+  EXPECT_THAT((*files)->files(), ElementsAre("config.json", "linked.json", "model.safetensors"));
+  auto config = (*files)->ReadJson("config.json");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ((*config)["model_type"], "bert");
+  // A name that exists under a root shadows the Hub repo of the same name.
+  auto by_name = Open(locator, "bert");
+  ASSERT_TRUE(by_name.ok()) << by_name.status();
+  EXPECT_EQ((*by_name)->source(), "local");
+  EXPECT_EQ(hub_.calls(), 0);
+}
+
+TEST_F(ModelSourceTest, PathsOutsideTheRootsAreDeniedWithoutSayingIfTheyExist) {
+  ModelLocator locator = Locator();
+  auto existing = Open(locator, (base_ / "outside").string());
+  auto missing = Open(locator, "/nonexistent/model");
+  auto dotdot = Open(locator, (root_ / ".." / "outside").string());
+  auto relative = Open(locator, "../outside");
+  for (const auto* answer : {&existing, &missing, &dotdot, &relative}) {
+    EXPECT_EQ(answer->status().code(), absl::StatusCode::kPermissionDenied);
+  }
+  EXPECT_EQ(existing.status().message(),
+            absl::StrReplaceAll(missing.status().message(),
+                                {{"/nonexistent/model", (base_ / "outside").string()}}));
+}
+
+TEST_F(ModelSourceTest, SymlinksLeavingTheRootAreDenied) {
+  ModelLocator locator = Locator();
+  EXPECT_EQ(Open(locator, (root_ / "escape").string()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Open(locator, "escape").status().code(), absl::StatusCode::kPermissionDenied);
+  // A symlinked file is listed, but never read from outside the root.
+  auto files = Open(locator, (root_ / "bert").string());
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ((*files)->ReadJson("linked.json").status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ModelSourceTest, WithoutRootsLocalPathsAreRefused) {
+  EXPECT_EQ(Open(Locator(/*with_root=*/false), (root_ / "bert").string()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ModelSourceTest, BadNamesAreInvalidArguments) {
+  ModelLocator locator = Locator();
+  EXPECT_EQ(Reason(Open(locator, "").status()), "TypeError");
+  for (const std::string& name :
+       std::vector<std::string>{"a/b/c", "bad name", "org/-x", "x--y", std::string(97, 'a')}) {
+    EXPECT_EQ(Open(locator, name).status().code(), absl::StatusCode::kInvalidArgument) << name;
+  }
+  EXPECT_EQ(Open(locator, "org/pipeline", "../x").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(locator.Open({"org/pipeline", "", "a..b"}, {}, absl::Now()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelSourceTest, HubSubfolderFiltersByPathComponent) {
+  ModelLocator locator = Locator();
+  auto unet = Open(locator, "org/pipeline", "unet");
+  ASSERT_TRUE(unet.ok()) << unet.status();
+  EXPECT_EQ((*unet)->source(), "hub");
+  EXPECT_EQ((*unet)->commit_sha(), "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+  EXPECT_THAT((*unet)->files(), ElementsAre("config.json"));  // not unet_lora/x.safetensors
+  auto config = (*unet)->ReadJson("config.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ((*config)["_class_name"], "UNet2DConditionModel");
+}
+
+TEST_F(ModelSourceTest, OfflineReadsTheHfCacheFolderOnly) {
+  ModelLocator locator = Locator(true, /*offline=*/true);
+  auto cached = Open(locator, "org/cached");
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_EQ((*cached)->source(), "hf-cache-dir");
+  EXPECT_EQ((*cached)->commit_sha(), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  auto missing = Open(locator, "org/pipeline");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(missing.status().message(), HasSubstr("models--org--pipeline/refs/main"));
+  EXPECT_EQ(hub_.calls(), 0);
+}
+
+TEST_F(ModelSourceTest, UnreachableHubFallsBackToTheHfCacheFolder) {
+  ModelLocator locator = Locator();
+  hub_.FailWith(absl::UnavailableError("connection refused"));
+  auto cached = Open(locator, "org/cached");
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_EQ((*cached)->source(), "hf-cache-dir");
+  EXPECT_EQ(Open(locator, "org/other").status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tasks::inference
