@@ -1,7 +1,8 @@
 // Text and JSON rendering of tasks-cli's responses and errors (see render.h). Text output is for
 // people: lists one item per line, repeated records as aligned tables, the rest as "key: value"
-// lines. Keys are the .proto field names, as in the JSON output, so that
-// what one learns reading either applies to the other.
+// lines. Keys are the .proto field names, as in the JSON output, so that what one learns reading
+// either applies to the other; only lines that sum up several fields ("source: hub (commit ...)",
+// resolve-export's "load" and "exporter config") are named otherwise.
 #include "client/render.h"
 
 #include <algorithm>
@@ -21,7 +22,11 @@
 namespace tasks::cli {
 namespace {
 
+using optimum::tasks::v1::Evidence;
+using optimum::tasks::v1::GetExporterConfigConstructorResponse;
+using optimum::tasks::v1::GetModelClassForTaskResponse;
 using optimum::tasks::v1::GetModelClassForTaskResponse_Resolution_Name;
+using optimum::tasks::v1::ModelSource;
 
 using Row = std::vector<std::string>;
 
@@ -92,8 +97,9 @@ std::optional<google::rpc::ErrorInfo> FindErrorInfo(const grpc::Status& status) 
 }
 
 // Sorted, as the wire order of a map is arbitrary.
-std::map<std::string, std::string> SortedMetadata(const google::rpc::ErrorInfo& info) {
-  return {info.metadata().begin(), info.metadata().end()};
+template <typename Key, typename Value>
+std::map<Key, Value> Sorted(const google::protobuf::Map<Key, Value>& map) {
+  return {map.begin(), map.end()};
 }
 
 // A JSON string literal, escaped by protobuf's own JSON printer.
@@ -101,6 +107,85 @@ std::string JsonString(const std::string& text) {
   google::protobuf::Value value;
   value.set_string_value(text);
   return Json(value);
+}
+
+std::string SupportedTasksTable(
+    const google::protobuf::RepeatedPtrField<optimum::tasks::v1::SupportedTask>& tasks) {
+  std::vector<Row> rows = {{"TASK", "CONFIG CLASS", "USE_PAST"}};
+  for (const optimum::tasks::v1::SupportedTask& task : tasks) {
+    rows.push_back({task.task(), task.config_class(), YesNo(task.use_past())});
+  }
+  return Table(rows);
+}
+
+// The class as Python spells it: module.Class.
+std::string QualifiedName(const GetModelClassForTaskResponse& model_class) {
+  return absl::StrCat(model_class.module(), ".", model_class.class_name());
+}
+
+std::string ResolutionName(const GetModelClassForTaskResponse& model_class) {
+  return GetModelClassForTaskResponse_Resolution_Name(model_class.resolution());
+}
+
+std::string Candidates(const GetModelClassForTaskResponse& model_class) {
+  return KeyValue("candidates", absl::StrJoin(model_class.candidates(), ", "));
+}
+
+// "source: hub (commit <sha>)"; nothing for an answer that read no model files.
+std::string SourceLine(const ModelSource& source) {
+  if (source.source().empty()) return "";
+  if (source.commit_sha().empty()) return KeyValue("source", source.source());
+  return KeyValue("source", absl::StrCat(source.source(), " (commit ", source.commit_sha(), ")"));
+}
+
+// Facts are free text that may hold commas, hence the semicolons.
+std::string EvidenceLines(const Evidence& evidence) {
+  return absl::StrCat(
+      KeyValue("rule", evidence.rule()),
+      KeyValue("facts",
+               evidence.facts().empty() ? "(none)" : absl::StrJoin(evidence.facts(), "; ")));
+}
+
+// What every inference from a model prints: its answer, the lines only some answers have (e.g.
+// the library a task was inferred with), then where the files came from and why.
+template <typename Response>
+std::string Inference(const std::string& answer, const std::string& details,
+                      const Response& response) {
+  return absl::StrCat(answer, "\n", details, SourceLine(response.source()),
+                      EvidenceLines(response.evidence()));
+}
+
+// The "load" part of an export plan: the class, then how it was chosen when Optimum had several
+// to choose from.
+std::string LoadLines(const GetModelClassForTaskResponse& model_class) {
+  std::string out = KeyValue("load", QualifiedName(model_class));
+  if (model_class.candidates_size() > 1) {
+    absl::StrAppend(&out, Candidates(model_class),
+                    KeyValue("resolution", ResolutionName(model_class)));
+  }
+  return out;
+}
+
+// "exporter config: Class (task=..., use_past=...)", with the registry key when it is not the
+// export model type (e.g. default-timm-config).
+std::string ExporterConfigLine(const optimum::tasks::v1::ResolveExportResponse& response) {
+  if (!response.has_exporter_config()) return "";
+  const GetExporterConfigConstructorResponse& config = response.exporter_config();
+  std::string bound = absl::StrCat("task=", config.task(), ", use_past=", YesNo(config.use_past()));
+  if (!config.model_type().empty() && config.model_type() != response.export_model_type()) {
+    absl::StrAppend(&bound, ", model_type=", config.model_type());
+  }
+  return KeyValue("exporter config", absl::StrCat(config.config_class(), " (", bound, ")"));
+}
+
+std::string ComponentsTable(
+    const google::protobuf::RepeatedPtrField<optimum::tasks::v1::PipelineComponent>& components) {
+  std::vector<Row> rows = {{"NAME", "MODEL TYPE", "TASK", "CONFIG CLASS"}};
+  for (const optimum::tasks::v1::PipelineComponent& component : components) {
+    rows.push_back(
+        {component.name(), component.model_type(), component.task(), component.config_class()});
+  }
+  return Table(rows);
 }
 
 }  // namespace
@@ -123,14 +208,11 @@ std::string RenderText(const optimum::tasks::v1::MapFromSynonymResponse& respons
 }
 
 std::string RenderText(const optimum::tasks::v1::GetSupportedTasksForModelTypeResponse& response) {
-  std::vector<Row> rows = {{"TASK", "CONFIG CLASS", "USE_PAST"}};
-  for (const optimum::tasks::v1::SupportedTask& task : response.tasks()) {
-    rows.push_back({task.task(), task.config_class(), YesNo(task.use_past())});
-  }
   const std::string library =
       response.library_name().empty() ? "(all, merged)" : response.library_name();
   return absl::StrCat(KeyValue("model_type", response.model_type()),
-                      KeyValue("library_name", library), "\n", Table(rows));
+                      KeyValue("library_name", library), "\n",
+                      SupportedTasksTable(response.tasks()));
 }
 
 std::string RenderText(const optimum::tasks::v1::GetSupportedModelTypeForTaskResponse& response) {
@@ -151,12 +233,9 @@ std::string RenderText(const optimum::tasks::v1::GetExporterConfigConstructorRes
 
 // The class comes first, as Python spells it, for it is what the caller is after.
 std::string RenderText(const optimum::tasks::v1::GetModelClassForTaskResponse& response) {
-  std::string out = absl::StrCat(
-      response.module(), ".", response.class_name(), "\n", KeyValue("task", response.task()),
-      KeyValue("resolution", GetModelClassForTaskResponse_Resolution_Name(response.resolution())));
-  if (!response.candidates().empty()) {
-    absl::StrAppend(&out, KeyValue("candidates", absl::StrJoin(response.candidates(), ", ")));
-  }
+  std::string out = absl::StrCat(QualifiedName(response), "\n", KeyValue("task", response.task()),
+                                 KeyValue("resolution", ResolutionName(response)));
+  if (!response.candidates().empty()) absl::StrAppend(&out, Candidates(response));
   return out;
 }
 
@@ -173,6 +252,67 @@ std::string RenderText(const optimum::tasks::v1::ListExportersResponse& response
   return Table(rows);
 }
 
+std::string RenderText(const optimum::tasks::v1::DetermineFrameworkResponse& response) {
+  return Inference(response.framework(), "", response);
+}
+
+std::string RenderText(const optimum::tasks::v1::InferLibraryFromModelResponse& response) {
+  return Inference(response.library_name(), "", response);
+}
+
+std::string RenderText(const optimum::tasks::v1::InferTaskFromModelResponse& response) {
+  return Inference(response.task(), KeyValue("library_name", response.library_name()), response);
+}
+
+std::string RenderText(const optimum::tasks::v1::StandardizeModelAttributesResponse& response) {
+  return Inference(response.export_model_type(), KeyValue("library_name", response.library_name()),
+                   response);
+}
+
+// The plan reads top-down in Optimum's order: what the model is, what to load it with, what to
+// export it with, then what else the exporter could do with it and why each step answered so.
+std::string RenderText(const optimum::tasks::v1::ResolveExportResponse& response) {
+  std::string out =
+      absl::StrCat(SourceLine(response.source()), KeyValue("library_name", response.library_name()),
+                   KeyValue("framework", response.framework()), KeyValue("task", response.task()));
+  if (!response.task_with_past().empty()) {
+    absl::StrAppend(&out, KeyValue("task_with_past", response.task_with_past()));
+  }
+  absl::StrAppend(&out, KeyValue("model_type", response.model_type()),
+                  KeyValue("export_model_type", response.export_model_type()),
+                  LoadLines(response.model_class()), ExporterConfigLine(response), "\n");
+  // A diffusers pipeline is exported per component; anything else by the model type's tasks.
+  absl::StrAppend(&out, response.components().empty()
+                            ? SupportedTasksTable(response.supported_tasks())
+                            : ComponentsTable(response.components()));
+  if (!response.evidence().empty()) absl::StrAppend(&out, "\n");
+  for (const Evidence& evidence : response.evidence()) {
+    absl::StrAppend(&out, EvidenceLines(evidence));
+  }
+  return out;
+}
+
+// One table, so that the upstream requests, indented under their key, align with the counters.
+std::string RenderText(const optimum::tasks::v1::GetCacheStatsResponse& response) {
+  std::vector<Row> rows = {{"hits:", absl::StrCat(response.hits())},
+                           {"misses:", absl::StrCat(response.misses())},
+                           {"coalesced:", absl::StrCat(response.coalesced())},
+                           {"stale_served:", absl::StrCat(response.stale_served())},
+                           {"evictions:", absl::StrCat(response.evictions())},
+                           {"entries:", absl::StrCat(response.entries())},
+                           {"bytes:", absl::StrCat(response.bytes())},
+                           {"max_bytes:", absl::StrCat(response.max_bytes())}};
+  if (response.upstream_requests().empty()) {
+    rows.push_back({"upstream_requests:", "(none)"});
+  } else {
+    rows.push_back({"upstream_requests:"});
+    for (const auto& [request, count] : Sorted(response.upstream_requests())) {
+      rows.push_back({absl::StrCat("  ", request), absl::StrCat(count)});
+    }
+  }
+  return Table(rows);
+}
+
 std::string RenderText(const grpc::health::v1::HealthCheckResponse& response) {
   return absl::StrCat(grpc::health::v1::HealthCheckResponse_ServingStatus_Name(response.status()),
                       "\n");
@@ -185,7 +325,7 @@ std::string RenderErrorText(const grpc::Status& status) {
       absl::StrCat("error: ", CodeName(status.error_code()), ": ", status.error_message(), "\n");
   if (std::optional<google::rpc::ErrorInfo> info = FindErrorInfo(status)) {
     absl::StrAppend(&out, KeyValue("reason", info->reason()));
-    for (const auto& [key, value] : SortedMetadata(*info)) {
+    for (const auto& [key, value] : Sorted(info->metadata())) {
       absl::StrAppend(&out, KeyValue(key, value));
     }
   }
@@ -198,7 +338,7 @@ std::string RenderErrorJson(const grpc::Status& status) {
                                  ",\"message\":", JsonString(status.error_message()));
   if (std::optional<google::rpc::ErrorInfo> info = FindErrorInfo(status)) {
     absl::StrAppend(&out, ",\"reason\":", JsonString(info->reason()), ",\"metadata\":{",
-                    absl::StrJoin(SortedMetadata(*info), ",",
+                    absl::StrJoin(Sorted(info->metadata()), ",",
                                   [](std::string* out, const auto& entry) {
                                     absl::StrAppend(out, JsonString(entry.first), ":",
                                                     JsonString(entry.second));

@@ -21,6 +21,16 @@ std::string RenderText(const optimum::tasks::v1::GetSupportedModelTypeForTaskRes
 std::string RenderText(const optimum::tasks::v1::GetExporterConfigConstructorResponse& response);
 std::string RenderText(const optimum::tasks::v1::GetModelClassForTaskResponse& response);
 std::string RenderText(const optimum::tasks::v1::ListExportersResponse& response);
+// Inferences from a model: the answer on the first line, then where the model's files came from
+// and why the answer is what it is.
+std::string RenderText(const optimum::tasks::v1::DetermineFrameworkResponse& response);
+std::string RenderText(const optimum::tasks::v1::InferLibraryFromModelResponse& response);
+std::string RenderText(const optimum::tasks::v1::InferTaskFromModelResponse& response);
+std::string RenderText(const optimum::tasks::v1::StandardizeModelAttributesResponse& response);
+// An export plan: the inferred answers, what to load and export with, the exporter's tasks for
+// the model type (or a diffusers pipeline's components), then the evidence of each step.
+std::string RenderText(const optimum::tasks::v1::ResolveExportResponse& response);
+std::string RenderText(const optimum::tasks::v1::GetCacheStatsResponse& response);
 std::string RenderText(const grpc::health::v1::HealthCheckResponse& response);
 
 // One line of JSON, field names as in the .proto and default values included, so that scripts

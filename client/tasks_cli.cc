@@ -3,6 +3,8 @@
 // method's required parameters and whose options are its optional ones; plus `health`, a
 // grpc.health.v1 check usable as a container health check. The exit code is the gRPC status code
 // of the call (0 when it succeeded), so scripts can tell a bad argument from an unreachable server.
+// `--token` (or HF_TOKEN) goes to the server as `authorization: Bearer` metadata on every call,
+// for the inference subcommands to read gated and private models on the Hub.
 #include <chrono>
 #include <functional>
 #include <future>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -35,6 +38,7 @@ struct GlobalOptions {
   std::string server = "127.0.0.1:50051";
   bool json = false;
   double timeout_seconds = 10;
+  std::string token;  // Hugging Face Hub token; never printed
 };
 
 // A unary method of the generated TasksManager stub.
@@ -53,7 +57,7 @@ class Client {
   template <typename Request, typename Response>
   int Call(StubMethod<Request, Response> method, const Request& request) const {
     grpc::ClientContext context;
-    SetDeadline(context);
+    Prepare(context);
     Response response;
     return Print((stub_.get()->*method)(&context, request, &response), response);
   }
@@ -62,7 +66,7 @@ class Client {
     // grpc-proto ships health.proto's messages but no generated stub, hence the generic one.
     grpc::TemplatedGenericStub<HealthCheckRequest, HealthCheckResponse> stub(channel_);
     grpc::ClientContext context;
-    SetDeadline(context);
+    Prepare(context);
     HealthCheckResponse response;
     std::promise<grpc::Status> done;
     stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
@@ -79,10 +83,15 @@ class Client {
   }
 
  private:
-  void SetDeadline(grpc::ClientContext& context) const {
+  // Every call has the deadline and, when there is a token, the Hub credentials, which the server
+  // reads as huggingface_hub sends them.
+  void Prepare(grpc::ClientContext& context) const {
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
                              std::chrono::duration<double>(options_.timeout_seconds)));
+    if (!options_.token.empty()) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+    }
   }
 
   template <typename Response>
@@ -123,10 +132,23 @@ CLI::Option* AddField(CLI::App* command, const std::string& name, const std::str
       help);
 }
 
+// A subcommand whose RPC takes no argument.
+template <typename Request, typename Response>
+void AddNoArgumentCall(CLI::App& app, Action& chosen, const std::string& name,
+                       const std::string& help, StubMethod<Request, Response> method) {
+  OnRunCall(app.add_subcommand(name, help), chosen, method, std::make_shared<Request>());
+}
+
+// The required --exporter of the subcommands about one exporter's registry.
+template <typename Request>
+void AddExporter(CLI::App* command, std::shared_ptr<Request> request) {
+  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
+      ->required();
+}
+
 void AddGetAllTasks(CLI::App& app, Action& chosen) {
-  CLI::App* command = app.add_subcommand("get-all-tasks", "all tasks, and the environment");
-  auto request = std::make_shared<optimum::tasks::v1::GetAllTasksRequest>();
-  OnRunCall(command, chosen, &TasksManager::Stub::GetAllTasks, request);
+  AddNoArgumentCall(app, chosen, "get-all-tasks", "all tasks, and the environment",
+                    &TasksManager::Stub::GetAllTasks);
 }
 
 void AddMapFromSynonym(CLI::App& app, Action& chosen) {
@@ -145,8 +167,7 @@ void AddGetSupportedTasksForModelType(CLI::App& app, Action& chosen) {
   auto request = std::make_shared<Request>();
   AddField(command, "MODEL_TYPE", "model type, e.g. bert", request, &Request::mutable_model_type)
       ->required();
-  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
-      ->required();
+  AddExporter(command, request);
   AddField(command, "--model-name", "model name, only used in error messages", request,
            &Request::mutable_model_name);
   AddField(command, "--library-name", "library whose registry to use (default: all, merged)",
@@ -160,8 +181,7 @@ void AddGetSupportedModelTypeForTask(CLI::App& app, Action& chosen) {
                                          "model types an exporter supports for a task");
   auto request = std::make_shared<Request>();
   AddField(command, "TASK", "task", request, &Request::mutable_task)->required();
-  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
-      ->required();
+  AddExporter(command, request);
   OnRunCall(command, chosen, &TasksManager::Stub::GetSupportedModelTypeForTask, request);
 }
 
@@ -183,8 +203,7 @@ void AddGetExporterConfigConstructor(CLI::App& app, Action& chosen) {
   CLI::App* command = app.add_subcommand("get-exporter-config-constructor",
                                          "the exporter config class for a model type and task");
   auto request = std::make_shared<Request>();
-  AddField(command, "--exporter", "exporter, e.g. onnx", request, &Request::mutable_exporter)
-      ->required();
+  AddExporter(command, request);
   AddField(command, "--model-type", "model type, e.g. bert", request, &Request::mutable_model_type)
       ->required();
   AddField(command, "--task", "task (default: feature-extraction)", request,
@@ -224,10 +243,106 @@ void AddGetModelClassForTask(CLI::App& app, Action& chosen) {
 }
 
 void AddListExporters(CLI::App& app, Action& chosen) {
-  CLI::App* command =
-      app.add_subcommand("list-exporters", "exporter backends loaded, with their source");
-  auto request = std::make_shared<optimum::tasks::v1::ListExportersRequest>();
-  OnRunCall(command, chosen, &TasksManager::Stub::ListExporters, request);
+  AddNoArgumentCall(app, chosen, "list-exporters", "exporter backends loaded, with their source",
+                    &TasksManager::Stub::ListExporters);
+}
+
+// Declares MODEL (named `name`), --subfolder and --revision: where the model to infer from is.
+// Returns MODEL, which is required or not depending on the subcommand.
+template <typename Request>
+CLI::Option* AddModel(CLI::App* command, const std::string& name, std::shared_ptr<Request> request,
+                      std::string* (Request::*model)()) {
+  CLI::Option* option = AddField(command, name,
+                                 "Hub repo id (e.g. google-bert/bert-base-uncased), or a folder "
+                                 "under the server's --model_root",
+                                 request, model);
+  AddField(command, "--subfolder", "folder of the model inside the repo", request,
+           &Request::mutable_subfolder);
+  AddField(command, "--revision", "branch, tag or commit (default: the default branch)", request,
+           &Request::mutable_revision);
+  return option;
+}
+
+// A subcommand that infers one thing from a model: a required MODEL, --subfolder, --revision.
+template <typename Request, typename Response>
+void AddInference(CLI::App& app, Action& chosen, const std::string& name, const std::string& help,
+                  const std::string& model_name, std::string* (Request::*model)(),
+                  StubMethod<Request, Response> method) {
+  CLI::App* command = app.add_subcommand(name, help);
+  auto request = std::make_shared<Request>();
+  AddModel(command, model_name, request, model)->required();
+  OnRunCall(command, chosen, method, request);
+}
+
+void AddDetermineFramework(CLI::App& app, Action& chosen) {
+  AddInference(app, chosen, "determine-framework", "pt or tf: the framework of a model's weights",
+               "MODEL_NAME_OR_PATH",
+               &optimum::tasks::v1::DetermineFrameworkRequest::mutable_model_name_or_path,
+               &TasksManager::Stub::DetermineFramework);
+}
+
+void AddInferLibraryFromModel(CLI::App& app, Action& chosen) {
+  AddInference(app, chosen, "infer-library-from-model",
+               "the library of a model: transformers, diffusers, timm, sentence_transformers",
+               "MODEL", &optimum::tasks::v1::InferLibraryFromModelRequest::mutable_model,
+               &TasksManager::Stub::InferLibraryFromModel);
+}
+
+void AddInferTaskFromModel(CLI::App& app, Action& chosen) {
+  AddInference(app, chosen, "infer-task-from-model", "the task of a model", "MODEL",
+               &optimum::tasks::v1::InferTaskFromModelRequest::mutable_model,
+               &TasksManager::Stub::InferTaskFromModel);
+}
+
+void AddStandardizeModelAttributes(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::StandardizeModelAttributesRequest;
+  CLI::App* command = app.add_subcommand(
+      "standardize-model-attributes",
+      "the export model type, from a model or from --library-name and --class-name");
+  auto request = std::make_shared<Request>();
+  CLI::Option* model = AddModel(command, "MODEL", request, &Request::mutable_model);
+  CLI::Option* library =
+      AddField(command, "--library-name", "library, e.g. timm (needs --class-name)", request,
+               &Request::mutable_library_name);
+  CLI::Option* class_name =
+      AddField(command, "--class-name",
+               "pipeline class, timm architecture, first module class or transformers model type",
+               request, &Request::mutable_class_name);
+  // Exactly one form: MODEL, or both names (and then no --subfolder or --revision, which only
+  // locate a model).
+  library->needs(class_name)->excludes(model);
+  class_name->needs(library)->excludes(model);
+  for (const char* locator : {"--subfolder", "--revision"}) {
+    command->get_option(locator)->needs(model);
+  }
+  CLI::Option_group* form =
+      command->add_option_group("source", "MODEL, or both --library-name and --class-name");
+  form->add_option(model);
+  form->add_option(library);
+  form->add_option(class_name);
+  form->require_option();
+  OnRunCall(command, chosen, &TasksManager::Stub::StandardizeModelAttributes, request);
+}
+
+void AddResolveExport(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::ResolveExportRequest;
+  CLI::App* command = app.add_subcommand(
+      "resolve-export", "everything needed to export a model: what to load, the exporter config");
+  auto request = std::make_shared<Request>();
+  AddExporter(command, request);
+  AddField(command, "--task", "task (default: auto, inferred from the model)", request,
+           &Request::mutable_task);
+  AddModel(command, "MODEL", request, &Request::mutable_model)->required();
+  AddField(command, "--framework", "pt or tf (default: inferred from the weights)", request,
+           &Request::mutable_framework);
+  AddField(command, "--library-name", "library (default: inferred from the model)", request,
+           &Request::mutable_library_name);
+  OnRunCall(command, chosen, &TasksManager::Stub::ResolveExport, request);
+}
+
+void AddCacheStats(CLI::App& app, Action& chosen) {
+  AddNoArgumentCall(app, chosen, "cache-stats", "counters of the server's Hub cache",
+                    &TasksManager::Stub::GetCacheStats);
 }
 
 void AddHealth(CLI::App& app, Action& chosen) {
@@ -250,11 +365,32 @@ CLI::Validator PositiveSeconds() {
       "POSITIVE");
 }
 
+// The token goes into a gRPC header, which only takes printable ASCII. Surrounding blanks (a
+// newline read from a file) are dropped, as huggingface_hub does. The token is never echoed.
+CLI::Validator HubToken() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        input = std::string(absl::StripAsciiWhitespace(input));
+        for (const char c : input) {
+          if (c < 0x20 || c > 0x7e) return "must be printable ASCII, as Hugging Face tokens are";
+        }
+        return "";
+      },
+      "");
+}
+
 void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.add_option("--server", options.server, "host:port of the TasksManager server")
       ->envname("TASKS_SERVER")
       ->capture_default_str();
   app.add_flag("--json", options.json, "print responses and errors as JSON");
+  // No default shown: it would print the token.
+  app.add_option("--token", options.token,
+                 "Hugging Face Hub token for gated and private models, sent as authorization "
+                 "metadata")
+      ->envname("HF_TOKEN")
+      ->type_name("TOKEN")
+      ->transform(HubToken());
   app.add_option("--timeout", options.timeout_seconds, "deadline of the call, in seconds")
       ->check(PositiveSeconds())
       ->capture_default_str();
@@ -271,9 +407,11 @@ int Run(int argc, char** argv) {
   GlobalOptions options;
   AddGlobalOptions(app, options);
   Action chosen;
-  for (auto add : {AddGetAllTasks, AddMapFromSynonym, AddGetSupportedTasksForModelType,
-                   AddGetSupportedModelTypeForTask, AddGetExporterConfigConstructor,
-                   AddGetModelClassForTask, AddListExporters, AddHealth}) {
+  for (auto add :
+       {AddGetAllTasks, AddMapFromSynonym, AddGetSupportedTasksForModelType,
+        AddGetSupportedModelTypeForTask, AddGetExporterConfigConstructor, AddGetModelClassForTask,
+        AddListExporters, AddDetermineFramework, AddInferLibraryFromModel, AddInferTaskFromModel,
+        AddStandardizeModelAttributes, AddResolveExport, AddCacheStats, AddHealth}) {
     add(app, chosen);
   }
   CLI11_PARSE(app, argc, argv);

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -62,11 +63,15 @@ struct Flags {
   size_t cache_max_bytes = 256 << 20;
 };
 
-// An option readable from TASKS_<NAME> as well.
+// An option (a flag for booleans) readable from TASKS_<NAME> as well.
 template <typename T>
 CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::string& help) {
   std::string env = "TASKS_" + absl::AsciiStrToUpper(name);
-  return app.add_option("--" + name, value, help)->envname(env)->capture_default_str();
+  if constexpr (std::is_same_v<T, bool>) {
+    return app.add_flag("--" + name, value, help)->envname(env);
+  } else {
+    return app.add_option("--" + name, value, help)->envname(env)->capture_default_str();
+  }
 }
 
 void AddFlags(CLI::App& app, Flags& flags) {

@@ -11,13 +11,13 @@ namespace {
 
 using absl::StatusCode;
 
-// The registry model types Optimum exports a diffusers pipeline component as
-// (optimum/exporters/utils.py, get_diffusion_models_for_export): the VAE twice.
-std::vector<std::string> ComponentModelTypes(absl::string_view component) {
-  if (component == "unet") return {"unet"};
-  if (component == "vae") return {"vae-encoder", "vae-decoder"};
-  if (component == "text_encoder") return {"clip-text-model"};
-  if (component == "text_encoder_2") return {"clip-text-with-projection"};
+// The parts Optimum exports a diffusers pipeline component as, with their registry model types
+// (optimum/exporters/utils.py, get_diffusion_models_for_export): the VAE as two.
+std::vector<std::pair<std::string, std::string>> ExportedParts(absl::string_view component) {
+  if (component == "unet") return {{"unet", "unet"}};
+  if (component == "vae") return {{"vae_encoder", "vae-encoder"}, {"vae_decoder", "vae-decoder"}};
+  if (component == "text_encoder") return {{"text_encoder", "clip-text-model"}};
+  if (component == "text_encoder_2") return {{"text_encoder_2", "clip-text-with-projection"}};
   return {};
 }
 
@@ -134,8 +134,8 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
   if (plan.library == "diffusers") {
     absl::StatusOr<nlohmann::json> index = files.ReadJson("model_index.json");
     if (!index.ok()) return AnnotateStep(index.status(), "components");
-    for (const auto& [name, value] : index->items()) {
-      for (const std::string& model_type : ComponentModelTypes(name)) {
+    for (const auto& [component, value] : index->items()) {
+      for (const auto& [name, model_type] : ExportedParts(component)) {
         absl::StatusOr<registry::SupportedTasks> supported = tasks.GetSupportedTasksForModelType(
             model_type, request.exporter, std::nullopt, "diffusers");
         if (!supported.ok()) return AnnotateStep(supported.status(), "components");

@@ -30,7 +30,7 @@ struct ExportRequest {
 
 // One diffusers pipeline component as the exporter registers it.
 struct PipelineComponent {
-  std::string name;        // model_index.json key, e.g. "text_encoder_2"
+  std::string name;        // Optimum's name for the part, e.g. "vae_encoder", "text_encoder_2"
   std::string model_type;  // e.g. "clip-text-with-projection"
   std::string task;        // the registry key
   std::string config_class;

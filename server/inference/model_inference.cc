@@ -87,14 +87,21 @@ absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(
   return Answer(*std::move(framework), **files);
 }
 
-absl::StatusOr<InferenceAnswer> ModelInference::InferLibrary(const ModelRef& ref,
-                                                             const hub::Credentials& credentials,
-                                                             absl::Time deadline) const {
+absl::StatusOr<ModelInference::Opened> ModelInference::OpenWithLibrary(
+    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
   absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
   if (!files.ok()) return files.status();
   absl::StatusOr<Inferred> library = Library(**files);
   if (!library.ok()) return library.status();
-  return Answer(*std::move(library), **files);
+  return Opened{*std::move(files), *std::move(library)};
+}
+
+absl::StatusOr<InferenceAnswer> ModelInference::InferLibrary(const ModelRef& ref,
+                                                             const hub::Credentials& credentials,
+                                                             absl::Time deadline) const {
+  absl::StatusOr<Opened> opened = OpenWithLibrary(ref, credentials, deadline);
+  if (!opened.ok()) return opened.status();
+  return Answer(std::move(opened->library), *opened->files);
 }
 
 absl::StatusOr<Inferred> ModelInference::Task(ModelFiles& files, const ModelRef& ref,
@@ -130,24 +137,20 @@ absl::StatusOr<Inferred> ModelInference::ExportModelTypeOf(ModelFiles& files,
 absl::StatusOr<InferenceAnswer> ModelInference::InferTask(const ModelRef& ref,
                                                           const hub::Credentials& credentials,
                                                           absl::Time deadline) const {
-  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
-  if (!files.ok()) return files.status();
-  absl::StatusOr<Inferred> library = Library(**files);
-  if (!library.ok()) return library.status();
-  absl::StatusOr<Inferred> task = Task(**files, ref, library->value);
+  absl::StatusOr<Opened> opened = OpenWithLibrary(ref, credentials, deadline);
+  if (!opened.ok()) return opened.status();
+  absl::StatusOr<Inferred> task = Task(*opened->files, ref, opened->library.value);
   if (!task.ok()) return task.status();
-  return Answer(*std::move(task), **files, library->value);
+  return Answer(*std::move(task), *opened->files, opened->library.value);
 }
 
 absl::StatusOr<InferenceAnswer> ModelInference::StandardizeModelAttributes(
     const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
-  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
-  if (!files.ok()) return files.status();
-  absl::StatusOr<Inferred> library = Library(**files);
-  if (!library.ok()) return library.status();
-  absl::StatusOr<Inferred> model_type = ExportModelTypeOf(**files, library->value);
+  absl::StatusOr<Opened> opened = OpenWithLibrary(ref, credentials, deadline);
+  if (!opened.ok()) return opened.status();
+  absl::StatusOr<Inferred> model_type = ExportModelTypeOf(*opened->files, opened->library.value);
   if (!model_type.ok()) return model_type.status();
-  return Answer(*std::move(model_type), **files, library->value);
+  return Answer(*std::move(model_type), *opened->files, opened->library.value);
 }
 
 }  // namespace tasks::inference

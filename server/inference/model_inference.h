@@ -56,6 +56,13 @@ class ModelInference {
   const registry::TasksManager& tasks() const { return *tasks_; }
 
  private:
+  struct Opened {
+    std::unique_ptr<ModelFiles> files;
+    Inferred library;
+  };
+  absl::StatusOr<Opened> OpenWithLibrary(const ModelRef& ref, const hub::Credentials& credentials,
+                                         absl::Time deadline) const;
+
   std::shared_ptr<const registry::TasksManager> tasks_;
   const ModelLocator* const locator_;
 };

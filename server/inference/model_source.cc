@@ -255,7 +255,7 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& r
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat("No model folder at ", ref.model,
                                     ref.subfolder.empty() ? "" : "/", ref.subfolder, "."),
-                       {"model"});
+                       {ref.subfolder.empty() ? "model" : "subfolder"});
     }
   }
   if (path_like) return PermissionDenied(ref.model);

@@ -146,8 +146,8 @@ grpc::Status InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& re
 
 grpc::Status InferenceHandlers::GetCacheStats(const v1::GetCacheStatsRequest&,
                                               v1::GetCacheStatsResponse& response) const {
+  if (cache_ == nullptr) return grpc::Status::OK;  // offline: no Hub, no cache
   response.set_max_bytes(static_cast<int64_t>(cache_max_bytes_));
-  if (cache_ == nullptr) return grpc::Status::OK;
   const hub::HubCacheStats stats = cache_->Stats();
   response.set_hits(stats.hits);
   response.set_misses(stats.misses);
