@@ -26,7 +26,7 @@ Evidence Given(absl::string_view step, absl::string_view value) {
 }
 
 absl::StatusOr<std::string> ConfigMember(ModelFiles& files, const char* key) {
-  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+  absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
   if (!config->is_object() || !config->contains(key) || !(*config)[key].is_string()) {
     return MakeError(StatusCode::kFailedPrecondition, "ValueError",
@@ -113,7 +113,7 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
     plan.evidence.push_back({"model_type: config.json model_type", {*model_type}});
     // get_model_from_task loads an inferred ASR model with its own architecture class.
     if (infer_task && plan.task == "automatic-speech-recognition") {
-      absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+      absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
       if (config.ok() && (*config)["architectures"].is_array() &&
           !(*config)["architectures"].empty()) {
         model_class_name = (*config)["architectures"][0].get<std::string>();

@@ -2,7 +2,11 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/common/errors.h"
 
 namespace tasks::inference {
@@ -45,7 +49,7 @@ absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::stri
     }
     return Missing("modules.json names no first module type");
   }
-  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+  absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
   if (library == "timm") {
     if (config->contains("pretrained_cfg")) {
@@ -58,7 +62,45 @@ absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::stri
   return Missing("config.json has no model_type");
 }
 
+// "config.4.0.0.json" -> {4, 0, 0}; nothing for other names.
+std::optional<std::vector<int>> ConfigFileVersion(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "config.") || !absl::ConsumeSuffix(&name, ".json")) {
+    return std::nullopt;
+  }
+  std::vector<int> version;
+  for (absl::string_view part : absl::StrSplit(name, '.')) {
+    int number = 0;
+    if (!absl::SimpleAtoi(part, &number)) return std::nullopt;
+    version.push_back(number);
+  }
+  return version;
+}
+
 }  // namespace
+
+absl::StatusOr<nlohmann::json> ReadTransformersConfig(ModelFiles& files) {
+  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+  if (!config.ok() || !config->is_object() || !config->contains("configuration_files") ||
+      !(*config)["configuration_files"].is_array()) {
+    return config;
+  }
+  // transformers sorts the names as strings and takes the last one not newer than itself
+  // (4.46.0.dev0, older than 4.46.0), stopping at the first newer one.
+  std::vector<std::string> names;
+  for (const nlohmann::json& name : (*config)["configuration_files"]) {
+    if (name.is_string()) names.push_back(name.get<std::string>());
+  }
+  std::sort(names.begin(), names.end());
+  const std::vector<int> transformers_version = {4, 46, 0};
+  std::string chosen = "config.json";
+  for (const std::string& name : names) {
+    std::optional<std::vector<int>> version = ConfigFileVersion(name);
+    if (!version) continue;
+    if (*version >= transformers_version) break;
+    chosen = name;
+  }
+  return chosen == "config.json" ? config : files.ReadJson(chosen);
+}
 
 ModelInference::ModelInference(std::shared_ptr<const registry::TasksManager> tasks,
                                const ModelLocator* locator)
@@ -73,7 +115,7 @@ absl::StatusOr<Inferred> ModelInference::Library(ModelFiles& files) {
   absl::StatusOr<std::optional<Inferred>> from_files = InferLibraryFromFiles(files.files());
   if (!from_files.ok()) return from_files.status();
   if (*from_files) return **from_files;
-  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
+  absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
   return InferLibraryFromConfig(*config);
 }
@@ -119,7 +161,8 @@ absl::StatusOr<Inferred> ModelInference::Task(ModelFiles& files, const ModelRef&
     if (!std::binary_search(files.files().begin(), files.files().end(), std::string(name))) {
       continue;
     }
-    absl::StatusOr<nlohmann::json> parsed = files.ReadJson(name);
+    absl::StatusOr<nlohmann::json> parsed =
+        slot == &config ? ReadTransformersConfig(files) : files.ReadJson(name);
     if (!parsed.ok()) return parsed.status();
     *slot = *std::move(parsed);
   }

@@ -25,6 +25,10 @@ struct InferenceAnswer {
   std::string commit_sha;
 };
 
+// config.json as transformers reads it: when it lists `configuration_files`, the variant for
+// transformers 4.46 (the newest `config.X.Y.Z.json` not newer than it) replaces it.
+absl::StatusOr<nlohmann::json> ReadTransformersConfig(ModelFiles& files);
+
 class ModelInference {
  public:
   ModelInference(std::shared_ptr<const registry::TasksManager> tasks, const ModelLocator* locator);

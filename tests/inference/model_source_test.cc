@@ -2,6 +2,8 @@
 // Hub through the cache (over an in-memory Hub).
 #include "server/inference/model_source.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -27,7 +29,11 @@ void Write(const fs::path& path, const std::string& contents) {
 
 class ModelSourceTest : public ::testing::Test {
  protected:
-  ModelSourceTest() : base_(fs::path(::testing::TempDir()) / "model_source_test") {
+  // A folder of its own: ctest runs test cases as parallel processes.
+  ModelSourceTest()
+      : base_(fs::path(::testing::TempDir()) /
+              ("model_source_test_" + std::to_string(getpid()) + "_" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
     fs::remove_all(base_);
     root_ = base_ / "models";
     Write(root_ / "bert" / "config.json", R"({"model_type": "bert"})");
@@ -45,6 +51,8 @@ class ModelSourceTest : public ::testing::Test {
     info.siblings = {"model_index.json", "unet/config.json", "unet_lora/x.safetensors"};
     hub_.AddRepo({info, {{"unet/config.json", R"({"_class_name": "UNet2DConditionModel"})"}}, ""});
   }
+
+  ~ModelSourceTest() override { fs::remove_all(base_); }
 
   ModelLocator Locator(bool with_root = true, bool offline = false) {
     ModelLocatorOptions options;
