@@ -86,28 +86,35 @@ std::pair<std::string, std::string> HubCache::Keys(absl::string_view what,
   return {absl::StrCat("shared|", what), absl::StrCat(partition, "|", what)};
 }
 
+// The typed face of Lookup: `fetch` gets a T, `is_shared` and `size_of` look at one.
+template <typename T, typename Fetch, typename IsShared, typename SizeOf>
+absl::StatusOr<CachedAnswer<T>> HubCache::Get(const std::string& what,
+                                              const Credentials& credentials, absl::Time deadline,
+                                              const char* endpoint, bool expires, Fetch fetch,
+                                              IsShared is_shared, SizeOf size_of) {
+  Fetcher fetcher{endpoint, expires,
+                  [&]() -> absl::StatusOr<Value> {
+                    absl::StatusOr<T> value = fetch();
+                    if (!value.ok()) return value.status();
+                    return std::make_shared<const T>(*std::move(value));
+                  },
+                  [&](const void* value) { return is_shared(*static_cast<const T*>(value)); },
+                  [&](const void* value) { return size_of(*static_cast<const T*>(value)); }};
+  absl::StatusOr<CachedAnswer<void>> answer = Lookup(Keys(what, credentials), deadline, fetcher);
+  if (!answer.ok()) return answer.status();
+  return CachedAnswer<T>{std::static_pointer_cast<const T>(answer->value), answer->source};
+}
+
 absl::StatusOr<CachedAnswer<ModelInfo>> HubCache::GetModelInfo(absl::string_view repo_id,
                                                                absl::string_view revision,
                                                                const Credentials& credentials,
                                                                absl::Time deadline) {
-  const std::string repo(repo_id), rev(revision);
-  Fetcher fetcher{"model_info", /*expires=*/true,
-                  [&]() -> absl::StatusOr<Value> {
-                    absl::StatusOr<ModelInfo> info =
-                        client_->GetModelInfo(repo, rev, credentials, deadline);
-                    if (!info.ok()) return info.status();
-                    return std::make_shared<const ModelInfo>(*std::move(info));
-                  },
-                  [](const void* value) {
-                    const auto* info = static_cast<const ModelInfo*>(value);
-                    return !info->is_private && !info->gated;
-                  },
-                  [](const void* value) { return SizeOf(*static_cast<const ModelInfo*>(value)); }};
-  absl::StatusOr<CachedAnswer<void>> answer =
-      Lookup(Keys(absl::StrCat("info|", repo, "@", rev), credentials), deadline, fetcher);
-  if (!answer.ok()) return answer.status();
-  return CachedAnswer<ModelInfo>{std::static_pointer_cast<const ModelInfo>(answer->value),
-                                 answer->source};
+  return Get<ModelInfo>(
+      absl::StrCat("info|", repo_id, "@", revision), credentials, deadline, "model_info",
+      /*expires=*/true,
+      [&] { return client_->GetModelInfo(repo_id, revision, credentials, deadline); },
+      [](const ModelInfo& info) { return !info.is_private && !info.gated; },
+      [](const ModelInfo& info) { return SizeOf(info); });
 }
 
 absl::StatusOr<CachedAnswer<std::string>> HubCache::GetFile(absl::string_view repo_id,
@@ -115,21 +122,27 @@ absl::StatusOr<CachedAnswer<std::string>> HubCache::GetFile(absl::string_view re
                                                             absl::string_view path, bool shared,
                                                             const Credentials& credentials,
                                                             absl::Time deadline) {
-  const std::string repo(repo_id), commit(sha), file(path);
-  Fetcher fetcher{"resolve", /*expires=*/false,
-                  [&]() -> absl::StatusOr<Value> {
-                    absl::StatusOr<std::string> body =
-                        client_->GetFile(repo, commit, file, credentials, deadline);
-                    if (!body.ok()) return body.status();
-                    return std::make_shared<const std::string>(*std::move(body));
-                  },
-                  [shared](const void*) { return shared; },
-                  [](const void* value) { return static_cast<const std::string*>(value)->size(); }};
-  absl::StatusOr<CachedAnswer<void>> answer = Lookup(
-      Keys(absl::StrCat("file|", repo, "@", commit, "/", file), credentials), deadline, fetcher);
-  if (!answer.ok()) return answer.status();
-  return CachedAnswer<std::string>{std::static_pointer_cast<const std::string>(answer->value),
-                                   answer->source};
+  return Get<std::string>(
+      absl::StrCat("file|", repo_id, "@", sha, "/", path), credentials, deadline, "resolve",
+      /*expires=*/false,
+      [&] { return client_->GetFile(repo_id, sha, path, credentials, deadline); },
+      [shared](const std::string&) { return shared; },
+      [](const std::string& body) { return body.size(); });
+}
+
+absl::StatusOr<CachedAnswer<std::vector<std::string>>> HubCache::ListRepoFiles(
+    absl::string_view repo_id, absl::string_view sha, bool shared, const Credentials& credentials,
+    absl::Time deadline) {
+  return Get<std::vector<std::string>>(
+      absl::StrCat("tree|", repo_id, "@", sha), credentials, deadline, "tree",
+      /*expires=*/false,
+      [&] { return client_->ListRepoFiles(repo_id, sha, credentials, deadline); },
+      [shared](const std::vector<std::string>&) { return shared; },
+      [](const std::vector<std::string>& files) {
+        size_t bytes = 0;
+        for (const std::string& file : files) bytes += sizeof(std::string) + file.size();
+        return bytes;
+      });
 }
 
 bool HubCache::IsFresh(const Entry& entry, absl::Time now) const {

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -79,6 +80,11 @@ class HubCache {
                                                     bool shared, const Credentials& credentials,
                                                     absl::Time deadline);
 
+  // Every file of commit `sha`, for model info without `siblings` (some mirrors omit them).
+  absl::StatusOr<CachedAnswer<std::vector<std::string>>> ListRepoFiles(
+      absl::string_view repo_id, absl::string_view sha, bool shared, const Credentials& credentials,
+      absl::Time deadline);
+
   HubCacheStats Stats() const;
 
  private:
@@ -94,6 +100,11 @@ class HubCache {
     std::function<bool(const void*)> is_shared;  // may anyone be served this answer
     std::function<size_t(const void*)> size_of;
   };
+
+  template <typename T, typename Fetch, typename IsShared, typename SizeOf>
+  absl::StatusOr<CachedAnswer<T>> Get(const std::string& what, const Credentials& credentials,
+                                      absl::Time deadline, const char* endpoint, bool expires,
+                                      Fetch fetch, IsShared is_shared, SizeOf size_of);
 
   // The key of `what` in the shared partition, and in the caller's own.
   std::pair<std::string, std::string> Keys(absl::string_view what,

@@ -118,8 +118,10 @@ class FolderFiles final : public ModelFiles {
 
 class HubFiles final : public ModelFiles {
  public:
-  HubFiles(hub::HubCache* cache, hub::CachedAnswer<hub::ModelInfo> info, std::string repo_id,
-           std::string subfolder, hub::Credentials credentials, absl::Time deadline)
+  // `listing`: the commit's files (model info's siblings, or the tree listing).
+  HubFiles(hub::HubCache* cache, hub::CachedAnswer<hub::ModelInfo> info,
+           const std::vector<std::string>& listing, std::string repo_id, std::string subfolder,
+           hub::Credentials credentials, absl::Time deadline)
       : cache_(cache),
         repo_id_(std::move(repo_id)),
         prefix_(subfolder.empty() ? "" : subfolder + "/"),
@@ -129,8 +131,8 @@ class HubFiles final : public ModelFiles {
     source_ = hub::AnswerSourceName(info.source);
     commit_sha_ = model_info_->sha;
     // By path component: "unet" keeps "unet/x", not "unet_lora/x" (Optimum: string prefix).
-    for (const std::string& sibling : model_info_->siblings) {
-      if (absl::StartsWith(sibling, prefix_)) files_.push_back(sibling.substr(prefix_.size()));
+    for (const std::string& file : listing) {
+      if (absl::StartsWith(file, prefix_)) files_.push_back(file.substr(prefix_.size()));
     }
     std::sort(files_.begin(), files_.end());
   }
@@ -275,8 +277,18 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHub(
   absl::StatusOr<hub::CachedAnswer<hub::ModelInfo>> info =
       cache_->GetModelInfo(ref.model, ref.revision, credentials, deadline);
   if (!info.ok()) return info.status();
-  return std::make_unique<HubFiles>(cache_, *std::move(info), ref.model, ref.subfolder, credentials,
-                                    deadline);
+  const hub::ModelInfo& model_info = *info->value;
+  if (!model_info.siblings.empty()) {
+    return std::make_unique<HubFiles>(cache_, *info, model_info.siblings, ref.model, ref.subfolder,
+                                      credentials, deadline);
+  }
+  // Without siblings (an empty repo, or a mirror that omits them), the tree listing decides.
+  absl::StatusOr<hub::CachedAnswer<std::vector<std::string>>> listing =
+      cache_->ListRepoFiles(ref.model, model_info.sha, !model_info.is_private && !model_info.gated,
+                            credentials, deadline);
+  if (!listing.ok()) return listing.status();
+  return std::make_unique<HubFiles>(cache_, *info, *listing->value, ref.model, ref.subfolder,
+                                    credentials, deadline);
 }
 
 absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(

@@ -63,7 +63,9 @@ class InMemoryHubClient final : public hub::HubClient {
                                                          absl::Time deadline) override {
     absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, deadline);
     if (!repo.ok()) return repo.status();
-    return (*repo)->info.siblings;
+    std::vector<std::string> paths;
+    for (const auto& [path, contents] : (*repo)->files) paths.push_back(path);
+    return paths;
   }
 
   absl::StatusOr<std::string> GetFile(absl::string_view repo_id, absl::string_view,

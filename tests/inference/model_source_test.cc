@@ -144,6 +144,18 @@ TEST_F(ModelSourceTest, HubSubfolderFiltersByPathComponent) {
   EXPECT_EQ((*config)["_class_name"], "UNet2DConditionModel");
 }
 
+TEST_F(ModelSourceTest, WithoutSiblingsTheTreeListingDecides) {
+  hub::ModelInfo info;
+  info.id = "org/no-siblings";
+  info.sha = "cccccccccccccccccccccccccccccccccccccccc";
+  hub_.AddRepo({info, {{"config.json", "{}"}, {"model.safetensors", ""}}, ""});
+  ModelLocator locator = Locator();
+  auto files = Open(locator, "org/no-siblings");
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT((*files)->files(), ElementsAre("config.json", "model.safetensors"));
+  EXPECT_EQ(hub_.calls(), 2);  // model info, then the listing
+}
+
 TEST_F(ModelSourceTest, OfflineReadsTheHfCacheFolderOnly) {
   ModelLocator locator = Locator(true, /*offline=*/true);
   auto cached = Open(locator, "org/cached");
