@@ -61,6 +61,7 @@ struct Flags {
   double model_info_ttl_seconds = 300;
   double hub_timeout_seconds = 30;
   size_t cache_max_bytes = 256 << 20;
+  double stats_log_interval_seconds = 300;
 };
 
 // An option (a flag for booleans) readable from TASKS_<NAME> as well.
@@ -111,6 +112,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->check(CLI::PositiveNumber);
   Add(app, "hub_threads", flags.server.hub_threads, "calls waiting on the Hub at once")
       ->check(CLI::PositiveNumber);
+  Add(app, "stats_log_interval", flags.stats_log_interval_seconds,
+      "seconds between cache statistics log lines (0: never)")
+      ->check(CLI::NonNegativeNumber);
   app.set_version_flag("--version", std::string("tasks-server ") + TASKS_VERSION);
 }
 
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
   flags.server.cache.max_bytes = flags.cache_max_bytes;
   flags.server.cache.model_info_ttl = absl::Seconds(flags.model_info_ttl_seconds);
   flags.server.service.max_hub_wait = absl::Seconds(flags.hub_timeout_seconds);
+  flags.server.stats_log_interval = absl::Seconds(flags.stats_log_interval_seconds);
   auto server_token = std::make_shared<tasks::hub::ServerToken>(Env("HF_TOKEN"), flags.token_file);
   if (flags.anonymous_uses_server_token) {
     flags.server.service.anonymous_token = [server_token] { return server_token->Get(); };

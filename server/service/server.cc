@@ -3,11 +3,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "spdlog/spdlog.h"
 
 namespace tasks::service {
 
@@ -48,10 +50,26 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(optimum::tasks::v1::TasksManager::service_full_name(), true);
   health->SetServingStatus(true);
+  if (server->cache_ != nullptr && options.stats_log_interval > absl::ZeroDuration()) {
+    server->stats_logger_ =
+        std::thread([raw = server.get(), interval = options.stats_log_interval] {
+          while (!raw->stop_stats_.WaitForNotificationWithTimeout(interval)) {
+            const hub::HubCacheStats stats = raw->cache_->Stats();
+            spdlog::info(
+                "hub cache: {} hits, {} misses, {} coalesced, {} stale, {} evictions, {} entries, "
+                "{} bytes; upstream: {}",
+                stats.hits, stats.misses, stats.coalesced, stats.stale_served, stats.evictions,
+                stats.entries, stats.bytes,
+                absl::StrJoin(stats.upstream, ", ", absl::PairFormatter(" x")));
+          }
+        });
+  }
   return server;
 }
 
 TasksServer::~TasksServer() {
+  stop_stats_.Notify();
+  if (stats_logger_.joinable()) stats_logger_.join();
   // Calls still queued on the pool finish (as cancelled, once the server shut down) before the
   // server they answer goes away.
   pool_.reset();

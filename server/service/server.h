@@ -7,8 +7,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "grpcpp/server.h"
 #include "server/common/worker_pool.h"
 #include "server/hub/hub_cache.h"
@@ -26,8 +28,9 @@ struct ServerOptions {
   inference::ModelLocatorOptions locator;
   hub::HubCacheOptions cache;
   ServiceOptions service;
-  int hub_threads = 16;            // calls waiting on the Hub at once
-  size_t max_queued_calls = 1024;  // beyond: RESOURCE_EXHAUSTED
+  int hub_threads = 16;                                  // calls waiting on the Hub at once
+  absl::Duration stats_log_interval = absl::Minutes(5);  // cache statistics log line; 0: never
+  size_t max_queued_calls = 1024;                        // beyond: RESOURCE_EXHAUSTED
 };
 
 class TasksServer {
@@ -63,6 +66,9 @@ class TasksServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<WorkerPool> pool_;
   int port_ = 0;
+  // Logs the cache statistics every interval until notified.
+  absl::Notification stop_stats_;
+  std::thread stats_logger_;
 };
 
 }  // namespace tasks::service

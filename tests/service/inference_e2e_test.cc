@@ -32,6 +32,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kLlamaToken[] = "hf_fakeHubLlama2GatedAccess0000000000";
+constexpr char kAcmeToken[] = "hf_fakeHubAcmePrivateRead000000000000";
 
 std::string HubDir(const std::string& name) {
   return std::string(TASKS_TEST_DATA_DIR "/hub/") + name;
@@ -329,6 +330,24 @@ TEST_F(InferenceE2eTest, PrivateAnswersAreServedOnlyWithTheirToken) {
   EXPECT_THAT(status.error_message(), Not(HasSubstr(kLlamaToken)));
 }
 
+TEST_F(InferenceE2eTest, APrivateModelInfoIsNeverServedToAnotherCaller) {
+  grpc::Status status;
+  v1::ResolveExportResponse plan =
+      harness_.Resolve("acme-corp/internal-bert-classifier", "onnx", &status, kAcmeToken);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const int requests = harness_.HubRequests();
+  // Cached for the token that fetched it...
+  harness_.Resolve("acme-corp/internal-bert-classifier", "onnx", &status, kAcmeToken);
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(harness_.HubRequests(), requests);
+  // ... and never for anyone else: they ask the Hub, which refuses them.
+  for (const std::string token : {"", kLlamaToken}) {
+    harness_.Resolve("acme-corp/internal-bert-classifier", "onnx", &status, token);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << token;
+  }
+  EXPECT_GT(harness_.HubRequests(), requests);
+}
+
 TEST_F(InferenceE2eTest, TokensNeverReachTheLogs) {
   std::ostringstream captured;
   auto previous = spdlog::default_logger();
@@ -365,6 +384,45 @@ TEST(InferenceE2eFaults, StaleAnswersWhileTheHubFailsAndFreshOnesAfter) {
   EXPECT_EQ(plan.source().source(), "hub");
 }
 
+TEST(InferenceE2eFaults, EachFaultEndsWithAClearCodeAndTheServerStaysUp) {
+  using Kind = testing::Fault::Kind;
+  struct Case {
+    testing::Fault fault;
+    grpc::StatusCode expected;
+  };
+  const std::vector<Case> cases = {
+      {{.kind = Kind::kStatus, .times = -1, .status = 500}, grpc::StatusCode::UNAVAILABLE},
+      {{.kind = Kind::kTooManyRequests, .times = -1, .retry_after_seconds = 60},
+       grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {{.kind = Kind::kReset, .times = -1}, grpc::StatusCode::UNAVAILABLE},
+      {{.kind = Kind::kMalformedBody, .times = -1}, grpc::StatusCode::UNAVAILABLE},
+      {{.kind = Kind::kOversizedBody, .times = -1, .body_bytes = 64 << 20},
+       grpc::StatusCode::RESOURCE_EXHAUSTED},
+      // A single reset is retried away.
+      {{.kind = Kind::kReset, .times = 1}, grpc::StatusCode::OK},
+  };
+  Harness harness;
+  int model = 0;
+  for (const Case& c : cases) {
+    harness.hub().ClearFaults();
+    harness.hub().InjectFault(c.fault);
+    grpc::Status status;
+    // A model neither cache has (the HF cache folder would answer for the Hub), so the fault
+    // is met.
+    const std::vector<std::string> models = {
+        "openai-community/gpt2",   "HuggingFaceTB/SmolLM-135M",   "Qwen/Qwen2.5-3B",
+        "microsoft/codebert-base", "deepset/roberta-base-squad2", "openai/whisper-tiny"};
+    SCOPED_TRACE(models.at(model));
+    harness.Resolve(models.at(model++), "onnx", &status);
+    EXPECT_EQ(status.error_code(), c.expected)
+        << static_cast<int>(c.fault.kind) << ": " << status.error_message();
+  }
+  harness.hub().ClearFaults();
+  grpc::Status status;
+  harness.Resolve("google-bert/bert-base-uncased", "onnx", &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST(InferenceE2eFaults, EveryCallEndsWithinItsDeadline) {
   Harness harness;
   harness.hub().InjectFault(
@@ -377,6 +435,32 @@ TEST(InferenceE2eFaults, EveryCallEndsWithinItsDeadline) {
       harness.Call(&v1::TasksManager::Stub::DetermineFramework, request, response, "", 500);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(InferenceE2eStats, CacheStatisticsAreLoggedPeriodically) {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  {
+    ServerOptions options;
+    options.stats_log_interval = absl::Milliseconds(20);
+    Harness harness(options);
+    grpc::Status status;
+    harness.Resolve("google-bert/bert-base-uncased", "onnx", &status);
+    v1::GetCacheStatsResponse stats;
+    ASSERT_TRUE(
+        harness.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats)
+            .ok());
+    EXPECT_EQ(stats.misses(), 2);  // model info and config.json
+    EXPECT_EQ(stats.upstream_requests().at("model_info OK"), 1);
+    for (int i = 0; i < 200 && captured.str().find("hub cache:") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  spdlog::set_default_logger(previous);
+  EXPECT_THAT(captured.str(), HasSubstr("hub cache:"));
+  EXPECT_THAT(captured.str(), HasSubstr("model_info OK x1"));
 }
 
 TEST(InferenceE2eOffline, AnswersFromTheHfCacheFolderOnly) {
