@@ -181,8 +181,8 @@ absl::Status ValidateRepoId(absl::string_view repo_id) {
     return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
                      absl::StrCat("'", absl::CHexEscape(repo_id),
                                   "' is neither a Hub repo id ('name' or 'org/name': letters, "
-                                  "digits, '-', '_', '.', at most 96 characters) nor a path under "
-                                  "a model root."),
+                                  "digits, '-', '_', '.', at most 96 characters) nor a model "
+                                  "folder (an absolute path, or a name under a --model_root)."),
                      {"model"});
   }
   return absl::OkStatus();

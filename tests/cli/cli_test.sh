@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # End to end with the real binaries: tasks-server on a free loopback port, tasks-cli against it.
-# Usage: cli_test.sh <tasks-server> <tasks-cli>
+# Usage: cli_test.sh <tasks-server> <tasks-cli> <fake-hub> <tests/hub folder>
 set -uo pipefail
 server_bin=$1
 cli_bin=$2
+fake_hub_bin=$3
+hub_dir=$4
 work=$(mktemp -d)
 server_pid=""
+hub_pid=""
 cleanup() {
   [[ -n $server_pid ]] && kill -9 "$server_pid" 2>/dev/null
+  if [[ -n $hub_pid ]]; then
+    kill "$hub_pid" 2>/dev/null
+    wait "$hub_pid" 2>/dev/null
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -86,6 +93,45 @@ printf 'exporter: "x"\nregistration { library: "nope" }\n' >"$work/bad/x.txtpb"
 TASKS_REGISTRY_DIR="$work/bad" "$server_bin" --listen_address 127.0.0.1:0 2>"$work/bad.log"
 check "a bad registry file stops start-up" test $? -ne 0
 check "and the error names file:line" contains "$(cat "$work/bad.log")" "$work/bad/x.txtpb:2"
+
+# The Hub side, against the fake Hub: flags and environment wire the server to it.
+"$fake_hub_bin" --fixtures "$hub_dir/fixtures" >"$work/hub.out" 2>&1 &
+hub_pid=$!
+for _ in $(seq 100); do
+  hub_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/hub.out")
+  [[ -n $hub_port ]] && break
+  sleep 0.1
+done
+check "fake hub starts" test -n "$hub_port"
+llama_token=hf_fakeHubLlama2GatedAccess0000000000
+HF_ENDPOINT="http://127.0.0.1:$hub_port" TASKS_MODEL_ROOT="$hub_dir/local_models" \
+  check "server starts against the fake Hub" \
+  start_server --hf_cache_dir "$work/no-cache" --log_level debug
+
+out=$(cli --json infer-task-from-model google-bert/bert-base-uncased)
+check "infer-task-from-model on the Hub" contains "$out" '"task":"fill-mask"'
+out=$(cli determine-framework "$hub_dir/local_models/distilbert-pt")
+check "determine-framework on a local folder" contains "$out" "pt"
+cli resolve-export meta-llama/Llama-2-7b-hf --exporter onnx >/dev/null 2>&1
+check "a gated model without a token is PERMISSION_DENIED (7)" test $? -eq 7
+out=$(HF_TOKEN=$llama_token cli resolve-export meta-llama/Llama-2-7b-hf --exporter onnx)
+check "a gated model with its token resolves" contains "$out" "LlamaOnnxConfig"
+out=$(cli --json cache-stats)
+check "cache-stats counts upstream requests" contains "$out" "model_info OK"
+cli determine-framework /etc >/dev/null 2>&1
+check "a path outside the model roots is PERMISSION_DENIED (7)" test $? -eq 7
+kill -TERM "$server_pid"
+wait "$server_pid"
+server_pid=""
+check "the token never reaches the server's log" bash -c '! grep -qF "$1" "$2"' _ \
+  "$llama_token" "$work/server.log"
+
+HF_HUB_OFFLINE=1 check "server starts offline" start_server --hf_cache_dir "$hub_dir/hf_cache"
+out=$(cli infer-library-from-model sentence-transformers/all-MiniLM-L6-v2)
+check "offline answers come from the cache folder" contains "$out" "hf-cache-dir"
+kill -TERM "$server_pid"
+wait "$server_pid"
+server_pid=""
 
 echo "$passes passed, $failures failed"
 ((failures == 0))
