@@ -437,6 +437,21 @@ TEST(InferenceE2eFaults, EveryCallEndsWithinItsDeadline) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
+TEST(InferenceE2eServerToken, AnonymousCallersUseItOnlyWhenAllowed) {
+  ServerOptions options;
+  options.service.anonymous_token = [] { return std::string(kLlamaToken); };
+  Harness allowed(options);
+  grpc::Status status;
+  allowed.Resolve("meta-llama/Llama-2-7b-hf", "onnx", &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  // A caller's own token still wins over the server's.
+  allowed.Resolve("acme-corp/internal-bert-classifier", "onnx", &status, kAcmeToken);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  Harness refused;  // the default: anonymous callers stay anonymous
+  refused.Resolve("meta-llama/Llama-2-7b-hf", "onnx", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST(InferenceE2eStats, CacheStatisticsAreLoggedPeriodically) {
   std::ostringstream captured;
   auto previous = spdlog::default_logger();
