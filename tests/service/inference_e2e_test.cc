@@ -112,41 +112,42 @@ std::string Outcome(const grpc::Status& status, const Response& response,
 
 class InferenceE2eTest : public ::testing::Test {
  protected:
+  // The answer field of `method`'s response, or "CODE Reason".
+  template <typename Request, typename Response, typename Method>
+  std::string Ask(Method method, const Request& request,
+                  const std::string& (Response::*answer)() const) {
+    Response response;
+    grpc::Status status = harness_.Call(method, request, response);
+    return Outcome(status, response, answer);
+  }
+
   std::string Framework(const std::string& model, const std::string& subfolder = "",
                         const std::string& revision = "") {
     v1::DetermineFrameworkRequest request;
     request.set_model_name_or_path(model);
     request.set_subfolder(subfolder);
     request.set_revision(revision);
-    v1::DetermineFrameworkResponse response;
-    grpc::Status status =
-        harness_.Call(&v1::TasksManager::Stub::DetermineFramework, request, response);
-    return Outcome(status, response, &v1::DetermineFrameworkResponse::framework);
+    return Ask(&v1::TasksManager::Stub::DetermineFramework, request,
+               &v1::DetermineFrameworkResponse::framework);
   }
   std::string Library(const std::string& model, const std::string& subfolder = "") {
     v1::InferLibraryFromModelRequest request;
     request.set_model(model);
     request.set_subfolder(subfolder);
-    v1::InferLibraryFromModelResponse response;
-    grpc::Status status =
-        harness_.Call(&v1::TasksManager::Stub::InferLibraryFromModel, request, response);
-    return Outcome(status, response, &v1::InferLibraryFromModelResponse::library_name);
+    return Ask(&v1::TasksManager::Stub::InferLibraryFromModel, request,
+               &v1::InferLibraryFromModelResponse::library_name);
   }
   std::string Task(const std::string& model) {
     v1::InferTaskFromModelRequest request;
     request.set_model(model);
-    v1::InferTaskFromModelResponse response;
-    grpc::Status status =
-        harness_.Call(&v1::TasksManager::Stub::InferTaskFromModel, request, response);
-    return Outcome(status, response, &v1::InferTaskFromModelResponse::task);
+    return Ask(&v1::TasksManager::Stub::InferTaskFromModel, request,
+               &v1::InferTaskFromModelResponse::task);
   }
   std::string ExportModelType(const std::string& model) {
     v1::StandardizeModelAttributesRequest request;
     request.set_model(model);
-    v1::StandardizeModelAttributesResponse response;
-    grpc::Status status =
-        harness_.Call(&v1::TasksManager::Stub::StandardizeModelAttributes, request, response);
-    return Outcome(status, response, &v1::StandardizeModelAttributesResponse::export_model_type);
+    return Ask(&v1::TasksManager::Stub::StandardizeModelAttributes, request,
+               &v1::StandardizeModelAttributesResponse::export_model_type);
   }
 
   Harness harness_;
