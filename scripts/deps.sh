@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
+  python3-grpcio python3-protobuf python3-pytest
 )
 missing=()
 for package in "${packages[@]}"; do

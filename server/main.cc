@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -62,6 +63,10 @@ struct Flags {
   double hub_timeout_seconds = 30;
   size_t cache_max_bytes = 256 << 20;
   double stats_log_interval_seconds = 300;
+  double keepalive_time_seconds = 60;
+  double keepalive_timeout_seconds = 20;
+  double max_connection_age_seconds = 300;
+  double max_connection_age_grace_seconds = 30;
 };
 
 // An option (a flag for booleans) readable from TASKS_<NAME> as well.
@@ -76,7 +81,8 @@ CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::st
 }
 
 void AddFlags(CLI::App& app, Flags& flags) {
-  Add(app, "listen_address", flags.server.listen_address, "host:port to serve on");
+  Add(app, "listen_address", flags.server.listen_address,
+      "host:port to serve on, or unix:/path/to/socket (a sidecar sharing a volume)");
   Add(app, "registry_dir", flags.registry_dirs,
       "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
       "name order; repeat or comma-separate for several")
@@ -115,12 +121,40 @@ void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "stats_log_interval", flags.stats_log_interval_seconds,
       "seconds between cache statistics log lines (0: never)")
       ->check(CLI::NonNegativeNumber);
+  // Connections: see ServerOptions for why (headless Services, client-side round-robin).
+  Add(app, "keepalive_time", flags.keepalive_time_seconds,
+      "seconds of idleness before the server pings a connection (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  Add(app, "keepalive_timeout", flags.keepalive_timeout_seconds,
+      "seconds a keepalive ping may go unanswered before the connection is closed")
+      ->check(CLI::PositiveNumber);
+  Add(app, "max_connection_age", flags.max_connection_age_seconds,
+      "seconds after which a connection is asked to go away, so clients re-resolve and reach new "
+      "replicas (0: unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  Add(app, "max_connection_age_grace", flags.max_connection_age_grace_seconds,
+      "seconds calls on an aged connection may still take before it is closed (0: unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  Add(app, "max_receive_message_bytes", flags.server.max_receive_message_bytes,
+      "largest request message accepted")
+      ->check(CLI::PositiveNumber);
+  Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
+      "largest response message sent")
+      ->check(CLI::PositiveNumber);
   app.set_version_flag("--version", std::string("tasks-server ") + TASKS_VERSION);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Signals are taken by sigwait below. Blocked first thing, before any thread exists (threads
+  // inherit the mask): one started earlier with them unblocked would take a SIGTERM and die of it.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   CLI::App app{"Hugging Face Optimum's TasksManager as a gRPC service"};
   Flags flags;
   AddFlags(app, flags);
@@ -144,18 +178,14 @@ int main(int argc, char** argv) {
   for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
   const absl::Duration load_time = absl::Now() - load_start;
 
-  // Signals are taken by sigwait below; block them before gRPC starts its threads, which
-  // inherit the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
   flags.server.cache.max_bytes = flags.cache_max_bytes;
   flags.server.cache.model_info_ttl = absl::Seconds(flags.model_info_ttl_seconds);
   flags.server.service.max_hub_wait = absl::Seconds(flags.hub_timeout_seconds);
   flags.server.stats_log_interval = absl::Seconds(flags.stats_log_interval_seconds);
+  flags.server.keepalive_time = absl::Seconds(flags.keepalive_time_seconds);
+  flags.server.keepalive_timeout = absl::Seconds(flags.keepalive_timeout_seconds);
+  flags.server.max_connection_age = absl::Seconds(flags.max_connection_age_seconds);
+  flags.server.max_connection_age_grace = absl::Seconds(flags.max_connection_age_grace_seconds);
   auto server_token = std::make_shared<tasks::hub::ServerToken>(Env("HF_TOKEN"), flags.token_file);
   if (flags.anonymous_uses_server_token) {
     flags.server.service.anonymous_token = [server_token] { return server_token->Get(); };
@@ -176,11 +206,12 @@ int main(int argc, char** argv) {
   for (const auto& library : snapshot.libraries)
     model_types += library.model_types.entries().size();
   spdlog::info(
-      "serving optimum.tasks.v1.TasksManager on {} (port {}); exporters: {}; {} model types, "
+      "serving optimum.tasks.v1.TasksManager on {}{}; exporters: {}; {} model types, "
       "{} tasks, {} registry files loaded in {}; hub: {}; model roots: {}",
-      flags.server.listen_address, (*server)->port(), absl::StrJoin(snapshot.ExporterNames(), ", "),
-      model_types, snapshot.all_tasks.size(), 1 + sources->exporter_files.size(),
-      absl::FormatDuration(load_time),
+      flags.server.listen_address,
+      (*server)->port() > 0 ? absl::StrCat(" (port ", (*server)->port(), ")") : "",
+      absl::StrJoin(snapshot.ExporterNames(), ", "), model_types, snapshot.all_tasks.size(),
+      1 + sources->exporter_files.size(), absl::FormatDuration(load_time),
       flags.server.locator.offline
           ? "offline (cache folder " + flags.server.locator.hf_cache_dir + ")"
           : flags.hub.endpoint,

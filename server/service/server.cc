@@ -1,9 +1,14 @@
 #include "server/service/server.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -12,6 +17,41 @@
 #include "spdlog/spdlog.h"
 
 namespace tasks::service {
+namespace {
+
+// gRPC channel arguments take milliseconds as int; longer durations saturate.
+int Millis(absl::Duration duration) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(duration), 0, INT_MAX));
+}
+
+// Unix domain socket addresses have no port: whatever gRPC reports for them means nothing.
+bool IsUnixAddress(const std::string& address) {
+  return absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:");
+}
+
+void SetConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder) {
+  // INT_MAX is gRPC's "never" for keepalive time.
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      options.keepalive_time > absl::ZeroDuration() ? Millis(options.keepalive_time) : INT_MAX);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(options.keepalive_timeout));
+  // Clients may keep idle connections alive too (their pings would otherwise count as strikes).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             Millis(options.min_client_ping_interval));
+  // Left unset, both are unlimited, which is what 0 means here.
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, Millis(options.max_connection_age));
+  }
+  if (options.max_connection_age_grace > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               Millis(options.max_connection_age_grace));
+  }
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
     const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
@@ -41,11 +81,15 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
+  SetConnectionOptions(options, builder);
   server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+  const bool unix_socket = IsUnixAddress(options.listen_address);
+  if (server->server_ == nullptr || (!unix_socket && server->port_ == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use, malformed, or not permitted)"));
   }
+  // A unix socket has no port to report (and its absence is no failure, checked above).
+  if (unix_socket) server->port_ = 0;
   // Per-service status for probes that name the service; "" (the whole server) follows it.
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(optimum::tasks::v1::TasksManager::service_full_name(), true);

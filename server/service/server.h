@@ -23,7 +23,7 @@
 namespace tasks::service {
 
 struct ServerOptions {
-  // host:port (port 0 picks a free one), or any address grpc accepts.
+  // host:port (port 0 picks a free one), unix:/path/to/socket, or any address grpc accepts.
   std::string listen_address = "127.0.0.1:50051";
   inference::ModelLocatorOptions locator;
   hub::HubCacheOptions cache;
@@ -31,6 +31,20 @@ struct ServerOptions {
   int hub_threads = 16;                                  // calls waiting on the Hub at once
   absl::Duration stats_log_interval = absl::Minutes(5);  // cache statistics log line; 0: never
   size_t max_queued_calls = 1024;                        // beyond: RESOURCE_EXHAUSTED
+
+  // Connection management. Behind a headless Service, clients balance round-robin over the
+  // addresses they resolved when connecting: a maximum connection age makes them reconnect and
+  // re-resolve, so replicas added by a scale-up receive traffic; the grace lets calls in flight
+  // on an aged connection finish. Keepalive pings find connections a NAT or a dead peer dropped.
+  absl::Duration keepalive_time = absl::Seconds(60);            // ping an idle connection; 0: never
+  absl::Duration keepalive_timeout = absl::Seconds(20);         // no ping ack within: close it
+  absl::Duration max_connection_age = absl::Minutes(5);         // then GOAWAY; 0: unlimited
+  absl::Duration max_connection_age_grace = absl::Seconds(30);  // 0: unlimited
+  // The shortest interval between a client's pings the server tolerates (gRPC's default, 5 min,
+  // would answer clients keeping alive every minute with GOAWAY "too_many_pings").
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  int max_receive_message_bytes = 4 << 20;
+  int max_send_message_bytes = 4 << 20;
 };
 
 class TasksServer {
@@ -42,7 +56,7 @@ class TasksServer {
       std::unique_ptr<hub::HubClient> hub);
   ~TasksServer();
 
-  // The port actually bound (useful with port 0).
+  // The port actually bound (useful with port 0); 0 for a unix: address.
   int port() const { return port_; }
   const hub::HubCache* cache() const { return cache_.get(); }
 

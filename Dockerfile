@@ -1,0 +1,69 @@
+# tasks-manager: Optimum's TasksManager as a gRPC service.
+#
+#   podman build -t tasks-manager .            (or docker build; add --format docker to podman
+#                                               to keep the HEALTHCHECK, which OCI images lack)
+#   podman run -p 50051:50051 -e HF_TOKEN tasks-manager
+#   podman run ... tasks-manager --help        (arguments go to tasks-server)
+#
+# BASE_IMAGE lets the same file build offline against a locally imported Debian 12 image
+# (--build-arg BASE_IMAGE=localhost/debian:bookworm --pull=never); both stages use it, so the
+# runtime libraries are the very ones the binaries were built and tested against.
+#
+# Configuration (every flag is also TASKS_<FLAG>; see `tasks-server --help`):
+#   TASKS_LISTEN_ADDRESS   0.0.0.0:50051 here; unix:/path/sock for a sidecar sharing a volume
+#                          (then set TASKS_SERVER=unix:/path/sock for the health check)
+#   HF_ENDPOINT            the Hub or a mirror (default https://huggingface.co)
+#   HF_TOKEN               the server's Hub token; or TASKS_TOKEN_FILE, a mounted secret file,
+#                          re-read when it changes. Callers send their own as `authorization`
+#                          metadata; TASKS_ANONYMOUS_USES_SERVER_TOKEN=1 lends it to the others.
+#   HF_HUB_OFFLINE=1       never call the Hub; answer from the Hugging Face cache folder
+#   HF_HUB_CACHE           that cache folder (default $HF_HOME/hub); mount it read-only
+#   TASKS_MODEL_ROOT       folders (comma-separated) whose local models callers may name
+#   TASKS_CACHE_MAX_BYTES  bound of the in-memory Hub cache (default 256 MiB)
+#   TASKS_LOG_FORMAT       json here (one object a line, for log collectors); or text
+#   TASKS_LOG_LEVEL, TASKS_SHUTDOWN_GRACE_PERIOD (s), TASKS_KEEPALIVE_TIME,
+#   TASKS_MAX_CONNECTION_AGE, TASKS_MAX_RECEIVE_MESSAGE_BYTES, ...
+# The root filesystem may be read-only: the server writes nothing but its socket (if unix:).
+ARG BASE_IMAGE=debian:bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
+# The dependency layer first, so source edits do not reinstall the toolchain.
+COPY scripts/deps.sh /src/scripts/deps.sh
+RUN bash /src/scripts/deps.sh && rm -rf /var/lib/apt/lists/*
+COPY . /src
+WORKDIR /src
+# The tests run here so that an image whose code fails them is never produced.
+RUN cmake --preset release \
+ && cmake --build --preset release \
+ && ctest --preset release -j2 \
+ && cmake --install build/release --prefix /out --strip
+
+FROM ${BASE_IMAGE}
+# Runtime libraries only (what `ldd` of the two binaries asks for; libgrpc++1.51 brings gRPC,
+# Abseil, RE2, c-ares and OpenSSL; libspdlog1.10 brings fmt); ca-certificates for the Hub's TLS.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libgrpc++1.51 libprotobuf32 libcurl4 libspdlog1.10 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
+# A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
+RUN groupadd --system --gid 10001 tasks \
+ && useradd --system --uid 10001 --gid tasks --home-dir /home/tasks --create-home \
+      --shell /usr/sbin/nologin tasks
+# The registry data is compiled into the binaries: nothing else to copy.
+COPY --from=build /out/bin/tasks-server /out/bin/tasks-cli /usr/local/bin/
+ENV TASKS_LISTEN_ADDRESS=0.0.0.0:50051 \
+    TASKS_LOG_FORMAT=json \
+    TASKS_SERVER=127.0.0.1:50051 \
+    HF_HOME=/home/tasks/.cache/huggingface
+USER 10001:10001
+WORKDIR /home/tasks
+EXPOSE 50051
+# tasks-cli exits nonzero for any answer but SERVING (health turns NOT_SERVING while draining).
+# It reads the address from TASKS_SERVER, so a changed listen address needs only that variable.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/tasks-cli", "--timeout", "3", "health"]
+# The server is PID 1 (exec form, no shell): it takes SIGTERM itself, turns health NOT_SERVING,
+# drains in-flight calls for TASKS_SHUTDOWN_GRACE_PERIOD seconds (default 10, below the usual
+# 30 s stop timeout), and exits 0.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/tasks-server"]

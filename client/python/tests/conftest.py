@@ -1,0 +1,123 @@
+"""Session fixtures: a real `fake-hub` and a real `tasks-server` in front of it.
+
+Binaries come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else the build/ folder.
+Both listen on port 0 and the port is read from what they print; each start, and each stop, is
+bounded, and both processes are killed at session teardown whatever the tests did.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Iterator
+
+import pytest
+
+CLIENT_DIR = Path(__file__).resolve().parents[1]
+REPO = CLIENT_DIR.parents[1]
+sys.path.insert(0, str(CLIENT_DIR))  # run without installing anything
+
+from tasks_manager_client import RemoteTasksManager  # noqa: E402
+
+START_TIMEOUT = 30.0
+
+
+class Process:
+    """A child process whose output stream is drained by a thread and searched for a line."""
+
+    def __init__(self, argv: list[str], stream: str, pattern: str, env: dict[str, str]) -> None:
+        self.argv = argv
+        self.lines: list[str] = []
+        self._found = threading.Event()
+        self._pattern = re.compile(pattern)
+        self.match: re.Match[str] | None = None
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
+            stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        pipe = self.proc.stdout if stream == "stdout" else self.proc.stderr
+        assert pipe is not None
+        threading.Thread(target=self._drain, args=(pipe,), daemon=True).start()
+        if not self._found.wait(START_TIMEOUT) or self.match is None:
+            self.stop()
+            tail = "".join(self.lines[-20:])
+            raise RuntimeError(f"{argv[0]} did not print {pattern!r} in {START_TIMEOUT}s:\n{tail}")
+
+    def _drain(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            self.lines.append(line)
+            if self.match is None and (match := self._pattern.search(line)):
+                self.match = match
+                self._found.set()
+        self._found.set()  # exited without the line
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def _binary(variable: str, default: str) -> str:
+    name = Path(default).name
+    path = os.environ.get(variable) or str(REPO / "build" / default)
+    if not os.access(path, os.X_OK):
+        pytest.exit(f"{name} not found at {path}: build it or set {variable}", returncode=2)
+    return path
+
+
+def _clean_env() -> dict[str, str]:
+    """The children's environment without the caller's Hub settings, so results are hermetic."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+
+
+@pytest.fixture(scope="session")
+def hub() -> Iterator[str]:
+    process = Process(
+        [_binary("FAKE_HUB_BIN", "tests/fake-hub"), "--fixtures", str(REPO / "tests/hub/fixtures")],
+        "stdout",
+        r"listening on (127\.0\.0\.1:\d+)",
+        _clean_env(),
+    )
+    try:
+        yield f"http://{process.match.group(1)}"  # type: ignore[union-attr]
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def server_address(hub: str) -> Iterator[str]:
+    process = Process(
+        [
+            _binary("TASKS_SERVER_BIN", "tasks-server"),
+            "--listen_address", "127.0.0.1:0",
+            "--hf_endpoint", hub,
+            "--model_root", str(REPO / "tests/hub/local_models"),
+            "--hf_cache_dir", "/nonexistent",
+        ],
+        "stderr",
+        r"\(port (\d+)\)",
+        _clean_env(),
+    )
+    try:
+        yield f"127.0.0.1:{process.match.group(1)}"  # type: ignore[union-attr]
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def tm(server_address: str) -> Iterator[RemoteTasksManager]:
+    """An anonymous client (token="" ignores any HF_TOKEN of the caller's environment)."""
+    with RemoteTasksManager(server_address, token="", deadline=20.0) as client:
+        yield client
