@@ -33,6 +33,19 @@ std::string RenderText(const optimum::tasks::v1::ResolveExportResponse& response
 std::string RenderText(const optimum::tasks::v1::GetCacheStatsResponse& response);
 std::string RenderText(const grpc::health::v1::HealthCheckResponse& response);
 
+// The support matrix as a table of its rows.
+std::string RenderText(const optimum::tasks::v1::GetSupportMatrixResponse& response);
+// The support matrix as Markdown: where each exporter's registrations come from, then one table
+// per (exporter, library) with model types as rows and tasks as columns, both sorted. A cell is
+// "✓", "✓ past" (the task's "-with-past" variant too) or "past" (only that variant).
+std::string RenderMarkdown(const optimum::tasks::v1::GetSupportMatrixResponse& response);
+// The support matrix's rows as CSV with a header line (RFC 4180 quoting).
+std::string RenderCsv(const optimum::tasks::v1::GetSupportMatrixResponse& response);
+
+// One BatchResolveExport answer as one line of JSON: {"id", "answer"} as RenderJson prints it,
+// or {"id", "error"} with the error as RenderErrorJson prints it.
+std::string RenderBatchAnswerJson(const optimum::tasks::v1::BatchResolveExportResponse& response);
+
 // One line of JSON, field names as in the .proto and default values included, so that scripts
 // see every field whatever its value.
 std::string RenderJson(const google::protobuf::Message& message);

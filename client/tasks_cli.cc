@@ -6,14 +6,19 @@
 // `--token` (or HF_TOKEN) goes to the server as `authorization: Bearer` metadata on every call,
 // for the inference subcommands to read gated and private models on the Hub.
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -37,9 +42,15 @@ using optimum::tasks::v1::TasksManager;
 struct GlobalOptions {
   std::string server = "127.0.0.1:50051";
   bool json = false;
-  double timeout_seconds = 10;
+  // Unset: 10 s for a call; none for a --batch stream, whose items the server bounds one by one.
+  std::optional<double> deadline_seconds;
   std::string token;  // Hugging Face Hub token; never printed
 };
+
+constexpr double kDefaultDeadlineSeconds = 10;
+
+// How `matrix` prints the support matrix.
+enum class MatrixFormat { kMarkdown, kCsv, kText };
 
 // A unary method of the generated TasksManager stub.
 template <typename Request, typename Response>
@@ -77,6 +88,44 @@ class Client {
     return exit_code;
   }
 
+  int PrintMatrix(const optimum::tasks::v1::GetSupportMatrixRequest& request,
+                  MatrixFormat format) const {
+    grpc::ClientContext context;
+    Prepare(context);
+    optimum::tasks::v1::GetSupportMatrixResponse response;
+    const grpc::Status status = stub_->GetSupportMatrix(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) {
+      std::cout << RenderJson(response);
+    } else if (format == MatrixFormat::kMarkdown) {
+      std::cout << RenderMarkdown(response);
+    } else if (format == MatrixFormat::kCsv) {
+      std::cout << RenderCsv(response);
+    } else {
+      std::cout << RenderText(response);
+    }
+    return 0;
+  }
+
+  // Streams `items` to BatchResolveExport from a second thread while this one prints each answer
+  // as it arrives. The exit code is the stream's status; failed items are in their own lines.
+  int BatchResolve(const std::vector<optimum::tasks::v1::BatchResolveExportRequest>& items) const {
+    grpc::ClientContext context;
+    Prepare(context, /*whole_stream=*/true);
+    auto stream = stub_->BatchResolveExport(&context);
+    std::thread writer([&stream, &items] {
+      for (const auto& item : items) {
+        if (!stream->Write(item)) break;  // the stream ended; Finish says why
+      }
+      stream->WritesDone();
+    });
+    optimum::tasks::v1::BatchResolveExportResponse answer;
+    while (stream->Read(&answer)) std::cout << RenderBatchAnswerJson(answer) << std::flush;
+    writer.join();
+    const grpc::Status status = stream->Finish();
+    return status.ok() ? 0 : Fail(status);
+  }
+
   int Fail(const grpc::Status& status) const {
     std::cerr << (options_.json ? RenderErrorJson(status) : RenderErrorText(status));
     return status.error_code();
@@ -85,10 +134,14 @@ class Client {
  private:
   // Every call has the deadline and, when there is a token, the Hub credentials, which the server
   // reads as huggingface_hub sends them.
-  void Prepare(grpc::ClientContext& context) const {
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                             std::chrono::duration<double>(options_.timeout_seconds)));
+  void Prepare(grpc::ClientContext& context, bool whole_stream = false) const {
+    std::optional<double> seconds = options_.deadline_seconds;
+    if (!seconds && !whole_stream) seconds = kDefaultDeadlineSeconds;
+    if (seconds) {
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                               std::chrono::duration<double>(*seconds)));
+    }
     if (!options_.token.empty()) {
       context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
     }
@@ -324,6 +377,56 @@ void AddStandardizeModelAttributes(CLI::App& app, Action& chosen) {
   OnRunCall(command, chosen, &TasksManager::Stub::StandardizeModelAttributes, request);
 }
 
+// The items of a --batch file: one model per line (its id is the line), or a JSON object per
+// line with ResolveExportRequest's fields and an optional "id" (default: the model). The
+// subcommand's options are defaults that a JSON line's own fields override. Blank lines and
+// lines starting with '#' are skipped.
+absl::StatusOr<std::vector<optimum::tasks::v1::BatchResolveExportRequest>> ReadBatch(
+    const std::string& path, const optimum::tasks::v1::ResolveExportRequest& defaults) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return absl::NotFoundError(absl::StrCat("--batch: cannot read ", path));
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  std::vector<optimum::tasks::v1::BatchResolveExportRequest> items;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text.front() == '#') continue;
+    optimum::tasks::v1::BatchResolveExportRequest& item = items.emplace_back();
+    *item.mutable_request() = defaults;
+    if (text.front() != '{') {
+      item.set_id(std::string(text));
+      item.mutable_request()->set_model(std::string(text));
+      continue;
+    }
+    // "id" is not a ResolveExportRequest field: take it out, then parse the rest strictly, so a
+    // misspelt field is an error rather than silently ignored.
+    google::protobuf::Struct fields;
+    std::string rest;
+    optimum::tasks::v1::ResolveExportRequest parsed;
+    auto status = google::protobuf::util::JsonStringToMessage(std::string(text), &fields);
+    if (status.ok()) {
+      auto id = fields.fields().find("id");
+      if (id != fields.fields().end()) {
+        item.set_id(id->second.string_value());
+        fields.mutable_fields()->erase("id");
+      }
+      status = google::protobuf::util::MessageToJsonString(fields, &rest);
+    }
+    if (status.ok()) status = google::protobuf::util::JsonStringToMessage(rest, &parsed);
+    if (!status.ok()) {
+      const std::string reason(status.message());
+      return absl::InvalidArgumentError(absl::StrCat("--batch ", path, " line ", number, ": ",
+                                                     absl::StripPrefix(reason, ": ")));
+    }
+    item.mutable_request()->MergeFrom(parsed);
+    if (item.id().empty()) item.set_id(item.request().model());
+  }
+  return items;
+}
+
 void AddResolveExport(CLI::App& app, Action& chosen) {
   using Request = optimum::tasks::v1::ResolveExportRequest;
   CLI::App* command = app.add_subcommand(
@@ -332,12 +435,57 @@ void AddResolveExport(CLI::App& app, Action& chosen) {
   AddExporter(command, request);
   AddField(command, "--task", "task (default: auto, inferred from the model)", request,
            &Request::mutable_task);
-  AddModel(command, "MODEL", request, &Request::mutable_model)->required();
+  CLI::Option* model = AddModel(command, "MODEL", request, &Request::mutable_model);
   AddField(command, "--framework", "pt or tf (default: inferred from the weights)", request,
            &Request::mutable_framework);
   AddField(command, "--library-name", "library (default: inferred from the model)", request,
            &Request::mutable_library_name);
-  OnRunCall(command, chosen, &TasksManager::Stub::ResolveExport, request);
+  auto batch = std::make_shared<std::string>();
+  CLI::Option* batch_option =
+      command
+          ->add_option("--batch", *batch,
+                       "resolve every model of FILE ('-': stdin) over one stream: a model per "
+                       "line, or JSON lines with ResolveExport's fields and an \"id\"; prints "
+                       "an answer per line as JSON, in completion order")
+          ->type_name("FILE");
+  batch_option->excludes(model);
+  CLI::Option_group* form = command->add_option_group("models", "MODEL, or --batch FILE");
+  form->add_option(model);
+  form->add_option(batch_option);
+  form->require_option(1);
+  OnRun(command, chosen, [request, batch](const Client& client) {
+    if (batch->empty()) return client.Call(&TasksManager::Stub::ResolveExport, *request);
+    auto items = ReadBatch(*batch, *request);
+    if (!items.ok()) {
+      return client.Fail(grpc::Status(static_cast<grpc::StatusCode>(items.status().code()),
+                                      std::string(items.status().message())));
+    }
+    return client.BatchResolve(*items);
+  });
+}
+
+void AddMatrix(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::GetSupportMatrixRequest;
+  CLI::App* command = app.add_subcommand(
+      "matrix", "which model types and tasks each exporter supports, as Markdown, CSV or a table");
+  auto request = std::make_shared<Request>();
+  AddField(command, "--exporter", "only this exporter", request, &Request::mutable_exporter);
+  AddField(command, "--library-name", "only this library", request,
+           &Request::mutable_library_name);
+  AddField(command, "--task", "only this task", request, &Request::mutable_task);
+  AddField(command, "--model-type", "only this model type", request,
+           &Request::mutable_model_type);
+  auto format = std::make_shared<MatrixFormat>(MatrixFormat::kMarkdown);
+  command
+      ->add_option("--format", *format, "markdown, csv, or text (--json: the response as JSON)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, MatrixFormat>{{"markdown", MatrixFormat::kMarkdown},
+                                              {"csv", MatrixFormat::kCsv},
+                                              {"text", MatrixFormat::kText}},
+          CLI::ignore_case));
+  OnRun(command, chosen, [request, format](const Client& client) {
+    return client.PrintMatrix(*request, *format);
+  });
 }
 
 void AddCacheStats(CLI::App& app, Action& chosen) {
@@ -391,9 +539,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
       ->envname("HF_TOKEN")
       ->type_name("TOKEN")
       ->transform(HubToken());
-  app.add_option("--timeout", options.timeout_seconds, "deadline of the call, in seconds")
-      ->check(PositiveSeconds())
-      ->capture_default_str();
+  app.add_option("--deadline,--timeout", options.deadline_seconds,
+                 "seconds the call may take (default 10; for resolve-export --batch, no limit "
+                 "on the stream)")
+      ->check(PositiveSeconds());
   app.set_version_flag("--version", std::string("tasks-cli ") + TASKS_VERSION);
   // Lets the global options also follow the subcommand (`tasks-cli health --json`).
   app.fallthrough();
@@ -411,7 +560,7 @@ int Run(int argc, char** argv) {
        {AddGetAllTasks, AddMapFromSynonym, AddGetSupportedTasksForModelType,
         AddGetSupportedModelTypeForTask, AddGetExporterConfigConstructor, AddGetModelClassForTask,
         AddListExporters, AddDetermineFramework, AddInferLibraryFromModel, AddInferTaskFromModel,
-        AddStandardizeModelAttributes, AddResolveExport, AddCacheStats, AddHealth}) {
+        AddStandardizeModelAttributes, AddResolveExport, AddCacheStats, AddMatrix, AddHealth}) {
     add(app, chosen);
   }
   CLI11_PARSE(app, argc, argv);

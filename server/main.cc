@@ -118,6 +118,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->check(CLI::PositiveNumber);
   Add(app, "hub_threads", flags.server.hub_threads, "calls waiting on the Hub at once")
       ->check(CLI::PositiveNumber);
+  Add(app, "batch_max_in_flight", flags.server.service.batch_max_in_flight,
+      "items of one BatchResolveExport stream worked on at once; the stream reads no further")
+      ->check(CLI::PositiveNumber);
   Add(app, "stats_log_interval", flags.stats_log_interval_seconds,
       "seconds between cache statistics log lines (0: never)")
       ->check(CLI::NonNegativeNumber);

@@ -1,6 +1,8 @@
 #include "server/registry/registry_snapshot.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace tasks::registry {
 namespace {
@@ -111,6 +113,10 @@ std::vector<std::string> RegistrySnapshot::LoaderLibraries(absl::string_view fra
 
 std::vector<std::string> RegistrySnapshot::ExporterNames() const {
   return Names(exporters, &ExporterInfo::name);
+}
+
+std::string NormalizeModelType(absl::string_view model_type) {
+  return absl::StrReplaceAll(absl::AsciiStrToLower(model_type), {{"_", "-"}});
 }
 
 std::string CustomClassKey(absl::string_view framework, absl::string_view model_type,

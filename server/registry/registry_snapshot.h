@@ -175,6 +175,9 @@ struct RegistrySnapshot {
   std::vector<std::string> ExporterNames() const;
 };
 
+// A model type as the registries spell it: lower case, '-' for '_' (as Optimum normalizes).
+std::string NormalizeModelType(absl::string_view model_type);
+
 std::string CustomClassKey(absl::string_view framework, absl::string_view model_type,
                            absl::string_view task);
 

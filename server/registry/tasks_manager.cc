@@ -18,10 +18,6 @@ using absl::StatusCode;
 constexpr absl::string_view kWithPast = "-with-past";
 constexpr absl::string_view kFallbackLibrary = "transformers";
 
-std::string Normalize(absl::string_view model_type) {
-  return absl::StrReplaceAll(absl::AsciiStrToLower(model_type), {{"_", "-"}});
-}
-
 std::string Quoted(absl::string_view s) { return absl::StrCat("'", s, "'"); }
 
 // How a loader entry reads in Optimum's messages: a name, or a tuple of names.
@@ -88,7 +84,7 @@ absl::StatusOr<SupportedTasks> TasksManager::GetSupportedTasksForModelType(
   if (!choice.ok()) return choice.status();
   const absl::string_view library = library_name.value_or(kFallbackLibrary);
 
-  const std::string normalized = Normalize(model_type);
+  const std::string normalized = NormalizeModelType(model_type);
   const std::string display = model_name && !model_name->empty()
                                   ? absl::StrCat(normalized, " (", *model_name, ")")
                                   : normalized;

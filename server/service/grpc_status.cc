@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "google/rpc/status.pb.h"
-
 namespace tasks::service {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -19,6 +17,17 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   });
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
                       details.SerializeAsString());
+}
+
+google::rpc::Status ToRpcStatus(const grpc::Status& status) {
+  google::rpc::Status rpc_status;
+  if (!status.error_details().empty() && rpc_status.ParseFromString(status.error_details())) {
+    return rpc_status;
+  }
+  rpc_status.Clear();
+  rpc_status.set_code(status.error_code());
+  rpc_status.set_message(status.error_message());
+  return rpc_status;
 }
 
 }  // namespace tasks::service

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "server/common/errors.h"
 #include "server/registry/environment.h"
+#include "server/registry/support_matrix.h"
 #include "server/service/grpc_status.h"
 #include "server/service/proto_convert.h"
 
@@ -19,6 +20,37 @@ using registry::ModelClass;
 // A proto3 `optional string` as the core's optional argument.
 std::optional<absl::string_view> Optional(bool has, const std::string& value) {
   return has ? std::optional<absl::string_view>(value) : std::nullopt;
+}
+
+// An exporter's (library, model type, task) counts and where its registrations come from.
+void DescribeExporter(const registry::RegistrySnapshot& snapshot,
+                      const registry::ExporterInfo& info, v1::Exporter& exporter) {
+  exporter.set_name(info.name);
+  for (const registry::LibraryRegistry& library : snapshot.libraries) {
+    int model_types = 0, tasks = 0;
+    for (const registry::ModelTypeEntry& entry : library.model_types.entries()) {
+      if (const registry::ExporterTasks* found = entry.FindExporter(info.name)) {
+        ++model_types;
+        tasks += static_cast<int>(found->tasks.size());
+      }
+    }
+    if (model_types == 0) continue;
+    v1::LibraryCount& count = *exporter.add_libraries();
+    count.set_library(library.name);
+    count.set_model_types(model_types);
+    count.set_tasks(tasks);
+    exporter.set_model_types(exporter.model_types() + model_types);
+    exporter.set_tasks(exporter.tasks() + tasks);
+  }
+  for (const registry::Provenance& from : info.provenance) {
+    v1::Provenance& provenance = *exporter.add_provenance();
+    provenance.set_package(from.package);
+    provenance.set_version(from.version);
+    provenance.set_repository(from.repository);
+    provenance.set_commit(from.commit);
+    provenance.set_source_file(from.source_file);
+    provenance.set_registry_file(from.registry_file);
+  }
 }
 
 }  // namespace
@@ -122,35 +154,34 @@ grpc::Status RegistryHandlers::GetModelClassForTask(
 
 grpc::Status RegistryHandlers::ListExporters(const v1::ListExportersRequest&,
                                              v1::ListExportersResponse& response) const {
-  const registry::RegistrySnapshot& snapshot = core_->snapshot();
-  for (const registry::ExporterInfo& info : snapshot.exporters) {
-    v1::Exporter& exporter = *response.add_exporters();
-    exporter.set_name(info.name);
-    for (const registry::LibraryRegistry& library : snapshot.libraries) {
-      int model_types = 0, tasks = 0;
-      for (const registry::ModelTypeEntry& entry : library.model_types.entries()) {
-        if (const registry::ExporterTasks* found = entry.FindExporter(info.name)) {
-          ++model_types;
-          tasks += static_cast<int>(found->tasks.size());
-        }
-      }
-      if (model_types == 0) continue;
-      v1::LibraryCount& count = *exporter.add_libraries();
-      count.set_library(library.name);
-      count.set_model_types(model_types);
-      count.set_tasks(tasks);
-      exporter.set_model_types(exporter.model_types() + model_types);
-      exporter.set_tasks(exporter.tasks() + tasks);
-    }
-    for (const registry::Provenance& from : info.provenance) {
-      v1::Provenance& provenance = *exporter.add_provenance();
-      provenance.set_package(from.package);
-      provenance.set_version(from.version);
-      provenance.set_repository(from.repository);
-      provenance.set_commit(from.commit);
-      provenance.set_source_file(from.source_file);
-      provenance.set_registry_file(from.registry_file);
-    }
+  for (const registry::ExporterInfo& info : core_->snapshot().exporters) {
+    DescribeExporter(core_->snapshot(), info, *response.add_exporters());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::GetSupportMatrix(const v1::GetSupportMatrixRequest& request,
+                                                v1::GetSupportMatrixResponse& response) const {
+  const registry::SupportMatrixFilter filter{
+      Optional(request.has_exporter(), request.exporter()),
+      Optional(request.has_library_name(), request.library_name()),
+      Optional(request.has_task(), request.task()),
+      Optional(request.has_model_type(), request.model_type())};
+  absl::StatusOr<registry::SupportMatrix> matrix =
+      registry::BuildSupportMatrix(core_->snapshot(), filter);
+  if (!matrix.ok()) return ToGrpcStatus(matrix.status());
+  response.mutable_rows()->Reserve(static_cast<int>(matrix->rows.size()));
+  for (const registry::SupportMatrixRow& from : matrix->rows) {
+    v1::SupportMatrixRow& row = *response.add_rows();
+    row.set_exporter(std::string(from.exporter));
+    row.set_library_name(std::string(from.library));
+    row.set_model_type(std::string(from.model_type));
+    row.set_task(std::string(from.task));
+    row.set_config_class(std::string(from.config_class));
+    row.set_use_past(from.use_past);
+  }
+  for (const registry::ExporterInfo* info : matrix->exporters) {
+    DescribeExporter(core_->snapshot(), *info, *response.add_exporters());
   }
   return grpc::Status::OK;
 }

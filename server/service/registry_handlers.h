@@ -34,6 +34,8 @@ class RegistryHandlers {
       optimum::tasks::v1::GetModelClassForTaskResponse& response) const;
   grpc::Status ListExporters(const optimum::tasks::v1::ListExportersRequest& request,
                              optimum::tasks::v1::ListExportersResponse& response) const;
+  grpc::Status GetSupportMatrix(const optimum::tasks::v1::GetSupportMatrixRequest& request,
+                                optimum::tasks::v1::GetSupportMatrixResponse& response) const;
 
  private:
   std::shared_ptr<const registry::TasksManager> core_;

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "server/service/batch_resolve.h"
 
 namespace tasks::service {
 namespace {
@@ -40,13 +41,19 @@ TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHan
       pool_(pool),
       options_(std::move(options)) {}
 
-template <typename Answer>
-grpc::ServerUnaryReactor* TasksManagerService::OnPool(grpc::CallbackServerContext* context,
-                                                      Answer answer) {
-  hub::Credentials credentials{BearerToken(*context)};
+hub::Credentials TasksManagerService::CallerCredentials(
+    const grpc::CallbackServerContext& context) const {
+  hub::Credentials credentials{BearerToken(context)};
   if (credentials.token.empty() && options_.anonymous_token) {
     credentials.token = options_.anonymous_token();
   }
+  return credentials;
+}
+
+template <typename Answer>
+grpc::ServerUnaryReactor* TasksManagerService::OnPool(grpc::CallbackServerContext* context,
+                                                      Answer answer) {
+  hub::Credentials credentials = CallerCredentials(*context);
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -74,6 +81,7 @@ TASKS_REGISTRY_RPC(GetSupportedModelTypeForTask)
 TASKS_REGISTRY_RPC(GetExporterConfigConstructor)
 TASKS_REGISTRY_RPC(GetModelClassForTask)
 TASKS_REGISTRY_RPC(ListExporters)
+TASKS_REGISTRY_RPC(GetSupportMatrix)
 #undef TASKS_REGISTRY_RPC
 
 // Inference RPCs: on the worker pool.
@@ -97,6 +105,13 @@ grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
     grpc::CallbackServerContext* context, const v1::GetCacheStatsRequest* request,
     v1::GetCacheStatsResponse* response) {
   return Finish(context, inference_.GetCacheStats(*request, *response));
+}
+
+grpc::ServerBidiReactor<v1::BatchResolveExportRequest, v1::BatchResolveExportResponse>*
+TasksManagerService::BatchResolveExport(grpc::CallbackServerContext* context) {
+  return new BatchResolveReactor(&inference_, pool_, CallerCredentials(*context),
+                                 absl::FromChrono(context->deadline()), options_.max_hub_wait,
+                                 options_.batch_max_in_flight);
 }
 
 }  // namespace tasks::service

@@ -1,7 +1,8 @@
 // The optimum.tasks.v1.TasksManager gRPC service, on gRPC's callback API: registry RPCs answer
 // on the callback thread from the immutable snapshot; inference RPCs go to a bounded WorkerPool
 // (they wait on the Hub) and finish when done, or fail fast with RESOURCE_EXHAUSTED when the
-// pool's queue is full. This class only wires calls to the handlers; thread-safe.
+// pool's queue is full. BatchResolveExport streams run the same work item by item (see
+// batch_resolve.h). This class only wires calls to the handlers; thread-safe.
 #ifndef TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 #define TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 
@@ -22,6 +23,8 @@ struct ServiceOptions {
   absl::Duration max_hub_wait = absl::Seconds(30);
   // The server's own token for callers that send none; unset: anonymous callers stay anonymous.
   std::function<std::string()> anonymous_token;
+  // Items of one BatchResolveExport stream being worked on or waiting to be written.
+  size_t batch_max_in_flight = 64;
 };
 
 class TasksManagerService final : public optimum::tasks::v1::TasksManager::CallbackService {
@@ -46,12 +49,19 @@ class TasksManagerService final : public optimum::tasks::v1::TasksManager::Callb
   TASKS_UNARY(StandardizeModelAttributes);
   TASKS_UNARY(ResolveExport);
   TASKS_UNARY(GetCacheStats);
+  TASKS_UNARY(GetSupportMatrix);
 #undef TASKS_UNARY
+
+  grpc::ServerBidiReactor<optimum::tasks::v1::BatchResolveExportRequest,
+                          optimum::tasks::v1::BatchResolveExportResponse>*
+  BatchResolveExport(grpc::CallbackServerContext* context) override;
 
  private:
   // Runs `answer(credentials, deadline)` on the pool and finishes the call with its status.
   template <typename Answer>
   grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, Answer answer);
+  // The caller's Hub token, or the server's when the caller sends none and that is allowed.
+  hub::Credentials CallerCredentials(const grpc::CallbackServerContext& context) const;
 
   const RegistryHandlers registry_;
   const InferenceHandlers inference_;

@@ -6,6 +6,7 @@ server_bin=$1
 cli_bin=$2
 fake_hub_bin=$3
 hub_dir=$4
+repo=$(cd "$hub_dir/../.." && pwd)
 work=$(mktemp -d)
 server_pid=""
 hub_pid=""
@@ -77,8 +78,24 @@ check "list-exporters names every backend" \
 cli health >/dev/null
 check "health is SERVING" test $? -eq 0
 
+# docs/support-matrix.md is this output; TASKS_UPDATE_GOLDEN=1 rewrites it.
+cli matrix >"$work/matrix.md"
+check "matrix exits 0" test $? -eq 0
+if [[ ${TASKS_UPDATE_GOLDEN:-} == 1 ]]; then cp "$work/matrix.md" "$repo/docs/support-matrix.md"; fi
+check "docs/support-matrix.md is what the shipped registries give (TASKS_UPDATE_GOLDEN=1)" \
+  diff -u "$repo/docs/support-matrix.md" "$work/matrix.md"
+check "the markdown matrix has a table per exporter and library" \
+  contains "$(cat "$work/matrix.md")" "## openvino · transformers"
+out=$(cli matrix --exporter tflite --format csv)
+check "matrix CSV: a header and tflite's 90 rows" test "$(wc -l <<<"$out")" -eq 91
+cli matrix --task text-genration >/dev/null 2>"$work/err"
+check "matrix with an unknown task exits INVALID_ARGUMENT (3)" test $? -eq 3
+check "and suggests the task" contains "$(cat "$work/err")" "Did you mean 'text-generation'?"
+
 "$cli_bin" --server 127.0.0.1:1 --timeout 2 get-all-tasks >/dev/null 2>&1
 check "no server exits UNAVAILABLE (14)" test $? -eq 14
+"$cli_bin" --server 127.0.0.1:1 --deadline 1 health >/dev/null 2>&1
+check "--deadline is --timeout's other name" test $? -eq 14
 
 kill -TERM "$server_pid"
 wait "$server_pid"
@@ -116,6 +133,26 @@ cli resolve-export meta-llama/Llama-2-7b-hf --exporter onnx >/dev/null 2>&1
 check "a gated model without a token is PERMISSION_DENIED (7)" test $? -eq 7
 out=$(HF_TOKEN=$llama_token cli resolve-export meta-llama/Llama-2-7b-hf --exporter onnx)
 check "a gated model with its token resolves" contains "$out" "LlamaOnnxConfig"
+cat >"$work/batch.txt" <<'BATCH'
+# one model per line, or a JSON object
+google-bert/bert-base-uncased
+example-org/no-such-model
+
+{"id": "gpt2", "model": "openai-community/gpt2", "task": "text-generation"}
+BATCH
+out=$(cli resolve-export --exporter onnx --batch "$work/batch.txt")
+check "resolve-export --batch exits 0 with failed items" test $? -eq 0
+check "--batch prints a JSON line per item" test "$(wc -l <<<"$out")" -eq 3
+check "--batch: a plain line's id is the model" \
+  contains "$out" '{"id":"google-bert/bert-base-uncased","answer":{'
+check "--batch: a failed item carries its error" \
+  contains "$out" '{"id":"example-org/no-such-model","error":{"code":"NOT_FOUND"'
+check "--batch: JSON lines keep their id and fields" contains "$out" '"task_with_past":"text-generation-with-past"'
+out=$(echo google-bert/bert-base-uncased | cli resolve-export --exporter tflite --batch -)
+check "--batch - reads stdin" contains "$out" '"config_class":"BertTFLiteConfig"'
+echo '{"model": "x", "tsak": "y"}' | cli resolve-export --exporter onnx --batch - 2>"$work/err"
+check "--batch: a misspelt field exits INVALID_ARGUMENT (3)" test $? -eq 3
+check "and names the line" contains "$(cat "$work/err")" "line 1"
 out=$(cli --json cache-stats)
 check "cache-stats counts upstream requests" contains "$out" "model_info OK"
 cli determine-framework /etc >/dev/null 2>&1

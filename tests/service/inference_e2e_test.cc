@@ -19,6 +19,7 @@
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
 #include "tests/hub/fake_hub.h"
+#include "tests/service/service_harness.h"
 #include "tests/test_support.h"
 
 namespace tasks::service {
@@ -26,81 +27,15 @@ namespace {
 
 namespace v1 = optimum::tasks::v1;
 using ::tasks::testing::FakeHub;
+using ::tasks::testing::Harness;
+using ::tasks::testing::HubDir;
 using ::tasks::testing::HubEndpoint;
+using ::tasks::testing::kAcmeToken;
+using ::tasks::testing::kLlamaToken;
+using ::tasks::testing::Reason;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr char kLlamaToken[] = "hf_fakeHubLlama2GatedAccess0000000000";
-constexpr char kAcmeToken[] = "hf_fakeHubAcmePrivateRead000000000000";
-
-std::string HubDir(const std::string& name) {
-  return std::string(TASKS_TEST_DATA_DIR "/hub/") + name;
-}
-
-// A server wired to a fake Hub, with its channel.
-class Harness {
- public:
-  explicit Harness(ServerOptions options = {}) : hub_(HubDir("fixtures")) {
-    EXPECT_TRUE(hub_.Start());
-    options.listen_address = "127.0.0.1:0";
-    options.locator.model_roots = {HubDir("local_models")};
-    options.locator.hf_cache_dir = HubDir("hf_cache");
-    hub::CurlHubClientOptions client;
-    client.endpoint = hub_.endpoint();
-    client.initial_backoff = absl::Milliseconds(10);
-    client.max_backoff = absl::Milliseconds(50);
-    auto server = TasksServer::Start(
-        options, ::tasks::testing::SharedEmbeddedTasksManager(),
-        options.locator.offline ? nullptr : std::make_unique<hub::CurlHubClient>(client));
-    EXPECT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = v1::TasksManager::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
-  }
-  ~Harness() {
-    server_->Shutdown(std::chrono::system_clock::now());
-    server_->Wait();
-  }
-
-  // Calls `method`; the answer lands in `response`.
-  template <typename Request, typename Response, typename Method>
-  grpc::Status Call(Method method, const Request& request, Response& response,
-                    const std::string& token = "", int timeout_ms = 10'000) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-    return ((*stub_).*method)(&context, request, &response);
-  }
-
-  v1::ResolveExportResponse Resolve(const std::string& model, const std::string& exporter,
-                                    grpc::Status* status, const std::string& token = "") {
-    v1::ResolveExportRequest request;
-    request.set_model(model);
-    request.set_exporter(exporter);
-    v1::ResolveExportResponse response;
-    *status = Call(&v1::TasksManager::Stub::ResolveExport, request, response, token);
-    return response;
-  }
-
-  FakeHub& hub() { return hub_; }
-  int HubRequests() const { return hub_.TotalRequests(); }
-
- private:
-  FakeHub hub_;
-  std::unique_ptr<TasksServer> server_;
-  std::unique_ptr<v1::TasksManager::Stub> stub_;
-};
-
-std::string Reason(const grpc::Status& status) {
-  google::rpc::Status details;
-  google::rpc::ErrorInfo info;
-  if (!details.ParseFromString(status.error_details()) || details.details_size() == 0 ||
-      !details.details(0).UnpackTo(&info)) {
-    return "";
-  }
-  return info.reason();
-}
 
 // "value" or "CODE Reason" for an answer.
 template <typename Response>

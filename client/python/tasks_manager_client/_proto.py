@@ -20,6 +20,7 @@ Environment:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -29,6 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 _PROTOS = (
     "optimum/tasks/v1/tasks_manager.proto",
@@ -111,10 +113,30 @@ def _load(path: Path, name: str) -> ModuleType:
     return module
 
 
+@contextlib.contextmanager
+def _google_rpc_importable(status_pb2: ModuleType) -> Iterator[None]:
+    """Lets the generated tasks_manager_pb2 run `from google.rpc import status_pb2`.
+
+    Without googleapis-common-protos there is no `google.rpc` package: ours stands in while the
+    module loads, and is removed again so that nothing else ever imports it by that name.
+    """
+    if "google.rpc.status_pb2" in sys.modules:
+        yield
+        return
+    package = ModuleType("google.rpc")
+    package.__path__ = []  # a package, so that `from google.rpc import x` looks up x on it
+    package.status_pb2 = status_pb2  # type: ignore[attr-defined]
+    sys.modules["google.rpc"] = package
+    sys.modules["google.rpc.status_pb2"] = status_pb2
+    try:
+        yield
+    finally:
+        del sys.modules["google.rpc"], sys.modules["google.rpc.status_pb2"]
+
+
 def _load_all() -> tuple[ModuleType, ModuleType, ModuleType]:
     generated = _generate(_proto_dir(), _protoc())
     prefix = __package__ + "._generated."
-    tasks = _load(generated / _PROTOS[0].replace(".proto", "_pb2.py"), prefix + "tasks_manager_pb2")
     try:
         # googleapis-common-protos registers google.rpc.Status in the same descriptor pool; a
         # second, differently optioned copy of the file would be rejected, so use theirs.
@@ -124,6 +146,8 @@ def _load_all() -> tuple[ModuleType, ModuleType, ModuleType]:
         error_details_pb2 = _load(
             generated / "google/rpc/error_details_pb2.py", prefix + "error_details_pb2"
         )
+    with _google_rpc_importable(status_pb2):
+        tasks = _load(generated / _PROTOS[0].replace(".proto", "_pb2.py"), prefix + "tasks_manager_pb2")
     return tasks, status_pb2, error_details_pb2
 
 

@@ -17,13 +17,13 @@ import types
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import grpc
 from google.protobuf import json_format, struct_pb2
 
 from ._proto import tasks_manager_pb2 as pb
-from .errors import TasksManagerError, error_info_of, from_rpc_error
+from .errors import TasksManagerError, error_info_of, from_rpc_error, from_status
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 _SERVICE = pb.DESCRIPTOR.services_by_name["TasksManager"]
@@ -164,7 +164,9 @@ class RemoteTasksManager:
         )
         # The service descriptor names each method and its messages: no generated stub needed.
         self._methods = {
-            method.name: self._channel.unary_unary(
+            method.name: (
+                self._channel.stream_stream if method.client_streaming else self._channel.unary_unary
+            )(
                 f"/{_SERVICE.full_name}/{method.name}",
                 request_serializer=lambda message: message.SerializeToString(),
                 response_deserializer=getattr(pb, method.output_type.name).FromString,
@@ -329,6 +331,24 @@ class RemoteTasksManager:
             resolution=pb.GetModelClassForTaskResponse.Resolution.Name(response.resolution),
         )
 
+    @_static_like
+    def get_support_matrix(
+        self,
+        exporter: Optional[str] = None,
+        library_name: Optional[str] = None,
+        task: Optional[str] = None,
+        model_type: Optional[str] = None,
+    ) -> list[dict[str, Any]]:
+        """Rows {exporter, library_name, model_type, task, config_class, use_past}; not Optimum's."""
+        response = self._ask(
+            "GetSupportMatrix",
+            exporter=exporter,
+            library_name=library_name,
+            task=task,
+            model_type=model_type,
+        )
+        return [_as_dict(row) for row in response.rows]
+
     # -- inference methods (the Hub, the cache folder or a local folder under a model root) --
     # `cache_dir` is accepted for Optimum's signatures and ignored: the server reads its own.
 
@@ -433,9 +453,56 @@ class RemoteTasksManager:
             framework=framework,
             library_name=library_name,
         )
-        return json_format.MessageToDict(
-            response, preserving_proto_field_name=True, including_default_value_fields=True
+        return _as_dict(response)
+
+    @_static_like
+    def batch_resolve_export(
+        self,
+        requests: Iterable[dict[str, Any]],
+        token: Token = None,
+        deadline: Optional[float] = None,
+    ) -> Iterator[tuple[str, Union[dict[str, Any], Exception]]]:
+        """`resolve_export` for many models over one stream; not one of Optimum's methods.
+
+        Each request is a dict of resolve_export's arguments (`model`, `exporter`, `task`, ...)
+        plus an optional `id` (default: the model). Yields `(id, plan)`, or `(id, exception)`
+        with the exception resolve_export would raise, in completion order, as each is ready;
+        `requests` is consumed lazily, as the server's flow control lets it. `deadline`
+        (seconds) bounds the whole stream; None: no bound (the server bounds each item).
+        A failure of the stream itself (server unreachable, deadline) is raised.
+        """
+        stream = self._methods["BatchResolveExport"](
+            (_batch_item(request) for request in requests),
+            timeout=deadline,
+            metadata=self._metadata(token),
         )
+        try:
+            for answer in stream:
+                if answer.HasField("error"):
+                    yield answer.id, from_status(answer.error)
+                else:
+                    yield answer.id, _as_dict(answer.answer)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from error
+        finally:
+            stream.cancel()  # a no-op once it has ended; stops it if the caller stopped early
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    """A response message as a dict, proto field names, every field present."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, including_default_value_fields=True
+    )
+
+
+def _batch_item(request: dict[str, Any]) -> Any:
+    fields = dict(request)
+    model = _model_name(fields.pop("model", None), "model")
+    item_id = str(fields.pop("id", model))
+    return pb.BatchResolveExportRequest(
+        id=item_id,
+        request=RemoteTasksManager._request("ResolveExportRequest", model=model, **fields),
+    )
 
 
 __all__ = [

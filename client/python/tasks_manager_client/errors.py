@@ -112,6 +112,18 @@ def exception_class(reason: str) -> Optional[type[Exception]]:
     return None
 
 
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _first_error_info(status: status_pb2.Status) -> Optional[error_details_pb2.ErrorInfo]:
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info
+    return None
+
+
 def _error_info(trailers: Optional[Mapping[str, bytes]]) -> Optional[error_details_pb2.ErrorInfo]:
     raw = (trailers or {}).get(_STATUS_DETAILS_KEY)
     if not raw:
@@ -121,12 +133,7 @@ def _error_info(trailers: Optional[Mapping[str, bytes]]) -> Optional[error_detai
         status.ParseFromString(raw)
     except Exception:  # a malformed trailer must not hide the call's own error
         return None
-    for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            return info
-    return None
+    return _first_error_info(status)
 
 
 def error_info_of(error: grpc.RpcError) -> Optional[error_details_pb2.ErrorInfo]:
@@ -135,11 +142,9 @@ def error_info_of(error: grpc.RpcError) -> Optional[error_details_pb2.ErrorInfo]
     return _error_info(dict(trailing() or ())) if callable(trailing) else None
 
 
-def from_rpc_error(error: grpc.RpcError) -> Exception:
-    """The exception to raise for a failed call, carrying the server's message."""
-    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-    message: str = error.details() or code.name  # type: ignore[attr-defined]
-    info = error_info_of(error)
+def _exception(
+    code: grpc.StatusCode, message: str, info: Optional[error_details_pb2.ErrorInfo]
+) -> Exception:
     reason = info.reason if info else ""
     cls = exception_class(reason) if reason else None
     exception: Exception = cls(message) if cls else TasksManagerError(
@@ -149,3 +154,15 @@ def from_rpc_error(error: grpc.RpcError) -> Exception:
     exception.reason = reason  # type: ignore[attr-defined]
     exception.error_metadata = dict(info.metadata) if info else {}  # type: ignore[attr-defined]
     return exception
+
+
+def from_rpc_error(error: grpc.RpcError) -> Exception:
+    """The exception to raise for a failed call, carrying the server's message."""
+    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+    return _exception(code, error.details() or code.name, error_info_of(error))  # type: ignore[attr-defined]
+
+
+def from_status(status: status_pb2.Status) -> Exception:
+    """The exception for an error sent inside a message (one item of a batch stream)."""
+    code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+    return _exception(code, status.message or code.name, _first_error_info(status))

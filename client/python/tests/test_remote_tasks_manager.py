@@ -249,3 +249,62 @@ def test_reasons_map_to_classes() -> None:
     assert exception_class("NoSuchError") is None
     error = from_rpc_error(_FakeRpcError(grpc.StatusCode.INTERNAL, "boom"))
     assert isinstance(error, TasksManagerError) and error.code == grpc.StatusCode.INTERNAL
+
+
+# -- fleet methods (not Optimum's) ---------------------------------------------------------
+
+
+def test_get_support_matrix_rows_match_the_reference_counts(tm: RemoteTasksManager) -> None:
+    counts = reference("supported_model_types.json")["counts"]["transformers"]
+    rows = tm.get_support_matrix(exporter="onnx", library_name="transformers")
+    assert len(rows) == counts["model_type_task_pairs_per_exporter"]["onnx"]
+    assert sum(row["use_past"] for row in rows) == counts["with_past_pairs_per_exporter"]["onnx"]
+    assert set(rows[0]) == {"exporter", "library_name", "model_type", "task", "config_class",
+                            "use_past"}
+    gpt2 = tm.get_support_matrix(exporter="onnx", model_type="gpt2", task="causal-lm")
+    assert [(r["task"], r["use_past"], r["config_class"]) for r in gpt2] == [
+        ("text-generation", False, "GPT2OnnxConfig"), ("text-generation", True, "GPT2OnnxConfig")]
+    with pytest.raises(ValueError) as caught:
+        tm.get_support_matrix(exporter="onxx")
+    assert caught.value.error_metadata["did_you_mean"] == "onnx"  # type: ignore[attr-defined]
+
+
+def test_batch_resolve_export_yields_each_answer_or_exception_by_id(
+    tm: RemoteTasksManager,
+) -> None:
+    requests = [
+        {"model": "google-bert/bert-base-uncased", "exporter": "onnx"},
+        {"id": "gpt2", "model": "openai-community/gpt2", "exporter": "onnx",
+         "task": "text-generation"},
+        {"id": "missing", "model": "example-org/no-such-model", "exporter": "onnx"},
+        {"id": "gated", "model": GATED, "exporter": "onnx"},
+    ]
+    answers = dict(tm.batch_resolve_export(iter(requests)))
+    assert set(answers) == {"google-bert/bert-base-uncased", "gpt2", "missing", "gated"}
+    assert answers["google-bert/bert-base-uncased"]["task"] == "fill-mask"
+    assert answers["gpt2"]["task_with_past"] == "text-generation-with-past"
+    assert isinstance(answers["missing"], RepositoryNotFoundError)
+    assert answers["missing"].grpc_code == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    # The same exception and message resolve_export raises for that model.
+    with pytest.raises(GatedRepoError) as caught:
+        tm.resolve_export(GATED, "onnx")
+    assert type(answers["gated"]) is GatedRepoError and str(answers["gated"]) == str(caught.value)
+    # The stream's token reaches every item.
+    with_token = dict(tm.batch_resolve_export([{"model": GATED, "exporter": "onnx"}],
+                                              token=GATED_TOKEN))
+    assert with_token[GATED]["exporter_config"]["config_class"] == "LlamaOnnxConfig"
+
+
+def test_batch_resolve_export_streams_a_long_generator(tm: RemoteTasksManager) -> None:
+    produced = 0
+
+    def requests():  # type: ignore[no-untyped-def]
+        nonlocal produced
+        for i in range(2000):
+            produced += 1
+            yield {"id": str(i), "model": "google-bert/bert-base-uncased", "exporter": "onnx"}
+
+    ids = [item_id for item_id, plan in tm.batch_resolve_export(requests())
+           if isinstance(plan, dict) and plan["task"] == "fill-mask"]
+    assert sorted(ids, key=int) == [str(i) for i in range(2000)]
+    assert produced == 2000

@@ -1,0 +1,49 @@
+// The support matrix: every (exporter, library, model type, task) the loaded registries hold, as
+// rows, for the "supported architectures" tables Optimum's documentation keeps by hand.
+//
+// Not an Optimum method, so no Optimum exception to mirror: an unknown filter value is an
+// INVALID_ARGUMENT (reason "ValueError") listing the valid choices, so that a typo never reads
+// as "nothing supported".
+#ifndef TASKS_SERVER_REGISTRY_SUPPORT_MATRIX_H_
+#define TASKS_SERVER_REGISTRY_SUPPORT_MATRIX_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/registry/registry_snapshot.h"
+
+namespace tasks::registry {
+
+// Each filter unset means "all".
+struct SupportMatrixFilter {
+  std::optional<absl::string_view> exporter;
+  std::optional<absl::string_view> library;
+  std::optional<absl::string_view> task;        // a synonym or "-with-past" key is its task
+  std::optional<absl::string_view> model_type;  // spelled as in the registries or with '_'
+};
+
+// One registry key of a model type for an exporter. Views into the snapshot.
+struct SupportMatrixRow {
+  absl::string_view exporter;
+  absl::string_view library;
+  absl::string_view model_type;
+  absl::string_view task;  // the key without "-with-past"
+  absl::string_view config_class;
+  bool use_past;
+};
+
+struct SupportMatrix {
+  // By exporter (load order), library (merge order), model type and key (registry order).
+  std::vector<SupportMatrixRow> rows;
+  std::vector<const ExporterInfo*> exporters;  // those the exporter filter selects
+};
+
+// The rows of `snapshot` that pass `filter`; the answer points into `snapshot`.
+absl::StatusOr<SupportMatrix> BuildSupportMatrix(const RegistrySnapshot& snapshot,
+                                                 const SupportMatrixFilter& filter);
+
+}  // namespace tasks::registry
+
+#endif  // TASKS_SERVER_REGISTRY_SUPPORT_MATRIX_H_

@@ -1,0 +1,172 @@
+#include "server/service/batch_resolve.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/service/grpc_status.h"
+
+namespace tasks::service {
+namespace {
+
+namespace v1 = optimum::tasks::v1;
+
+v1::BatchResolveExportResponse ErrorAnswer(std::string id, const grpc::Status& status) {
+  v1::BatchResolveExportResponse response;
+  response.set_id(std::move(id));
+  *response.mutable_error() = ToRpcStatus(status);
+  return response;
+}
+
+}  // namespace
+
+BatchResolveReactor::BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool,
+                                         hub::Credentials credentials, absl::Time deadline,
+                                         absl::Duration max_hub_wait, size_t max_in_flight)
+    : inference_(inference),
+      pool_(pool),
+      credentials_(std::move(credentials)),
+      deadline_(deadline),
+      max_hub_wait_(max_hub_wait),
+      max_in_flight_(std::max<size_t>(max_in_flight, 1)) {
+  absl::MutexLock lock(&mutex_);
+  Advance();  // the first read; nothing can be complete yet
+}
+
+void BatchResolveReactor::OnReadDone(bool ok) {
+  std::optional<v1::BatchResolveExportRequest> item;
+  bool done;
+  {
+    absl::MutexLock lock(&mutex_);
+    reading_ = false;
+    if (!ok) {
+      reads_done_ = true;
+    } else if (!broken_) {
+      item = std::move(read_buffer_);
+      read_buffer_.Clear();
+      ++unanswered_;
+    }
+    done = Advance();
+  }
+  if (item) Dispatch(*std::move(item));
+  FinishIf(done);
+}
+
+void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
+  if (item.id().size() > kMaxBatchItemIdBytes) {
+    std::string id = item.id().substr(0, kMaxBatchItemIdBytes);
+    Answer(ErrorAnswer(std::move(id), grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                                   absl::StrCat("id is longer than ",
+                                                                kMaxBatchItemIdBytes,
+                                                                " bytes (shown truncated)."))));
+    return;
+  }
+  refs_.fetch_add(1, std::memory_order_relaxed);
+  auto shared_item = std::make_shared<v1::BatchResolveExportRequest>(std::move(item));
+  const bool queued = pool_->Submit([this, shared_item] {
+    Resolve(*shared_item);
+    Unref();
+  });
+  if (!queued) {
+    refs_.fetch_sub(1, std::memory_order_relaxed);
+    Answer(ErrorAnswer(shared_item->id(),
+                       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                    "The server is busy with Hub requests; retry this item "
+                                    "with backoff.")));
+  }
+}
+
+void BatchResolveReactor::Resolve(const v1::BatchResolveExportRequest& item) {
+  v1::BatchResolveExportResponse response;
+  response.set_id(item.id());
+  bool broken;
+  {
+    absl::MutexLock lock(&mutex_);
+    broken = broken_;
+  }
+  // Nobody will read this answer: skip the work (Answer then only counts the item done).
+  if (!broken) {
+    const absl::Time hub_deadline = std::min(deadline_, absl::Now() + max_hub_wait_);
+    const grpc::Status status = inference_->ResolveExport(
+        item.request(), *response.mutable_answer(), credentials_, hub_deadline);
+    if (!status.ok()) response = ErrorAnswer(item.id(), status);
+  }
+  Answer(std::move(response));
+}
+
+void BatchResolveReactor::Answer(v1::BatchResolveExportResponse response) {
+  bool done;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (broken_) {
+      --unanswered_;
+    } else {
+      answers_.push_back(std::move(response));
+    }
+    done = Advance();
+  }
+  FinishIf(done);
+}
+
+void BatchResolveReactor::OnWriteDone(bool ok) {
+  bool done;
+  {
+    absl::MutexLock lock(&mutex_);
+    writing_ = false;
+    answers_.pop_front();
+    --unanswered_;
+    if (!ok) broken_ = true;
+    done = Advance();
+  }
+  FinishIf(done);
+}
+
+void BatchResolveReactor::OnCancel() {
+  bool done;
+  {
+    absl::MutexLock lock(&mutex_);
+    broken_ = true;
+    done = Advance();
+  }
+  FinishIf(done);
+}
+
+bool BatchResolveReactor::Advance() {
+  if (broken_) {
+    // Answers nobody will read: drop all but the one gRPC is writing.
+    while (answers_.size() > (writing_ ? 1u : 0u)) {
+      answers_.pop_back();
+      --unanswered_;
+    }
+  } else {
+    if (!writing_ && !answers_.empty()) {
+      writing_ = true;
+      StartWrite(&answers_.front());  // a deque's elements stay put as others come and go
+    }
+    if (!reading_ && !reads_done_ && unanswered_ < max_in_flight_) {
+      reading_ = true;
+      StartRead(&read_buffer_);
+    }
+  }
+  if (finished_ || reading_ || writing_ || unanswered_ > 0 || !(reads_done_ || broken_)) {
+    return false;
+  }
+  finished_ = true;
+  finish_status_ = broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "The stream was cancelled.")
+                           : grpc::Status::OK;
+  return true;
+}
+
+void BatchResolveReactor::FinishIf(bool done) {
+  if (done) Finish(finish_status_);
+}
+
+void BatchResolveReactor::OnDone() { Unref(); }
+
+void BatchResolveReactor::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+}  // namespace tasks::service
