@@ -61,7 +61,7 @@ EXPOSE 50051
 # tasks-cli exits nonzero for any answer but SERVING (health turns NOT_SERVING while draining).
 # It reads the address from TASKS_SERVER, so a changed listen address needs only that variable.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
-  CMD ["/usr/local/bin/tasks-cli", "--timeout", "3", "health"]
+  CMD ["/usr/local/bin/tasks-cli", "--deadline", "3", "health"]
 # The server is PID 1 (exec form, no shell): it takes SIGTERM itself, turns health NOT_SERVING,
 # drains in-flight calls for TASKS_SHUTDOWN_GRACE_PERIOD seconds (default 10, below the usual
 # 30 s stop timeout), and exits 0.

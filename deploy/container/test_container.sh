@@ -50,7 +50,7 @@ free_port() {
 # wait_serving <server address>: polls health every 0.1 s for at most 30 s.
 wait_serving() {
   for _ in $(seq 300); do
-    "$cli" --server "$1" --timeout 1 health >/dev/null 2>&1 && return 0
+    "$cli" --server "$1" --deadline 1 health >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   return 1
