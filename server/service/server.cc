@@ -29,7 +29,9 @@ bool IsUnixAddress(const std::string& address) {
   return absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:");
 }
 
-void SetConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder) {
+}  // namespace
+
+void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder) {
   // INT_MAX is gRPC's "never" for keepalive time.
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIME_MS,
@@ -50,8 +52,6 @@ void SetConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& bui
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
     const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
@@ -81,7 +81,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
-  SetConnectionOptions(options, builder);
+  ApplyConnectionOptions(options, builder);
   server->server_ = builder.BuildAndStart();
   const bool unix_socket = IsUnixAddress(options.listen_address);
   if (server->server_ == nullptr || (!unix_socket && server->port_ == 0)) {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "server/common/worker_pool.h"
 #include "server/hub/hub_cache.h"
 #include "server/hub/hub_client.h"
@@ -46,6 +47,10 @@ struct ServerOptions {
   int max_receive_message_bytes = 4 << 20;
   int max_send_message_bytes = 4 << 20;
 };
+
+// Applies the connection settings of `options` (keepalive, connection age, message sizes) to
+// `builder`; shared with the benchmark's baseline server so both run with the same settings.
+void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder);
 
 class TasksServer {
  public:

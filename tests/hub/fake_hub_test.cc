@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/hub/fake/fixture_store.h"
 #include "tests/hub/fake_hub_test_util.h"
 
 namespace tasks::testing {
@@ -262,6 +263,20 @@ TEST_F(FakeHubTest, UnknownRevisionIsRevisionNotFound) {
 TEST_F(FakeHubTest, OtherUrlsAreNotFound) {
   ExpectHubError(Get("/api/whoami-v2"), 404, "",
                  "Sorry, we can't find the page you are looking for.");
+}
+
+TEST(FixtureStoreTest, CopiesAreDistinctReposWithTheOriginalsFiles) {
+  auto store = fake_hub::FixtureStore::Load(TASKS_FAKE_HUB_FIXTURES_DIR);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(store->AddCopies("google-bert/bert-base-uncased", 3).ok());
+  const fake_hub::FixtureRepo* original = store->Find("google-bert/bert-base-uncased");
+  const fake_hub::FixtureRepo* copy = store->Find("google-bert/bert-base-uncased-copy-2");
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->id, "google-bert/bert-base-uncased-copy-2");
+  EXPECT_NE(copy->revisions.at("main").sha, original->revisions.at("main").sha);
+  EXPECT_EQ(copy->revisions.at("main").files.size(), original->revisions.at("main").files.size());
+  EXPECT_EQ(store->Find("google-bert/bert-base-uncased-copy-3"), nullptr);
+  EXPECT_EQ(store->AddCopies("nobody/nothing", 1).code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

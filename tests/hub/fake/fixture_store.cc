@@ -149,6 +149,21 @@ absl::Status FixtureStore::AddRepo(const std::string& dir, const std::string& re
   return absl::OkStatus();
 }
 
+absl::Status FixtureStore::AddCopies(const std::string& original, int count) {
+  const FixtureRepo* repo = Find(original);
+  if (repo == nullptr) return absl::NotFoundError(absl::StrCat("no fixture repo ", original));
+  const FixtureRepo source = *repo;  // repos_ grows below
+  for (int i = 0; i < count; ++i) {
+    FixtureRepo copy = source;
+    copy.id = absl::StrCat(original, "-copy-", i);
+    for (auto& [name, revision] : copy.revisions) {
+      revision.sha = FakeGitHash(absl::StrCat("commit ", copy.id, "@", name));
+    }
+    repos_.insert_or_assign(copy.id, std::move(copy));
+  }
+  return absl::OkStatus();
+}
+
 const FixtureRepo* FixtureStore::Find(const std::string& repo_id) const {
   auto it = repos_.find(repo_id);
   return it == repos_.end() ? nullptr : &it->second;

@@ -49,6 +49,10 @@ class FixtureStore {
   // Reads every <org>/<name>/ folder of `dir` that holds a model_info.json.
   static absl::StatusOr<FixtureStore> Load(const std::string& dir);
 
+  // Adds `count` copies of repo `original`, "<original>-copy-<i>" for i in [0, count): distinct
+  // repos with the same files and their own commit, for benchmarks that need many repos.
+  absl::Status AddCopies(const std::string& original, int count);
+
   const FixtureRepo* Find(const std::string& repo_id) const;
   // The current id of a repo that was renamed from `old_id`.
   std::optional<std::string> RenamedTo(const std::string& old_id) const;

@@ -28,7 +28,8 @@ bool HubServer::HttpServer::RaiseListenBacklog() {
   return ::listen(svr_sock_, SOMAXCONN) == 0;  // listening again only changes the backlog
 }
 
-HubServer::HubServer(std::string fixtures_dir) : fixtures_dir_(std::move(fixtures_dir)) {}
+HubServer::HubServer(std::string fixtures_dir, int copies)
+    : fixtures_dir_(std::move(fixtures_dir)), copies_(copies) {}
 
 HubServer::~HubServer() {
   stopping_.Notify();
@@ -43,6 +44,13 @@ bool HubServer::Start(int port) {
     return false;
   }
   store_ = *std::move(store);
+  if (copies_ > 0) {
+    if (absl::Status status = store_.AddCopies("google-bert/bert-base-uncased", copies_);
+        !status.ok()) {
+      std::cerr << "fake hub: " << status << "\n";
+      return false;
+    }
+  }
   // httplib sends HEAD requests to the GET handlers (and leaves the body out).
   server_.Get(".*", [this](const httplib::Request& request, httplib::Response& response) {
     Handle(request, response);

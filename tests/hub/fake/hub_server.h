@@ -17,7 +17,9 @@ namespace tasks::testing::fake_hub {
 
 class HubServer {
  public:
-  explicit HubServer(std::string fixtures_dir);
+  // `copies` > 0 also serves that many copies of google-bert/bert-base-uncased (see
+  // FixtureStore::AddCopies), for benchmarks.
+  explicit HubServer(std::string fixtures_dir, int copies = 0);
   ~HubServer();  // stops serving; waits for the requests in flight
   HubServer(const HubServer&) = delete;
   HubServer& operator=(const HubServer&) = delete;
@@ -42,6 +44,7 @@ class HubServer {
   void Handle(const httplib::Request& request, httplib::Response& response);
 
   const std::string fixtures_dir_;
+  const int copies_;
   FixtureStore store_;  // immutable once Start has loaded it
   FaultList faults_;
   RequestLog requests_;

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Runs the benchmark suite and prints a table of figures with their ratio to the baseline.
+
+Starts the fake Hub (with copies of one repo, for the cold and churn scenarios), the echo
+baseline server (bench-echo-server: same gRPC, same settings, empty answers) and tasks-server,
+then drives them with tasks-bench:
+
+  registry    the registry RPC mix at 32 calls in flight, and at 1 (unloaded latency)
+  warm        ResolveExport / InferTaskFromModel / DetermineFramework on cached repos, 32 in flight
+  cold        a fresh server; 64 callers ask for each of N uncached repos at once: upstream
+              requests must be N x (requests one cold resolve makes)
+  churn       a fresh server with a small cache bound fed many more repos than it holds:
+              RSS must stay within the bound + idle RSS + 10%
+  startup     process start to SERVING (health polled from outside), and idle RSS
+
+Each throughput/latency figure alternates baseline and service `--runs` times and reports the
+median ratio (these machines are shared and noisy). Exit status: 1 when a call failed or a
+scenario could not run; targets missed are marked MISS (and fail with --check-targets).
+
+  bench/run_bench.py [--build build/release] [--runs 3] [--duration 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import grpc
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Process:
+    """A child whose output is scanned for `pattern` (its listening address); stopped with SIGTERM."""
+
+    def __init__(self, argv: list[str], pattern: str) -> None:
+        self.argv = argv
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.match: Optional[re.Match[str]] = None
+        found = threading.Event()
+
+        def drain() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                if self.match is None and (match := re.search(pattern, line)):
+                    self.match = match
+                    found.set()
+            found.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        if not found.wait(30) or self.match is None:
+            self.stop()
+            raise RuntimeError(f"{argv[0]} did not start:\n{''.join(self.lines[-20:])}")
+
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.build = Path(args.build)
+        self.rows: list[tuple[str, str, str, str, str, str]] = []
+        self.misses = 0
+
+    # -- processes ------------------------------------------------------------------------
+
+    def server(self, hub: str, *extra: str) -> Process:
+        return Process([str(self.build / "tasks-server"), "--listen_address", "127.0.0.1:0",
+                        "--hf_endpoint", hub, "--hf_cache_dir", "/nonexistent",
+                        "--stats_log_interval", "0", *extra],
+                       r"\(port (\d+)\)")
+
+    def bench(self, target: str, *extra: str) -> dict[str, Any]:
+        result = subprocess.run([str(self.build / "bench/tasks-bench"), "--target", target,
+                                 *extra], capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"tasks-bench failed: {result.stdout}{result.stderr}")
+        report = json.loads(result.stdout)
+        if report["errors"]:
+            raise RuntimeError(f"calls failed against {target}: {report['errors']}")
+        return report
+
+    def cache_stats(self, target: str) -> dict[str, Any]:
+        result = subprocess.run([str(self.build / "tasks-cli"), "--server", target, "--json",
+                                 "cache-stats"], capture_output=True, text=True, timeout=30,
+                                check=True)
+        return json.loads(result.stdout)
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def row(self, scenario: str, metric: str, service: str, baseline: str = "",
+            ratio: str = "", target: str = "", met: Optional[bool] = None) -> None:
+        verdict = "" if met is None else ("ok" if met else "MISS")
+        self.misses += met is False
+        self.rows.append((scenario, metric, service, baseline, ratio, f"{target} {verdict}".strip()))
+
+    def compare(self, scenario: str, service_target: str, echo_target: str, extra: list[str],
+                checks: list[tuple[str, str, Callable[[float], bool], str]]) -> None:
+        """Alternates echo and service runs; prints each metric's medians and median ratio."""
+        ratios: dict[str, list[float]] = {metric: [] for metric, *_ in checks}
+        values: dict[str, list[tuple[float, float]]] = {metric: [] for metric, *_ in checks}
+        for _ in range(self.args.runs):
+            echo = self.bench(echo_target, *extra)["total"]
+            service = self.bench(service_target, *extra)["total"]
+            for metric, field, _, _ in checks:
+                ratios[metric].append(service[field] / echo[field])
+                values[metric].append((service[field], echo[field]))
+        for metric, field, good, target in checks:
+            ratio = statistics.median(ratios[metric])
+            service_value = statistics.median(v for v, _ in values[metric])
+            echo_value = statistics.median(e for _, e in values[metric])
+            unit = "/s" if field == "qps" else " us"
+            self.row(scenario, metric, f"{service_value:,.0f}{unit}", f"{echo_value:,.0f}{unit}",
+                     f"{ratio:.2f}x", target, good(ratio))
+
+    def print_table(self) -> None:
+        header = ("scenario", "metric", "service", "baseline", "ratio", "target")
+        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(len(header))]
+        for r in [header, tuple("-" * w for w in widths), *self.rows]:
+            print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
+
+    # -- scenarios ------------------------------------------------------------------------
+
+    def startup(self, hub: str) -> None:
+        times, rss = [], []
+        for _ in range(self.args.runs):
+            started = time.monotonic()
+            server = self.server(hub)
+            address = f"127.0.0.1:{server.match.group(1)}"  # type: ignore[union-attr]
+            times.append(wait_serving(address) - started)
+            time.sleep(0.2)  # idle: the start-up allocations settled
+            rss.append(server.rss_bytes())
+            server.stop()
+        startup_ms = statistics.median(times) * 1000
+        idle_mb = statistics.median(rss) / 2**20
+        self.row("startup", "start to SERVING", f"{startup_ms:.0f} ms", target="< 100 ms",
+                 met=startup_ms < 100)
+        self.row("startup", "idle RSS", f"{idle_mb:.1f} MiB", target="< 40 MiB", met=idle_mb < 40)
+        self.idle_rss = statistics.median(rss)
+
+    def cold(self, hub: str, repos: int, offset: int) -> None:
+        # The requests one cold resolve makes, from one caller on a fresh server.
+        single = self.server(hub)
+        target = f"127.0.0.1:{single.match.group(1)}"  # type: ignore[union-attr]
+        self.bench(target, "--mix", "resolve", "--copies", "1", "--copies_offset", str(offset),
+                   "--requests", "1", "--concurrency", "1")
+        per_resolve = sum(map(int, self.cache_stats(target)["upstream_requests"].values()))
+        single.stop()
+        # Then 64 callers at once on each of `repos` other repos.
+        server = self.server(hub)
+        target = f"127.0.0.1:{server.match.group(1)}"  # type: ignore[union-attr]
+        report = self.bench(target, "--mix", "resolve", "--copies", str(repos), "--copies_offset",
+                            str(offset + 1), "--repeat", "64", "--concurrency", "64",
+                            "--requests", str(repos * 64))
+        upstream = sum(map(int, self.cache_stats(target)["upstream_requests"].values()))
+        server.stop()
+        expected = repos * per_resolve
+        self.row("cold fan-in", f"upstream requests, {repos} repos x 64 callers",
+                 f"{upstream}", f"{expected}", f"{upstream / expected:.2f}x",
+                 f"== {expected} ({per_resolve}/resolve)", upstream == expected and per_resolve <= 2)
+        self.row("cold fan-in", "ResolveExport throughput", f"{report['total']['qps']:,.0f}/s")
+
+    def churn(self, hub: str, repos: int, offset: int) -> None:
+        bound = self.args.churn_cache_bytes
+        server = self.server(hub, "--cache_max_bytes", str(bound))
+        target = f"127.0.0.1:{server.match.group(1)}"  # type: ignore[union-attr]
+        time.sleep(0.2)
+        idle = server.rss_bytes()
+        self.bench(target, "--mix", "resolve", "--copies", str(repos), "--copies_offset",
+                   str(offset), "--concurrency", "32", "--requests", str(repos))
+        stats = self.cache_stats(target)
+        rss = server.rss_bytes()
+        server.stop()
+        limit = (bound + idle) * 1.1
+        self.row("cache churn", f"RSS after {repos} repos", f"{rss / 2**20:.1f} MiB",
+                 f"{idle / 2**20:.1f} MiB idle", "",
+                 f"<= {limit / 2**20:.1f} MiB", rss <= limit)
+        self.row("cache churn", "cache bytes / bound, evictions",
+                 f"{int(stats['bytes']) / 2**20:.1f} / {bound / 2**20:.1f} MiB, "
+                 f"{stats['evictions']} evictions")
+
+    def run(self) -> int:
+        copies = self.args.cold_repos + 1 + self.args.churn_repos
+        hub_process = Process([str(self.build / "tests/fake-hub"), "--fixtures",
+                               str(REPO / "tests/hub/fixtures"), "--copies", str(copies)],
+                              r"listening on (127\.0\.0\.1:\d+)")
+        hub = f"http://{hub_process.match.group(1)}"  # type: ignore[union-attr]
+        echo_process = Process([str(self.build / "bench/bench-echo-server")],
+                               r"listening on (127\.0\.0\.1:\d+)")
+        echo = echo_process.match.group(1)  # type: ignore[union-attr]
+        try:
+            self.startup(hub)
+            server = self.server(hub)
+            target = f"127.0.0.1:{server.match.group(1)}"  # type: ignore[union-attr]
+            timing = ["--duration", str(self.args.duration), "--warmup", str(self.args.warmup)]
+            try:
+                self.compare("registry, 32 in flight", target, echo,
+                             ["--mix", "registry", "--concurrency", "32", *timing],
+                             [("throughput", "qps", lambda r: r >= 0.9, ">= 0.9x"),
+                              ("p99 latency", "p99_us", lambda r: r <= 1.3, "<= 1.3x")])
+                self.compare("registry, 1 in flight", target, echo,
+                             ["--mix", "registry", "--concurrency", "1", *timing],
+                             [("p50 latency", "p50_us", lambda r: r <= 1.1, "<= 1.1x")])
+                self.bench(target, "--mix", "inference", "--requests", "200")  # warm the cache
+                self.compare("warm inference, 32 in flight", target, echo,
+                             ["--mix", "inference", "--concurrency", "32", *timing],
+                             [("throughput", "qps", lambda r: r >= 0.8, ">= 0.8x"),
+                              ("p99 latency", "p99_us", lambda r: r <= 1.5, "<= 1.5x")])
+            finally:
+                server.stop()
+            self.cold(hub, self.args.cold_repos, 0)
+            self.churn(hub, self.args.churn_repos, self.args.cold_repos + 1)
+        finally:
+            echo_process.stop()
+            hub_process.stop()
+        self.print_table()
+        return 1 if self.misses and self.args.check_targets else 0
+
+
+def wait_serving(address: str, timeout: float = 10.0) -> float:
+    """Polls grpc.health.v1 every millisecond; returns the monotonic time it first said SERVING."""
+    channel = grpc.insecure_channel(address)
+    check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                                request_serializer=lambda _: b"",
+                                response_deserializer=lambda raw: raw)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if check(None, timeout=0.5) == b"\x08\x01":  # status: SERVING
+                    return time.monotonic()
+            except grpc.RpcError:
+                pass
+            time.sleep(0.001)
+    finally:
+        channel.close()
+    raise RuntimeError(f"{address} not SERVING within {timeout}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=str(REPO / "build/release"),
+                        help="build folder holding tasks-server, tasks-cli, tests/fake-hub, bench/")
+    parser.add_argument("--runs", type=int, default=3, help="alternations per comparison")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=0.5, help="seconds before measuring")
+    parser.add_argument("--cold_repos", type=int, default=100)
+    parser.add_argument("--churn_repos", type=int, default=4000)
+    parser.add_argument("--churn_cache_bytes", type=int, default=4 << 20)
+    parser.add_argument("--check-targets", dest="check_targets", action="store_true",
+                        help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    try:
+        return Bench(args).run()
+    except RuntimeError as error:
+        print(f"run_bench: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
