@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Runs the benchmark suite and prints a table of figures with their ratio to the baseline.
 
 Starts the fake Hub (with copies of one repo, for the cold and churn scenarios), the echo
@@ -14,8 +14,9 @@ then drives them with tasks-bench:
   startup     process start to SERVING (health polled from outside), and idle RSS
 
 Each throughput/latency figure alternates baseline and service `--runs` times and reports the
-median ratio (these machines are shared and noisy). Exit status: 1 when a call failed or a
-scenario could not run; targets missed are marked MISS (and fail with --check-targets).
+median ratio (these machines are shared and noisy). Exit status: 1 when a call failed, a
+scenario could not run or the cold fan-in made more upstream requests than repos x requests per
+cold resolve; timing targets missed are marked MISS (and fail only with --check-targets).
 
   bench/run_bench.py [--build build/release] [--runs 3] [--duration 3]
 """
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -67,11 +69,7 @@ class Process:
             raise RuntimeError(f"{argv[0]} did not start:\n{''.join(self.lines[-20:])}")
 
     def rss_bytes(self) -> int:
-        with open(f"/proc/{self.proc.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
+        return rss_bytes(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -89,6 +87,7 @@ class Bench:
         self.build = Path(args.build)
         self.rows: list[tuple[str, str, str, str, str, str]] = []
         self.misses = 0
+        self.failures = 0  # correctness checks (not timing): fail the run whatever the flags
 
     # -- processes ------------------------------------------------------------------------
 
@@ -152,19 +151,25 @@ class Bench:
     def startup(self, hub: str) -> None:
         times, rss = [], []
         for _ in range(self.args.runs):
-            started = time.monotonic()
-            server = self.server(hub)
-            address = f"127.0.0.1:{server.match.group(1)}"  # type: ignore[union-attr]
-            times.append(wait_serving(address) - started)
-            time.sleep(0.2)  # idle: the start-up allocations settled
-            rss.append(server.rss_bytes())
-            server.stop()
+            address = f"127.0.0.1:{free_port()}"
+            with grpc.insecure_channel(address, FAST_RECONNECT) as channel:
+                started = time.monotonic()
+                server = subprocess.Popen(
+                    [str(self.build / "tasks-server"), "--listen_address", address,
+                     "--hf_endpoint", hub, "--log_level", "warn"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    times.append(wait_serving(channel) - started)
+                    time.sleep(0.2)  # idle: the start-up allocations settled
+                    rss.append(rss_bytes(server.pid))
+                finally:
+                    server.terminate()
+                    server.wait(timeout=15)
         startup_ms = statistics.median(times) * 1000
         idle_mb = statistics.median(rss) / 2**20
         self.row("startup", "start to SERVING", f"{startup_ms:.0f} ms", target="< 100 ms",
                  met=startup_ms < 100)
         self.row("startup", "idle RSS", f"{idle_mb:.1f} MiB", target="< 40 MiB", met=idle_mb < 40)
-        self.idle_rss = statistics.median(rss)
 
     def cold(self, hub: str, repos: int, offset: int) -> None:
         # The requests one cold resolve makes, from one caller on a fresh server.
@@ -183,6 +188,7 @@ class Bench:
         upstream = sum(map(int, self.cache_stats(target)["upstream_requests"].values()))
         server.stop()
         expected = repos * per_resolve
+        self.failures += upstream != expected or per_resolve > 2
         self.row("cold fan-in", f"upstream requests, {repos} repos x 64 callers",
                  f"{upstream}", f"{expected}", f"{upstream / expected:.2f}x",
                  f"== {expected} ({per_resolve}/resolve)", upstream == expected and per_resolve <= 2)
@@ -242,27 +248,44 @@ class Bench:
             echo_process.stop()
             hub_process.stop()
         self.print_table()
+        if self.failures:
+            print("run_bench: a correctness check failed (see the table)", file=sys.stderr)
+            return 1
         return 1 if self.misses and self.args.check_targets else 0
 
 
-def wait_serving(address: str, timeout: float = 10.0) -> float:
-    """Polls grpc.health.v1 every millisecond; returns the monotonic time it first said SERVING."""
-    channel = grpc.insecure_channel(address)
+# A channel that retries connecting every millisecond, to see a starting server at once.
+FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 1), ("grpc.min_reconnect_backoff_ms", 1),
+                  ("grpc.max_reconnect_backoff_ms", 1)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def wait_serving(channel: grpc.Channel, timeout: float = 10.0) -> float:
+    """Asks grpc.health.v1 until it says SERVING; returns the monotonic time it first did."""
     check = channel.unary_unary("/grpc.health.v1.Health/Check",
                                 request_serializer=lambda _: b"",
                                 response_deserializer=lambda raw: raw)
     deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                if check(None, timeout=0.5) == b"\x08\x01":  # status: SERVING
-                    return time.monotonic()
-            except grpc.RpcError:
-                pass
-            time.sleep(0.001)
-    finally:
-        channel.close()
-    raise RuntimeError(f"{address} not SERVING within {timeout}s")
+    while time.monotonic() < deadline:
+        try:
+            if check(None, timeout=0.5, wait_for_ready=True) == b"\x08\x01":  # SERVING
+                return time.monotonic()
+        except grpc.RpcError:
+            pass
+    raise RuntimeError(f"not SERVING within {timeout}s")
 
 
 def main() -> int:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/memory_only.h"
 
 namespace tasks::hub {
 
@@ -166,6 +167,8 @@ absl::StatusOr<CachedAnswer<void>> HubCache::Lookup(const std::pair<std::string,
       if (!it->second->answer.ok()) return it->second->answer.status();
       return CachedAnswer<void>{*it->second->answer, AnswerSource::kCache};
     }
+    // Not in memory: fetching it, or waiting for whoever is, blocks.
+    if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
     // Callers with different credentials never share a request: until the answer arrives,
     // nobody knows whether it may be shared.
     auto [it, inserted] = flights_.try_emplace(private_key);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
+#include "server/common/memory_only.h"
 
 namespace tasks::inference {
 namespace {
@@ -251,6 +252,8 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& r
     }
     std::error_code error;
     if (fs::is_directory(folder, error)) {
+      // Listing and reading the folder are file I/O.
+      if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
       return std::make_unique<FolderFiles>(folder, root, "local", "", options_.max_json_bytes);
     }
     if (path_like) {
@@ -293,6 +296,7 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHub(
 
 absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
     const ModelRef& ref) const {
+  if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
   const std::string revision = ref.revision.empty() ? "main" : ref.revision;
   const std::string repo_folder =
       absl::StrCat("models--", absl::StrReplaceAll(ref.model, {{"/", "--"}}));

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/memory_only.h"
 #include "server/service/grpc_status.h"
 
 namespace tasks::service {
@@ -63,6 +64,15 @@ void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
                                                                 " bytes (shown truncated)."))));
     return;
   }
+  // A warm item is answered from memory right here, as the unary call would be.
+  {
+    MemoryOnlyScope memory_only;
+    v1::BatchResolveExportResponse response = Work(item);
+    if (!memory_only.refused()) {
+      Answer(std::move(response));
+      return;
+    }
+  }
   refs_.fetch_add(1, std::memory_order_relaxed);
   auto shared_item = std::make_shared<v1::BatchResolveExportRequest>(std::move(item));
   const bool queued = pool_->Submit([this, shared_item] {
@@ -79,21 +89,27 @@ void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
 }
 
 void BatchResolveReactor::Resolve(const v1::BatchResolveExportRequest& item) {
-  v1::BatchResolveExportResponse response;
-  response.set_id(item.id());
   bool broken;
   {
     absl::MutexLock lock(&mutex_);
     broken = broken_;
   }
-  // Nobody will read this answer: skip the work (Answer then only counts the item done).
-  if (!broken) {
-    const absl::Time hub_deadline = std::min(deadline_, absl::Now() + max_hub_wait_);
-    const grpc::Status status = inference_->ResolveExport(
-        item.request(), *response.mutable_answer(), credentials_, hub_deadline);
-    if (!status.ok()) response = ErrorAnswer(item.id(), status);
+  if (broken) {  // nobody will read this answer: skip the work (Answer only counts it done)
+    Answer(v1::BatchResolveExportResponse());
+    return;
   }
-  Answer(std::move(response));
+  Answer(Work(item));
+}
+
+v1::BatchResolveExportResponse BatchResolveReactor::Work(
+    const v1::BatchResolveExportRequest& item) const {
+  v1::BatchResolveExportResponse response;
+  response.set_id(item.id());
+  const grpc::Status status =
+      inference_->ResolveExport(item.request(), *response.mutable_answer(), credentials_,
+                                std::min(deadline_, absl::Now() + max_hub_wait_));
+  if (!status.ok()) response = ErrorAnswer(item.id(), status);
+  return response;
 }
 
 void BatchResolveReactor::Answer(v1::BatchResolveExportResponse response) {

@@ -1,5 +1,5 @@
-// BatchResolveReactor: one BatchResolveExport stream. Each item read is resolved on the
-// WorkerPool (as a unary ResolveExport would be) and its answer written as soon as it is ready,
+// BatchResolveReactor: one BatchResolveExport stream. Each item read is resolved from memory at
+// once when it can be, else on the WorkerPool (as a unary ResolveExport would be), and its answer written as soon as it is ready,
 // so answers come back in completion order. At most `max_in_flight` items are read and not yet
 // answered; the reactor reads no further until one is written, which lets gRPC's flow control
 // slow a fast sender instead of buffering its items here. A failed item becomes an error answer;
@@ -46,6 +46,8 @@ class BatchResolveReactor final
 
   // Runs on the pool: resolves one item, unless the stream broke while it waited.
   void Resolve(const optimum::tasks::v1::BatchResolveExportRequest& item);
+  // An item's answer, or its error answer.
+  Response Work(const optimum::tasks::v1::BatchResolveExportRequest& item) const;
   // Sends a read item to the pool, or answers it at once when it cannot go there.
   void Dispatch(optimum::tasks::v1::BatchResolveExportRequest item);
   // Queues an item's answer for writing (any thread).

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "server/common/memory_only.h"
 #include "server/service/batch_resolve.h"
 
 namespace tasks::service {
@@ -51,12 +52,21 @@ hub::Credentials TasksManagerService::CallerCredentials(
 }
 
 template <typename Answer>
-grpc::ServerUnaryReactor* TasksManagerService::OnPool(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackServerContext* context,
                                                       Answer answer) {
   hub::Credentials credentials = CallerCredentials(*context);
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // A warm answer needs nothing but memory: answered here, without a hop to the pool.
+  {
+    MemoryOnlyScope memory_only;
+    grpc::Status status = answer(credentials, deadline);
+    if (!memory_only.refused()) {
+      reactor->Finish(std::move(status));
+      return reactor;
+    }
+  }
   const bool queued =
       pool_->Submit([reactor, answer = std::move(answer), credentials = std::move(credentials),
                      deadline] { reactor->Finish(answer(credentials, deadline)); });
@@ -84,13 +94,15 @@ TASKS_REGISTRY_RPC(ListExporters)
 TASKS_REGISTRY_RPC(GetSupportMatrix)
 #undef TASKS_REGISTRY_RPC
 
-// Inference RPCs: on the worker pool.
+// Inference RPCs: from memory on the callback thread when they can, else on the worker pool
+// (the response is cleared of what an attempt from memory left in it).
 #define TASKS_INFERENCE_RPC(Method)                                                           \
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
                                                         const v1::Method##Request* request,   \
                                                         v1::Method##Response* response) {     \
-    return OnPool(context, [this, request, response](const hub::Credentials& credentials,     \
+    return AnswerInference(context, [this, request, response](const hub::Credentials& credentials,     \
                                                      absl::Time deadline) {                   \
+      response->Clear();                                                                      \
       return inference_.Method(*request, *response, credentials, deadline);                   \
     });                                                                                       \
   }

@@ -1,7 +1,8 @@
 // The optimum.tasks.v1.TasksManager gRPC service, on gRPC's callback API: registry RPCs answer
-// on the callback thread from the immutable snapshot; inference RPCs go to a bounded WorkerPool
-// (they wait on the Hub) and finish when done, or fail fast with RESOURCE_EXHAUSTED when the
-// pool's queue is full. BatchResolveExport streams run the same work item by item (see
+// on the callback thread from the immutable snapshot; inference RPCs too when memory holds all
+// they need (a MemoryOnlyScope attempt), and otherwise go to a bounded WorkerPool (they wait on
+// the Hub) and finish when done, or fail fast with RESOURCE_EXHAUSTED when the pool's queue is
+// full. BatchResolveExport streams run the same work item by item (see
 // batch_resolve.h). This class only wires calls to the handlers; thread-safe.
 #ifndef TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 #define TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
@@ -57,9 +58,10 @@ class TasksManagerService final : public optimum::tasks::v1::TasksManager::Callb
   BatchResolveExport(grpc::CallbackServerContext* context) override;
 
  private:
-  // Runs `answer(credentials, deadline)` on the pool and finishes the call with its status.
+  // Runs `answer(credentials, deadline)` from memory, or else on the pool, and finishes the call
+  // with its status.
   template <typename Answer>
-  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, Answer answer);
+  grpc::ServerUnaryReactor* AnswerInference(grpc::CallbackServerContext* context, Answer answer);
   // The caller's Hub token, or the server's when the caller sends none and that is allowed.
   hub::Credentials CallerCredentials(const grpc::CallbackServerContext& context) const;
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/common/memory_only.h"
 #include "tests/hub/in_memory_hub_client.h"
 
 namespace tasks::hub {
@@ -54,6 +55,29 @@ TEST_F(HubCacheTest, SecondCallIsAHit) {
   EXPECT_EQ(hub_.calls(), 1);
   EXPECT_EQ(cache.Stats().hits, 1);
   EXPECT_EQ(cache.Stats().upstream.at("model_info OK"), 1);
+}
+
+TEST_F(HubCacheTest, MemoryOnlyAnswersFreshEntriesAndRefusesTheRest) {
+  HubCache cache = MakeCache();
+  {
+    MemoryOnlyScope memory_only;
+    EXPECT_FALSE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
+    EXPECT_TRUE(memory_only.refused());
+  }
+  EXPECT_EQ(hub_.calls(), 0);  // refused before any request
+  ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
+  {
+    MemoryOnlyScope memory_only;
+    auto warm = cache.GetModelInfo("org/public", "main", {}, Deadline());
+    ASSERT_TRUE(warm.ok());
+    EXPECT_EQ(warm->source, AnswerSource::kCache);
+    EXPECT_FALSE(memory_only.refused());
+    now_ += absl::Minutes(6);  // expired: refreshing it would wait on the Hub
+    EXPECT_FALSE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
+    EXPECT_TRUE(memory_only.refused());
+  }
+  EXPECT_EQ(hub_.calls(), 1);
+  EXPECT_FALSE(MemoryOnlyScope::RefuseToBlock());  // no scope, no refusal
 }
 
 TEST_F(HubCacheTest, ModelInfoExpiresFilesDoNot) {
