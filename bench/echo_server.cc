@@ -23,12 +23,12 @@ namespace v1 = optimum::tasks::v1;
 
 class EchoService final : public v1::TasksManager::CallbackService {
  public:
-#define TASKS_ECHO(Method)                                                                    \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                      \
+#define TASKS_ECHO(Method)                                                                       \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                         \
                                    const v1::Method##Request*, v1::Method##Response*) override { \
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                            \
-    reactor->Finish(grpc::Status::OK);                                                        \
-    return reactor;                                                                           \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                               \
+    reactor->Finish(grpc::Status::OK);                                                           \
+    return reactor;                                                                              \
   }
   TASKS_ECHO(GetAllTasks)
   TASKS_ECHO(MapFromSynonym)

@@ -296,8 +296,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=0.5, help="seconds before measuring")
     parser.add_argument("--cold_repos", type=int, default=100)
-    parser.add_argument("--churn_repos", type=int, default=4000)
-    parser.add_argument("--churn_cache_bytes", type=int, default=4 << 20)
+    parser.add_argument("--churn_repos", type=int, default=12000,
+                        help="distinct repos fed to the churn server (~3 KiB of cache each)")
+    parser.add_argument("--churn_cache_bytes", type=int, default=16 << 20)
     parser.add_argument("--check-targets", dest="check_targets", action="store_true",
                         help="exit 1 when a target is missed")
     args = parser.parse_args()

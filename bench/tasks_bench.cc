@@ -70,8 +70,10 @@ Call MakeCall(const std::string& rpc, const google::protobuf::Message& request) 
 std::vector<Call> RegistryMix() {
   std::vector<Call> calls;
   const std::vector<std::array<const char*, 3>> supported = {
-      {"bert", "onnx", "transformers"}, {"gpt2", "onnx", ""},
-      {"llama", "openvino", "transformers"}, {"whisper", "onnx", "transformers"},
+      {"bert", "onnx", "transformers"},
+      {"gpt2", "onnx", ""},
+      {"llama", "openvino", "transformers"},
+      {"whisper", "onnx", "transformers"},
       {"distilbert", "tflite", "transformers"}};
   for (const auto& [model_type, exporter, library] : supported) {
     v1::GetSupportedTasksForModelTypeRequest request;
@@ -171,8 +173,7 @@ class Generator {
         finished_(options.concurrency) {}
 
   nlohmann::ordered_json Run() {
-    if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                    std::chrono::seconds(10))) {
+    if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
       return {{"error", "cannot connect to " + options_.target}};
     }
     const Clock::time_point start = Clock::now();
@@ -212,9 +213,7 @@ class Generator {
     return true;
   }
 
-  bool Recording(Clock::time_point end) const {
-    return end >= record_from_ && end < record_until_;
-  }
+  bool Recording(Clock::time_point end) const { return end >= record_from_ && end < record_until_; }
 
   nlohmann::ordered_json Report(const std::vector<std::unique_ptr<Slot>>& slots,
                                 double seconds) const {
@@ -230,12 +229,9 @@ class Generator {
         errors[absl::StatusCodeToString(static_cast<absl::StatusCode>(code))] += count;
       }
     }
-    nlohmann::ordered_json report = {{"target", options_.target},
-                                     {"mix", options_.mix},
-                                     {"concurrency", options_.concurrency},
-                                     {"seconds", seconds},
-                                     {"total", Stats(all, seconds)},
-                                     {"errors", errors}};
+    nlohmann::ordered_json report = {{"target", options_.target},           {"mix", options_.mix},
+                                     {"concurrency", options_.concurrency}, {"seconds", seconds},
+                                     {"total", Stats(all, seconds)},        {"errors", errors}};
     for (auto& [rpc, micros] : by_rpc) report["rpcs"][rpc] = Stats(micros, seconds);
     return report;
   }
@@ -246,12 +242,9 @@ class Generator {
     auto percentile = [&micros](double p) {
       return micros[std::min(micros.size() - 1, static_cast<size_t>(p * micros.size()))];
     };
-    return {{"count", micros.size()},
-            {"qps", micros.size() / seconds},
-            {"p50_us", percentile(0.50)},
-            {"p90_us", percentile(0.90)},
-            {"p99_us", percentile(0.99)},
-            {"max_us", micros.back()}};
+    return {{"count", micros.size()},     {"qps", micros.size() / seconds},
+            {"p50_us", percentile(0.50)}, {"p90_us", percentile(0.90)},
+            {"p99_us", percentile(0.99)}, {"max_us", micros.back()}};
   }
 
   const Options& options_;
@@ -275,8 +268,8 @@ void Slot::Issue() {
   request_ = call.request;  // shares the serialized bytes
   response_.Clear();
   start_ = Clock::now();
-  generator_->stub_.UnaryCall(context_.get(), call.path, grpc::StubOptions(), &request_,
-                              &response_, [this](grpc::Status status) { OnDone(status); });
+  generator_->stub_.UnaryCall(context_.get(), call.path, grpc::StubOptions(), &request_, &response_,
+                              [this](grpc::Status status) { OnDone(status); });
 }
 
 void Slot::OnDone(const grpc::Status& status) {
@@ -284,8 +277,9 @@ void Slot::OnDone(const grpc::Status& status) {
   if (generator_->Recording(end)) {
     if (status.ok()) {
       samples.push_back(
-          {call_, static_cast<uint32_t>(
-                      std::chrono::duration_cast<std::chrono::microseconds>(end - start_).count())});
+          {call_,
+           static_cast<uint32_t>(
+               std::chrono::duration_cast<std::chrono::microseconds>(end - start_).count())});
     } else {
       ++errors[status.error_code()];
     }
@@ -342,10 +336,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::vector<tasks::bench::Call> calls =
-      options.mix == "registry"    ? tasks::bench::RegistryMix()
-      : options.mix == "inference" ? tasks::bench::InferenceMix(options.repos)
-                                   : tasks::bench::ResolveMix(options.repos);
+  std::vector<tasks::bench::Call> calls = options.mix == "registry" ? tasks::bench::RegistryMix()
+                                          : options.mix == "inference"
+                                              ? tasks::bench::InferenceMix(options.repos)
+                                              : tasks::bench::ResolveMix(options.repos);
   tasks::bench::Generator generator(options, std::move(calls));
   const nlohmann::ordered_json report = generator.Run();
   std::printf("%s\n", report.dump().c_str());

@@ -355,9 +355,9 @@ std::string RenderMarkdown(const optimum::tasks::v1::GetSupportMatrixResponse& r
   for (const optimum::tasks::v1::Exporter& exporter : response.exporters()) {
     std::vector<std::string> sources;
     for (const optimum::tasks::v1::Provenance& from : exporter.provenance()) {
-      sources.push_back(absl::StrCat(from.package(), " ", from.version(), " (",
-                                     from.repository(), " ", from.commit().substr(0, 12), ", ",
-                                     from.source_file(), ")"));
+      sources.push_back(absl::StrCat(from.package(), " ", from.version(), " (", from.repository(),
+                                     " ", from.commit().substr(0, 12), ", ", from.source_file(),
+                                     ")"));
     }
     absl::StrAppend(&out, "- **", exporter.name(), "**: ", absl::StrJoin(sources, "; "), "\n");
   }
@@ -405,14 +405,13 @@ std::string RenderCsv(const optimum::tasks::v1::GetSupportMatrixResponse& respon
   std::string out = "exporter,library_name,model_type,task,config_class,use_past\r\n";
   for (const optimum::tasks::v1::SupportMatrixRow& row : response.rows()) {
     absl::StrAppend(&out, field(row.exporter()), ",", field(row.library_name()), ",",
-                    field(row.model_type()), ",", field(row.task()), ",",
-                    field(row.config_class()), ",", row.use_past() ? "true" : "false", "\r\n");
+                    field(row.model_type()), ",", field(row.task()), ",", field(row.config_class()),
+                    ",", row.use_past() ? "true" : "false", "\r\n");
   }
   return out;
 }
 
-std::string RenderBatchAnswerJson(
-    const optimum::tasks::v1::BatchResolveExportResponse& response) {
+std::string RenderBatchAnswerJson(const optimum::tasks::v1::BatchResolveExportResponse& response) {
   if (!response.has_error()) return RenderJson(response);
   const grpc::Status status(static_cast<grpc::StatusCode>(response.error().code()),
                             response.error().message(), response.error().SerializeAsString());

@@ -418,8 +418,8 @@ absl::StatusOr<std::vector<optimum::tasks::v1::BatchResolveExportRequest>> ReadB
     if (status.ok()) status = google::protobuf::util::JsonStringToMessage(rest, &parsed);
     if (!status.ok()) {
       const std::string reason(status.message());
-      return absl::InvalidArgumentError(absl::StrCat("--batch ", path, " line ", number, ": ",
-                                                     absl::StripPrefix(reason, ": ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--batch ", path, " line ", number, ": ", absl::StripPrefix(reason, ": ")));
     }
     item.mutable_request()->MergeFrom(parsed);
     if (item.id().empty()) item.set_id(item.request().model());
@@ -470,22 +470,18 @@ void AddMatrix(CLI::App& app, Action& chosen) {
       "matrix", "which model types and tasks each exporter supports, as Markdown, CSV or a table");
   auto request = std::make_shared<Request>();
   AddField(command, "--exporter", "only this exporter", request, &Request::mutable_exporter);
-  AddField(command, "--library-name", "only this library", request,
-           &Request::mutable_library_name);
+  AddField(command, "--library-name", "only this library", request, &Request::mutable_library_name);
   AddField(command, "--task", "only this task", request, &Request::mutable_task);
-  AddField(command, "--model-type", "only this model type", request,
-           &Request::mutable_model_type);
+  AddField(command, "--model-type", "only this model type", request, &Request::mutable_model_type);
   auto format = std::make_shared<MatrixFormat>(MatrixFormat::kMarkdown);
-  command
-      ->add_option("--format", *format, "markdown, csv, or text (--json: the response as JSON)")
+  command->add_option("--format", *format, "markdown, csv, or text (--json: the response as JSON)")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, MatrixFormat>{{"markdown", MatrixFormat::kMarkdown},
                                               {"csv", MatrixFormat::kCsv},
                                               {"text", MatrixFormat::kText}},
           CLI::ignore_case));
-  OnRun(command, chosen, [request, format](const Client& client) {
-    return client.PrintMatrix(*request, *format);
-  });
+  OnRun(command, chosen,
+        [request, format](const Client& client) { return client.PrintMatrix(*request, *format); });
 }
 
 void AddCacheStats(CLI::App& app, Action& chosen) {

@@ -40,10 +40,47 @@ bool IsTransient(const absl::Status& status) {
   }
 }
 
+// What the byte bound counts is what the heap holds, allocator overhead included, so that RSS
+// follows the bound: a string's buffer beyond its small-string capacity, a node per container
+// element, and the 16 bytes glibc's malloc adds to each block.
+constexpr size_t kMallocOverhead = 16;
+
+size_t HeapBytes(const std::string& text) {
+  constexpr size_t kSmallString = 15;  // libstdc++ keeps up to this many characters inline
+  return text.size() <= kSmallString ? 0 : text.size() + 1 + kMallocOverhead;
+}
+
+size_t StringBytes(const std::string& text) { return sizeof(std::string) + HeapBytes(text); }
+
+// A parsed JSON value: nlohmann::json keeps objects as std::map (a node per member) and strings
+// and arrays on the heap.
+size_t JsonBytes(const nlohmann::json& value) {
+  constexpr size_t kMapNode = 32 + kMallocOverhead;  // red-black tree links and colour
+  size_t bytes = sizeof(nlohmann::json);
+  switch (value.type()) {
+    case nlohmann::json::value_t::object:
+      bytes += sizeof(nlohmann::json::object_t) + kMallocOverhead;
+      for (const auto& [key, member] : value.items()) {
+        bytes += kMapNode + StringBytes(key) + JsonBytes(member);
+      }
+      break;
+    case nlohmann::json::value_t::array:
+      bytes += sizeof(nlohmann::json::array_t) + kMallocOverhead;
+      for (const nlohmann::json& element : value) bytes += JsonBytes(element);
+      break;
+    case nlohmann::json::value_t::string:
+      bytes += StringBytes(value.get_ref<const std::string&>()) + kMallocOverhead;
+      break;
+    default:
+      break;
+  }
+  return bytes;
+}
+
 size_t SizeOf(const ModelInfo& info) {
-  size_t bytes = sizeof(ModelInfo) + info.id.size() + info.sha.size() + info.config.dump().size() +
-                 info.transformers_info.dump().size();
-  for (const std::string& sibling : info.siblings) bytes += sizeof(std::string) + sibling.size();
+  size_t bytes = sizeof(ModelInfo) + HeapBytes(info.id) + HeapBytes(info.sha) +
+                 JsonBytes(info.config) + JsonBytes(info.transformers_info);
+  for (const std::string& sibling : info.siblings) bytes += StringBytes(sibling);
   return bytes;
 }
 
@@ -118,17 +155,19 @@ absl::StatusOr<CachedAnswer<ModelInfo>> HubCache::GetModelInfo(absl::string_view
       [](const ModelInfo& info) { return SizeOf(info); });
 }
 
-absl::StatusOr<CachedAnswer<std::string>> HubCache::GetFile(absl::string_view repo_id,
-                                                            absl::string_view sha,
-                                                            absl::string_view path, bool shared,
-                                                            const Credentials& credentials,
-                                                            absl::Time deadline) {
-  return Get<std::string>(
+absl::StatusOr<CachedAnswer<nlohmann::json>> HubCache::GetJsonFile(
+    absl::string_view repo_id, absl::string_view sha, absl::string_view path, bool shared,
+    const Credentials& credentials, absl::Time deadline, const JsonParser& parse) {
+  return Get<nlohmann::json>(
       absl::StrCat("file|", repo_id, "@", sha, "/", path), credentials, deadline, "resolve",
       /*expires=*/false,
-      [&] { return client_->GetFile(repo_id, sha, path, credentials, deadline); },
-      [shared](const std::string&) { return shared; },
-      [](const std::string& body) { return body.size(); });
+      [&]() -> absl::StatusOr<nlohmann::json> {
+        absl::StatusOr<std::string> text =
+            client_->GetFile(repo_id, sha, path, credentials, deadline);
+        if (!text.ok()) return text.status();
+        return parse(*text);
+      },
+      [shared](const nlohmann::json&) { return shared; }, JsonBytes);
 }
 
 absl::StatusOr<CachedAnswer<std::vector<std::string>>> HubCache::ListRepoFiles(
@@ -232,7 +271,10 @@ void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, size_
     lru_.erase(it->second->lru_position);
     entries_.erase(it);
   }
-  bytes += key.size() + sizeof(Entry);
+  // The key is held twice (index and LRU list), each entry has its index slot, list node and
+  // the answer's shared_ptr control block.
+  constexpr size_t kEntryOverhead = 64 + 3 * kMallocOverhead;
+  bytes += 2 * StringBytes(key) + sizeof(Entry) + kEntryOverhead;
   if (bytes > options_.max_bytes) return;  // would evict everything else; not worth keeping
   lru_.push_front(key);
   auto entry = std::make_unique<Entry>();

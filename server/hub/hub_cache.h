@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "server/hub/hub_client.h"
 
 namespace tasks::hub {
@@ -73,12 +74,13 @@ class HubCache {
                                                        const Credentials& credentials,
                                                        absl::Time deadline);
 
-  // A file of commit `sha` (from the model info). `shared` says whether the repo is public, so
-  // that the file may be served to anyone.
-  absl::StatusOr<CachedAnswer<std::string>> GetFile(absl::string_view repo_id,
-                                                    absl::string_view sha, absl::string_view path,
-                                                    bool shared, const Credentials& credentials,
-                                                    absl::Time deadline);
+  // A JSON file of commit `sha` (from the model info), parsed by `parse` and kept parsed, so a
+  // warm answer costs no parsing. `shared` says whether the repo is public, so that the file may
+  // be served to anyone. A `parse` failure is returned as is, and not kept.
+  using JsonParser = std::function<absl::StatusOr<nlohmann::json>(const std::string& text)>;
+  absl::StatusOr<CachedAnswer<nlohmann::json>> GetJsonFile(
+      absl::string_view repo_id, absl::string_view sha, absl::string_view path, bool shared,
+      const Credentials& credentials, absl::Time deadline, const JsonParser& parse);
 
   // Every file of commit `sha`, for model info without `siblings` (some mirrors omit them).
   absl::StatusOr<CachedAnswer<std::vector<std::string>>> ListRepoFiles(

@@ -46,7 +46,7 @@ struct ModelInfo {
   std::optional<std::string> library_name;
   bool is_private = false;            // "private"
   bool gated = false;                 // "gated" is "auto" or "manual" (false when false)
-  std::vector<std::string> siblings;  // every file of the commit ("rfilename"), any depth
+  std::vector<std::string> siblings;  // every file of the commit ("rfilename"), any depth, sorted
   nlohmann::json config;              // "config" object, or null
   nlohmann::json transformers_info;   // "transformersInfo" object, or null
 };

@@ -1,5 +1,6 @@
 #include "server/hub/hub_json.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -66,6 +67,8 @@ absl::StatusOr<ModelInfo> ParseModelInfo(absl::string_view body) {
         info.siblings.push_back(*std::move(name));
       }
     }
+    // Sorted once here, so that every warm call can use the listing as is.
+    std::sort(info.siblings.begin(), info.siblings.end());
   }
   info.config = ObjectField(object, "config");
   info.transformers_info = ObjectField(object, "transformersInfo");

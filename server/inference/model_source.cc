@@ -84,13 +84,13 @@ class FolderFiles final : public ModelFiles {
   FolderFiles(fs::path folder, std::string root, SourceName source, std::string sha,
               size_t max_json_bytes)
       : folder_(std::move(folder)), root_(std::move(root)), max_json_bytes_(max_json_bytes) {
-    files_ = ListFolder(folder_);
+    files_ = std::make_shared<const std::vector<std::string>>(ListFolder(folder_));
     source_ = std::move(source);
     commit_sha_ = std::move(sha);
   }
 
   absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) override {
-    if (!std::binary_search(files_.begin(), files_.end(), std::string(path))) {
+    if (!std::binary_search(files_->begin(), files_->end(), std::string(path))) {
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat(path, " is not in the model folder."), {"model"});
     }
@@ -121,8 +121,8 @@ class HubFiles final : public ModelFiles {
  public:
   // `listing`: the commit's files (model info's siblings, or the tree listing).
   HubFiles(hub::HubCache* cache, hub::CachedAnswer<hub::ModelInfo> info,
-           const std::vector<std::string>& listing, std::string repo_id, std::string subfolder,
-           hub::Credentials credentials, absl::Time deadline)
+           std::shared_ptr<const std::vector<std::string>> listing, std::string repo_id,
+           std::string subfolder, hub::Credentials credentials, absl::Time deadline)
       : cache_(cache),
         repo_id_(std::move(repo_id)),
         prefix_(subfolder.empty() ? "" : subfolder + "/"),
@@ -131,24 +131,32 @@ class HubFiles final : public ModelFiles {
     model_info_ = info.value;
     source_ = hub::AnswerSourceName(info.source);
     commit_sha_ = model_info_->sha;
-    // By path component: "unet" keeps "unet/x", not "unet_lora/x" (Optimum: string prefix).
-    for (const std::string& file : listing) {
-      if (absl::StartsWith(file, prefix_)) files_.push_back(file.substr(prefix_.size()));
+    if (prefix_.empty() && std::is_sorted(listing->begin(), listing->end())) {
+      files_ = std::move(listing);
+      return;
     }
-    std::sort(files_.begin(), files_.end());
+    // By path component: "unet" keeps "unet/x", not "unet_lora/x" (Optimum: string prefix).
+    std::vector<std::string> files;
+    for (const std::string& file : *listing) {
+      if (absl::StartsWith(file, prefix_)) files.push_back(file.substr(prefix_.size()));
+    }
+    std::sort(files.begin(), files.end());
+    files_ = std::make_shared<const std::vector<std::string>>(std::move(files));
   }
 
   absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) override {
-    if (!std::binary_search(files_.begin(), files_.end(), std::string(path))) {
+    if (!std::binary_search(files_->begin(), files_->end(), std::string(path))) {
       return MakeError(StatusCode::kNotFound, "EntryNotFoundError",
                        absl::StrCat(prefix_, path, " is not in ", repo_id_, "@", commit_sha_, "."),
                        {"model"});
     }
     const bool shared = !model_info_->is_private && !model_info_->gated;
-    absl::StatusOr<hub::CachedAnswer<std::string>> body = cache_->GetFile(
-        repo_id_, commit_sha_, absl::StrCat(prefix_, path), shared, credentials_, deadline_);
-    if (!body.ok()) return body.status();
-    return ParseJson(*body->value, absl::StrCat(repo_id_, "/", prefix_, path));
+    const std::string what = absl::StrCat(repo_id_, "/", prefix_, path);
+    absl::StatusOr<hub::CachedAnswer<nlohmann::json>> parsed = cache_->GetJsonFile(
+        repo_id_, commit_sha_, absl::StrCat(prefix_, path), shared, credentials_, deadline_,
+        [&what](const std::string& text) { return ParseJson(text, what); });
+    if (!parsed.ok()) return parsed.status();
+    return *parsed->value;
   }
 
  private:
@@ -282,15 +290,18 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHub(
   if (!info.ok()) return info.status();
   const hub::ModelInfo& model_info = *info->value;
   if (!model_info.siblings.empty()) {
-    return std::make_unique<HubFiles>(cache_, *info, model_info.siblings, ref.model, ref.subfolder,
-                                      credentials, deadline);
+    // Aliases the cached model info: the listing lives as long as it does.
+    auto siblings = std::shared_ptr<const std::vector<std::string>>(info->value,
+                                                                    &model_info.siblings);
+    return std::make_unique<HubFiles>(cache_, *info, std::move(siblings), ref.model,
+                                      ref.subfolder, credentials, deadline);
   }
   // Without siblings (an empty repo, or a mirror that omits them), the tree listing decides.
   absl::StatusOr<hub::CachedAnswer<std::vector<std::string>>> listing =
       cache_->ListRepoFiles(ref.model, model_info.sha, !model_info.is_private && !model_info.gated,
                             credentials, deadline);
   if (!listing.ok()) return listing.status();
-  return std::make_unique<HubFiles>(cache_, *info, *listing->value, ref.model, ref.subfolder,
+  return std::make_unique<HubFiles>(cache_, *info, listing->value, ref.model, ref.subfolder,
                                     credentials, deadline);
 }
 

@@ -43,7 +43,7 @@ class ModelFiles {
   virtual ~ModelFiles() = default;
 
   // Every file of the (sub)folder, relative to it, '/'-separated, sorted.
-  const std::vector<std::string>& files() const { return files_; }
+  const std::vector<std::string>& files() const { return *files_; }
   const SourceName& source() const { return source_; }
   const std::string& commit_sha() const { return commit_sha_; }  // empty for local folders
   // The Hub's model info (Hub and cache sources only).
@@ -54,7 +54,8 @@ class ModelFiles {
   virtual absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) = 0;
 
  protected:
-  std::vector<std::string> files_;
+  // Shared: a Hub model's whole listing is its cached model info's, not a copy per call.
+  std::shared_ptr<const std::vector<std::string>> files_;
   SourceName source_;
   std::string commit_sha_;
   std::shared_ptr<const hub::ModelInfo> model_info_;

@@ -58,10 +58,10 @@ void BatchResolveReactor::OnReadDone(bool ok) {
 void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
   if (item.id().size() > kMaxBatchItemIdBytes) {
     std::string id = item.id().substr(0, kMaxBatchItemIdBytes);
-    Answer(ErrorAnswer(std::move(id), grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                                   absl::StrCat("id is longer than ",
-                                                                kMaxBatchItemIdBytes,
-                                                                " bytes (shown truncated)."))));
+    Answer(ErrorAnswer(std::move(id),
+                       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    absl::StrCat("id is longer than ", kMaxBatchItemIdBytes,
+                                                 " bytes (shown truncated)."))));
     return;
   }
   // A warm item is answered from memory right here, as the unary call would be.

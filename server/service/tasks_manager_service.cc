@@ -53,7 +53,7 @@ hub::Credentials TasksManagerService::CallerCredentials(
 
 template <typename Answer>
 grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackServerContext* context,
-                                                      Answer answer) {
+                                                               Answer answer) {
   hub::Credentials credentials = CallerCredentials(*context);
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
@@ -96,15 +96,15 @@ TASKS_REGISTRY_RPC(GetSupportMatrix)
 
 // Inference RPCs: from memory on the callback thread when they can, else on the worker pool
 // (the response is cleared of what an attempt from memory left in it).
-#define TASKS_INFERENCE_RPC(Method)                                                           \
-  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
-                                                        const v1::Method##Request* request,   \
-                                                        v1::Method##Response* response) {     \
-    return AnswerInference(context, [this, request, response](const hub::Credentials& credentials,     \
-                                                     absl::Time deadline) {                   \
-      response->Clear();                                                                      \
-      return inference_.Method(*request, *response, credentials, deadline);                   \
-    });                                                                                       \
+#define TASKS_INFERENCE_RPC(Method)                                                                \
+  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context,      \
+                                                        const v1::Method##Request* request,        \
+                                                        v1::Method##Response* response) {          \
+    return AnswerInference(context, [this, request, response](const hub::Credentials& credentials, \
+                                                              absl::Time deadline) {               \
+      response->Clear();                                                                           \
+      return inference_.Method(*request, *response, credentials, deadline);                        \
+    });                                                                                            \
   }
 TASKS_INFERENCE_RPC(DetermineFramework)
 TASKS_INFERENCE_RPC(InferLibraryFromModel)

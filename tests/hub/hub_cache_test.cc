@@ -14,6 +14,12 @@ namespace {
 
 using ::tasks::testing::InMemoryHubClient;
 
+absl::StatusOr<nlohmann::json> Parse(const std::string& text) {
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return absl::FailedPreconditionError("not JSON");
+  return parsed;
+}
+
 ModelInfo Info(const std::string& id, bool is_private = false) {
   ModelInfo info;
   info.id = id;
@@ -83,12 +89,36 @@ TEST_F(HubCacheTest, MemoryOnlyAnswersFreshEntriesAndRefusesTheRest) {
 TEST_F(HubCacheTest, ModelInfoExpiresFilesDoNot) {
   HubCache cache = MakeCache();
   ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
-  ASSERT_TRUE(cache.GetFile("org/public", "sha", "config.json", true, {}, Deadline()).ok());
+  ASSERT_TRUE(
+      cache.GetJsonFile("org/public", "sha", "config.json", true, {}, Deadline(), Parse).ok());
   now_ += absl::Minutes(6);
   EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kHub);
-  EXPECT_EQ(cache.GetFile("org/public", "sha", "config.json", true, {}, Deadline())->source,
-            AnswerSource::kCache);
+  EXPECT_EQ(
+      cache.GetJsonFile("org/public", "sha", "config.json", true, {}, Deadline(), Parse)->source,
+      AnswerSource::kCache);
   EXPECT_EQ(hub_.calls(), 3);
+}
+
+TEST_F(HubCacheTest, FilesAreKeptParsedAndParseErrorsAreNot) {
+  hub_.AddRepo({Info("org/odd"), {{"config.json", R"({"a": 1})"}, {"bad.json", "{"}}, ""});
+  HubCache cache = MakeCache();
+  int parses = 0;
+  auto counting = [&parses](const std::string& text) {
+    ++parses;
+    return Parse(text);
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto file = cache.GetJsonFile("org/odd", "sha", "config.json", true, {}, Deadline(), counting);
+    ASSERT_TRUE(file.ok());
+    EXPECT_EQ((*file->value)["a"], 1);
+  }
+  EXPECT_EQ(parses, 1);
+  EXPECT_EQ(cache.GetJsonFile("org/odd", "sha", "bad.json", true, {}, Deadline(), Parse)
+                .status()
+                .message(),
+            "not JSON");
+  EXPECT_FALSE(cache.GetJsonFile("org/odd", "sha", "bad.json", true, {}, Deadline(), Parse).ok());
+  EXPECT_EQ(cache.Stats().upstream.at("resolve FAILED_PRECONDITION"), 2);
 }
 
 TEST_F(HubCacheTest, NotFoundIsCachedBriefly) {
@@ -153,24 +183,27 @@ TEST_F(HubCacheTest, PrivateAnswersStayWithTheirToken) {
   EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kCache);
   // Private files too.
   ASSERT_TRUE(
-      cache.GetFile("org/private", "sha", "config.json", false, {"token-a"}, Deadline()).ok());
+      cache.GetJsonFile("org/private", "sha", "config.json", false, {"token-a"}, Deadline(), Parse)
+          .ok());
   EXPECT_TRUE(absl::IsNotFound(
-      cache.GetFile("org/private", "sha", "config.json", false, {}, Deadline()).status()));
+      cache.GetJsonFile("org/private", "sha", "config.json", false, {}, Deadline(), Parse)
+          .status()));
 }
 
 TEST_F(HubCacheTest, StaysUnderTheByteBound) {
   const size_t bound = 64 << 10;
   HubCache cache = MakeCache(bound);
   std::map<std::string, std::string> files;
-  for (int i = 0; i < 100; ++i) files["file" + std::to_string(i)] = std::string(4 << 10, 'x');
+  for (int i = 0; i < 100; ++i)
+    files["file" + std::to_string(i)] = '"' + std::string(4 << 10, 'x') + '"';
   hub_.AddRepo({Info("org/big"), files, ""});
   for (const auto& [path, contents] : files) {
-    ASSERT_TRUE(cache.GetFile("org/big", "sha", path, true, {}, Deadline()).ok());
+    ASSERT_TRUE(cache.GetJsonFile("org/big", "sha", path, true, {}, Deadline(), Parse).ok());
     EXPECT_LE(cache.Stats().bytes, static_cast<int64_t>(bound));
   }
   EXPECT_GT(cache.Stats().evictions, 80);
   // The most recent ones are still there.
-  EXPECT_EQ(cache.GetFile("org/big", "sha", "file99", true, {}, Deadline())->source,
+  EXPECT_EQ(cache.GetJsonFile("org/big", "sha", "file99", true, {}, Deadline(), Parse)->source,
             AnswerSource::kCache);
 }
 

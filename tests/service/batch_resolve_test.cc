@@ -21,8 +21,8 @@ using ::tasks::testing::Reason;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-using Stream = grpc::ClientReaderWriter<v1::BatchResolveExportRequest,
-                                        v1::BatchResolveExportResponse>;
+using Stream =
+    grpc::ClientReaderWriter<v1::BatchResolveExportRequest, v1::BatchResolveExportResponse>;
 
 constexpr char kBert[] = "google-bert/bert-base-uncased";
 constexpr char kGpt2[] = "openai-community/gpt2";
@@ -162,8 +162,7 @@ TEST(BatchResolveExportTest, CancellingTheStreamSkipsItemsNotYetStarted) {
 int64_t CacheHits(Harness& harness) {
   v1::GetCacheStatsResponse stats;
   EXPECT_TRUE(
-      harness.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats)
-          .ok());
+      harness.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats).ok());
   return stats.hits();
 }
 
@@ -184,8 +183,8 @@ TEST(BatchResolveExportTest, StopsWorkingWhileItsAnswersAreNotRead) {
   // the answers it does not read fill it quickly.
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  auto stub = v1::TasksManager::NewStub(grpc::CreateCustomChannel(
-      harness.address(), grpc::InsecureChannelCredentials(), arguments));
+  auto stub = v1::TasksManager::NewStub(
+      grpc::CreateCustomChannel(harness.address(), grpc::InsecureChannelCredentials(), arguments));
   grpc::ClientContext context;
   std::unique_ptr<Stream> stream = stub->BatchResolveExport(&context);
   constexpr int kItems = 10'000;

@@ -71,8 +71,8 @@ class Harness {
     request.set_model(model);
     request.set_exporter(exporter);
     optimum::tasks::v1::ResolveExportResponse response;
-    *status = Call(&optimum::tasks::v1::TasksManager::Stub::ResolveExport, request, response,
-                   token);
+    *status =
+        Call(&optimum::tasks::v1::TasksManager::Stub::ResolveExport, request, response, token);
     return response;
   }
 

@@ -24,6 +24,9 @@ std::optional<std::string> AuthorizationOf(const httplib::Request& request) {
 
 }  // namespace
 
+// More than any client here keeps connections open at once (tasks-server: --hub_threads, 16).
+constexpr size_t kWorkerThreads = 64;
+
 bool HubServer::HttpServer::RaiseListenBacklog() {
   return ::listen(svr_sock_, SOMAXCONN) == 0;  // listening again only changes the backlog
 }
@@ -55,8 +58,11 @@ bool HubServer::Start(int port) {
   server_.Get(".*", [this](const httplib::Request& request, httplib::Response& response) {
     Handle(request, response);
   });
-  // An idle keep-alive connection holds a worker thread this long, also when stopping.
+  // An idle keep-alive connection holds a worker thread this long, also when stopping; and the
+  // server's pooled Hub connections (one per --hub_threads) all stay open, so the pool must be
+  // larger than httplib's default (8 on 2 cores), or requests wait for a thread to free up.
   server_.set_keep_alive_timeout(1);
+  server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   port_ =
       port == 0 ? server_.bind_to_any_port(kHost) : (server_.bind_to_port(kHost, port) ? port : -1);
   if (port_ < 0 || !server_.RaiseListenBacklog()) {
