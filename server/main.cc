@@ -10,9 +10,9 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/hub/curl_hub_client.h"
@@ -88,6 +88,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
       "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
       "name order; repeat or comma-separate for several")
       ->delimiter(',');
+  Add(app, "metrics_address", flags.server.metrics_address,
+      "host:port serving Prometheus metrics at /metrics (e.g. 0.0.0.0:9090; empty: none)");
   Add(app, "log_level", flags.log_level, "trace|debug|info|warn|error|critical|off");
   Add(app, "log_format", flags.log_format, "text|json");
   Add(app, "shutdown_grace_period", flags.shutdown_grace_seconds,
@@ -215,7 +217,7 @@ int main(int argc, char** argv) {
     model_types += library.model_types.entries().size();
   spdlog::info(
       "serving optimum.tasks.v1.TasksManager on {}{}; exporters: {}; {} model types, "
-      "{} tasks, {} registry files loaded in {}; hub: {}; model roots: {}",
+      "{} tasks, {} registry files loaded in {}; hub: {}; model roots: {}{}",
       flags.server.listen_address,
       (*server)->port() > 0 ? absl::StrCat(" (port ", (*server)->port(), ")") : "",
       absl::StrJoin(snapshot.ExporterNames(), ", "), model_types, snapshot.all_tasks.size(),
@@ -225,7 +227,10 @@ int main(int argc, char** argv) {
           : flags.hub.endpoint,
       flags.server.locator.model_roots.empty()
           ? std::string("none")
-          : absl::StrJoin(flags.server.locator.model_roots, ", "));
+          : absl::StrJoin(flags.server.locator.model_roots, ", "),
+      (*server)->metrics_port() > 0
+          ? absl::StrCat("; metrics on port ", (*server)->metrics_port(), " at /metrics")
+          : "");
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -14,6 +14,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
 #include "spdlog/spdlog.h"
 
 namespace tasks::service {
@@ -27,6 +28,21 @@ int Millis(absl::Duration duration) {
 // Unix domain socket addresses have no port: whatever gRPC reports for them means nothing.
 bool IsUnixAddress(const std::string& address) {
   return absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:");
+}
+
+// Every method the server serves, for the metrics' labels.
+std::vector<std::string> CountedMethods() {
+  std::vector<std::string> methods;
+  const google::protobuf::ServiceDescriptor* service =
+      optimum::tasks::v1::GetAllTasksRequest::descriptor()->file()->FindServiceByName(
+          "TasksManager");
+  for (int i = 0; i < service->method_count(); ++i) {
+    methods.push_back(absl::StrCat("/", service->full_name(), "/", service->method(i)->name()));
+  }
+  methods.push_back("/grpc.health.v1.Health/Check");
+  methods.push_back("/grpc.health.v1.Health/Watch");
+  methods.push_back("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  return methods;
 }
 
 }  // namespace
@@ -77,10 +93,29 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
                         options.cache.max_bytes),
       server->pool_.get(), options.service);
 
+  server->metrics_ = std::make_unique<RpcMetrics>(CountedMethods());
+  if (!options.metrics_address.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+        MetricsEndpoint::Start(options.metrics_address, [raw = server.get()] {
+          if (raw->cache_ == nullptr) return raw->metrics_->Render(nullptr);
+          const hub::HubCacheStats stats = raw->cache_->Stats();
+          return raw->metrics_->Render(&stats);
+        });
+    if (!endpoint.ok()) return endpoint.status();
+    server->metrics_endpoint_ = *std::move(endpoint);
+  }
+
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
+  // Counting costs every call an interceptor: only when someone can scrape the counts.
+  if (server->metrics_endpoint_ != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(server->metrics_->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   ApplyConnectionOptions(options, builder);
   server->server_ = builder.BuildAndStart();
   const bool unix_socket = IsUnixAddress(options.listen_address);
@@ -112,6 +147,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
 }
 
 TasksServer::~TasksServer() {
+  metrics_endpoint_.reset();
   stop_stats_.Notify();
   if (stats_logger_.joinable()) stats_logger_.join();
   // Calls still queued on the pool finish (as cancelled, once the server shut down) before the

@@ -19,6 +19,8 @@
 #include "server/inference/model_inference.h"
 #include "server/inference/model_source.h"
 #include "server/registry/tasks_manager.h"
+#include "server/service/metrics.h"
+#include "server/service/metrics_endpoint.h"
 #include "server/service/tasks_manager_service.h"
 
 namespace tasks::service {
@@ -46,6 +48,9 @@ struct ServerOptions {
   absl::Duration min_client_ping_interval = absl::Seconds(10);
   int max_receive_message_bytes = 4 << 20;
   int max_send_message_bytes = 4 << 20;
+
+  // host:port of the Prometheus /metrics endpoint (port 0: any free one); empty: none.
+  std::string metrics_address;
 };
 
 // Applies the connection settings of `options` (keepalive, connection age, message sizes) to
@@ -63,6 +68,8 @@ class TasksServer {
 
   // The port actually bound (useful with port 0); 0 for a unix: address.
   int port() const { return port_; }
+  // The metrics endpoint's port; 0 without one.
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
   const hub::HubCache* cache() const { return cache_.get(); }
 
   // Health turns NOT_SERVING first, so load balancers stop sending; then new calls are refused
@@ -82,7 +89,9 @@ class TasksServer {
   std::unique_ptr<inference::ModelLocator> locator_;
   std::unique_ptr<inference::ModelInference> inference_;
   std::unique_ptr<TasksManagerService> service_;
+  std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<WorkerPool> pool_;
   int port_ = 0;
   // Logs the cache statistics every interval until notified.

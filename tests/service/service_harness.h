@@ -77,6 +77,7 @@ class Harness {
   }
 
   optimum::tasks::v1::TasksManager::Stub& stub() { return *stub_; }
+  service::TasksServer& server() { return *server_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
   FakeHub& hub() { return hub_; }
   int HubRequests() const { return hub_.TotalRequests(); }

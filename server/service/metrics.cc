@@ -1,0 +1,166 @@
+#include "server/service/metrics.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+namespace tasks::service {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+std::string CodeName(int code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+// A label value: method paths and code names hold no quotes or backslashes, but be safe.
+std::string Label(absl::string_view value) {
+  std::string escaped;
+  for (char c : value) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c == '\n' ? 'n' : c;
+  }
+  return escaped;
+}
+
+void Header(std::string& out, absl::string_view name, absl::string_view type,
+            absl::string_view help) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+}  // namespace
+
+// One per call: created when the call starts, destroyed when gRPC is done with it.
+class RpcMetrics::Interceptor final : public grpc::experimental::Interceptor {
+ public:
+  Interceptor(RpcMetrics* metrics, int method)
+      : metrics_(metrics), method_(method), start_(absl::Now()) {
+    metrics_->in_flight_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Interceptor() override {
+    metrics_->Record(method_, code_, absl::Now() - start_);
+    metrics_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      code_ = methods->GetSendStatus().error_code();
+    }
+    methods->Proceed();
+  }
+
+ private:
+  RpcMetrics* const metrics_;
+  const int method_;
+  const absl::Time start_;
+  // A call that ends without sending a status was cancelled (by the client or its deadline).
+  grpc::StatusCode code_ = grpc::StatusCode::CANCELLED;
+};
+
+class RpcMetrics::Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit Factory(RpcMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new Interceptor(metrics_, metrics_->MethodIndex(info->method()));
+  }
+
+ private:
+  RpcMetrics* const metrics_;
+};
+
+RpcMetrics::RpcMetrics(const std::vector<std::string>& methods) {
+  for (const std::string& path : methods) {
+    index_.emplace(path, static_cast<int>(methods_.size()));
+    methods_.push_back(std::make_unique<Method>());
+    methods_.back()->name = path;
+  }
+  methods_.push_back(std::make_unique<Method>());
+  methods_.back()->name = "other";
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+RpcMetrics::InterceptorFactory() {
+  return std::make_unique<Factory>(this);
+}
+
+int RpcMetrics::MethodIndex(absl::string_view path) const {
+  auto it = index_.find(path);
+  return it == index_.end() ? static_cast<int>(methods_.size()) - 1 : it->second;
+}
+
+void RpcMetrics::Record(int method, grpc::StatusCode code, absl::Duration latency) {
+  Method& counters = *methods_[method];
+  const int code_index = std::clamp(static_cast<int>(code), 0, kCodes - 1);
+  counters.calls[code_index].fetch_add(1, std::memory_order_relaxed);
+  const double seconds = absl::ToDoubleSeconds(latency);
+  const size_t bucket =
+      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
+  counters.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  counters.latency_micros.fetch_add(absl::ToInt64Microseconds(latency), std::memory_order_relaxed);
+}
+
+std::string RpcMetrics::Render(const hub::HubCacheStats* cache) const {
+  std::string out;
+  Header(out, "tasks_rpc_calls_total", "counter", "Calls finished, by method and status code.");
+  for (const auto& method : methods_) {
+    for (int code = 0; code < kCodes; ++code) {
+      const int64_t calls = method->calls[code].load(std::memory_order_relaxed);
+      if (calls == 0) continue;
+      absl::StrAppend(&out, "tasks_rpc_calls_total{method=\"", Label(method->name), "\",code=\"",
+                      CodeName(code), "\"} ", calls, "\n");
+    }
+  }
+  Header(out, "tasks_rpc_latency_seconds", "histogram",
+         "Time from a call's start to its end, by method.");
+  for (const auto& method : methods_) {
+    int64_t cumulative = 0;
+    for (size_t i = 0; i <= kBuckets.size(); ++i) {
+      cumulative += method->buckets[i].load(std::memory_order_relaxed);
+      if (cumulative == 0 && i < kBuckets.size()) continue;  // leading empty buckets
+      const std::string bound = i < kBuckets.size() ? absl::StrCat(kBuckets[i]) : "+Inf";
+      absl::StrAppend(&out, "tasks_rpc_latency_seconds_bucket{method=\"", Label(method->name),
+                      "\",le=\"", bound, "\"} ", cumulative, "\n");
+    }
+    if (cumulative == 0) continue;
+    absl::StrAppend(&out, "tasks_rpc_latency_seconds_sum{method=\"", Label(method->name), "\"} ",
+                    method->latency_micros.load(std::memory_order_relaxed) / 1e6, "\n",
+                    "tasks_rpc_latency_seconds_count{method=\"", Label(method->name), "\"} ",
+                    cumulative, "\n");
+  }
+  Header(out, "tasks_rpc_in_flight", "gauge", "Calls started and not yet finished.");
+  absl::StrAppend(&out, "tasks_rpc_in_flight ", in_flight_.load(std::memory_order_relaxed), "\n");
+  if (cache == nullptr) return out;
+
+  const std::pair<const char*, int64_t> counters[] = {{"hits", cache->hits},
+                                                      {"misses", cache->misses},
+                                                      {"coalesced", cache->coalesced},
+                                                      {"stale_served", cache->stale_served},
+                                                      {"evictions", cache->evictions}};
+  for (const auto& [name, value] : counters) {
+    const std::string metric = absl::StrCat("tasks_hub_cache_", name, "_total");
+    Header(out, metric, "counter", absl::StrCat("Hub cache ", name, "."));
+    absl::StrAppend(&out, metric, " ", value, "\n");
+  }
+  const std::pair<const char*, int64_t> gauges[] = {{"entries", cache->entries},
+                                                    {"bytes", cache->bytes}};
+  for (const auto& [name, value] : gauges) {
+    const std::string metric = absl::StrCat("tasks_hub_cache_", name);
+    Header(out, metric, "gauge", absl::StrCat("Hub cache ", name, " held."));
+    absl::StrAppend(&out, metric, " ", value, "\n");
+  }
+  Header(out, "tasks_hub_upstream_requests_total", "counter",
+         "Requests to the Hub, by endpoint and outcome.");
+  for (const auto& [key, count] : cache->upstream) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(key, absl::MaxSplits(' ', 1));
+    absl::StrAppend(&out, "tasks_hub_upstream_requests_total{endpoint=\"", Label(parts.first),
+                    "\",status=\"", Label(parts.second), "\"} ", count, "\n");
+  }
+  return out;
+}
+
+}  // namespace tasks::service
