@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/channelz_service_plugin.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -77,6 +78,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::channelz::experimental::InitChannelzService();
 
   std::unique_ptr<TasksServer> server(new TasksServer());
   server->hub_ = std::move(hub);

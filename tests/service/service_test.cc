@@ -231,6 +231,8 @@ TEST_F(ServiceTest, ReflectionListsAndDescribesTheServices) {
   }
   EXPECT_THAT(services, Contains("optimum.tasks.v1.TasksManager"));
   EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
+  // channelz, for live inspection of channels and sockets with standard tools.
+  EXPECT_THAT(services, Contains("grpc.channelz.v1.Channelz"));
 
   // grpcurl describes a service by asking for the file that defines it.
   for (const std::string symbol : {"optimum.tasks.v1.TasksManager", "grpc.health.v1.Health"}) {
