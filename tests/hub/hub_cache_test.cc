@@ -2,6 +2,7 @@
 // the byte bound and the credential partitions.
 #include "server/hub/hub_cache.h"
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -188,6 +189,32 @@ TEST_F(HubCacheTest, PrivateAnswersStayWithTheirToken) {
   EXPECT_TRUE(absl::IsNotFound(
       cache.GetJsonFile("org/private", "sha", "config.json", false, {}, Deadline(), Parse)
           .status()));
+}
+
+TEST_F(HubCacheTest, PrivateAnswersStayWithTheirTokenUnderConcurrency) {
+  HubCache cache = MakeCache();
+  // Callers with the right token, a wrong one and none ask for a private repo at once, many
+  // times: only the right token ever gets an answer, whoever fetched or cached first.
+  constexpr int kRounds = 200;
+  std::atomic<int> leaks = 0, refused_owner = 0;
+  std::vector<std::thread> callers;
+  for (const std::string token : {"token-a", "token-b", ""}) {
+    for (int thread = 0; thread < 3; ++thread) {
+      callers.emplace_back([&, token] {
+        for (int i = 0; i < kRounds; ++i) {
+          auto info = cache.GetModelInfo("org/private", "main", {token}, Deadline());
+          if (token == "token-a") {
+            refused_owner += !info.ok();
+          } else {
+            leaks += info.ok();
+          }
+        }
+      });
+    }
+  }
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(leaks, 0);
+  EXPECT_EQ(refused_owner, 0);
 }
 
 TEST_F(HubCacheTest, StaysUnderTheByteBound) {

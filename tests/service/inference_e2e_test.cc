@@ -27,6 +27,7 @@ namespace {
 
 namespace v1 = optimum::tasks::v1;
 using ::tasks::testing::FakeHub;
+using ::tasks::testing::Fault;
 using ::tasks::testing::Harness;
 using ::tasks::testing::HubDir;
 using ::tasks::testing::HubEndpoint;
@@ -428,6 +429,42 @@ TEST(InferenceE2eOffline, AnswersFromTheHfCacheFolderOnly) {
   harness.Resolve("openai-community/gpt2", "onnx", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(harness.HubRequests(), 0);
+}
+
+// Beyond the worker pool's bound, calls are refused at once rather than queued without limit,
+// and the calls that were accepted still succeed.
+TEST(InferenceE2eOverload, BeyondTheQueueCallsAreRefusedWithResourceExhausted) {
+  ServerOptions options;
+  options.hub_threads = 1;
+  options.max_queued_calls = 2;
+  Harness harness(options);
+  harness.hub().InjectFault(
+      {.kind = Fault::Kind::kDelay, .times = -1, .delay = absl::Milliseconds(300)});
+  const std::vector<std::string> repos = {"google-bert/bert-base-uncased",
+                                          "openai-community/gpt2",
+                                          "distilbert/distilbert-base-uncased",
+                                          "deepset/roberta-base-squad2",
+                                          "facebook/bart-large-cnn",
+                                          "microsoft/codebert-base",
+                                          "Helsinki-NLP/opus-mt-en-de",
+                                          "bigscience/bloom"};
+  std::vector<grpc::Status> statuses(repos.size());
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < repos.size(); ++i) {
+    callers.emplace_back([&, i] { harness.Resolve(repos[i], "onnx", &statuses[i]); });
+  }
+  for (std::thread& caller : callers) caller.join();
+  int ok = 0, refused = 0;
+  for (const grpc::Status& status : statuses) {
+    ok += status.ok();
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++refused;
+      EXPECT_THAT(status.error_message(), HasSubstr("retry with backoff"));
+    }
+  }
+  EXPECT_EQ(ok + refused, static_cast<int>(repos.size()));
+  EXPECT_GE(refused, static_cast<int>(repos.size()) - 3);  // 1 running + 2 queued at most
+  EXPECT_GE(ok, 1);
 }
 
 }  // namespace
