@@ -33,7 +33,19 @@ std::string LoaderRepr(const TaskLoaders& loaders) {
 }  // namespace
 
 TasksManager::TasksManager(std::shared_ptr<const RegistrySnapshot> snapshot)
-    : snapshot_(std::move(snapshot)) {}
+    : snapshot_(std::move(snapshot)) {
+  for (const std::string& exporter : snapshot_->ExporterNames()) model_types_for_task_[exporter];
+  const LibraryRegistry* transformers = snapshot_->FindLibrary(kFallbackLibrary);
+  if (transformers == nullptr) return;
+  for (const ModelTypeEntry& entry : transformers->model_types.entries()) {
+    const std::string spelled = absl::StrReplaceAll(entry.model_type, {{"-", "_"}});
+    for (const ExporterTasks& tasks : entry.exporters) {
+      for (const TaskEntry& key : tasks.tasks) {
+        model_types_for_task_[tasks.exporter][key.key].push_back(spelled);
+      }
+    }
+  }
+}
 
 absl::string_view TasksManager::MapFromSynonym(absl::string_view task) const {
   auto it = snapshot_->synonym_to_task.find(task);
@@ -112,24 +124,18 @@ absl::StatusOr<SupportedTasks> TasksManager::GetSupportedTasksForModelType(
                         library_name ? choice->library->name : absl::string_view()};
 }
 
-absl::StatusOr<std::vector<std::string>> TasksManager::GetSupportedModelTypeForTask(
+absl::StatusOr<absl::Span<const std::string>> TasksManager::GetSupportedModelTypeForTask(
     absl::string_view task, absl::string_view exporter) const {
-  const std::vector<std::string> exporters = snapshot_->ExporterNames();
-  if (std::find(exporters.begin(), exporters.end(), exporter) == exporters.end()) {
+  auto by_task = model_types_for_task_.find(exporter);
+  if (by_task == model_types_for_task_.end()) {
+    const std::vector<std::string> exporters = snapshot_->ExporterNames();
     return MakeError(StatusCode::kInvalidArgument, "KeyError",
                      absl::StrCat("No exporter ", Quoted(exporter), " is loaded."),
                      {"exporter", exporter, exporters});
   }
-  std::vector<std::string> model_types;
-  const LibraryRegistry* transformers = snapshot_->FindLibrary(kFallbackLibrary);
-  if (transformers == nullptr) return model_types;
-  for (const ModelTypeEntry& entry : transformers->model_types.entries()) {
-    const ExporterTasks* tasks = entry.FindExporter(exporter);
-    if (tasks != nullptr && tasks->FindTask(task) != nullptr) {
-      model_types.push_back(absl::StrReplaceAll(entry.model_type, {{"-", "_"}}));
-    }
-  }
-  return model_types;
+  auto model_types = by_task->second.find(task);
+  if (model_types == by_task->second.end()) return absl::Span<const std::string>();
+  return absl::Span<const std::string>(model_types->second);
 }
 
 absl::StatusOr<ExporterConfig> TasksManager::GetExporterConfigConstructor(

@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "server/registry/registry_snapshot.h"
 
 namespace tasks::registry {
@@ -79,7 +81,8 @@ class TasksManager {
   // get_supported_model_type_for_task (section 6). Optimum indexes every transformers model type
   // by `exporter` and raises KeyError at the first one without it (so `tflite` always fails);
   // this skips such model types instead, and fails only for an exporter nothing registers.
-  absl::StatusOr<std::vector<std::string>> GetSupportedModelTypeForTask(
+  // Answered from an index built at construction (the rule scans every model type).
+  absl::StatusOr<absl::Span<const std::string>> GetSupportedModelTypeForTask(
       absl::string_view task, absl::string_view exporter) const;
 
   // get_exporter_config_constructor (section 7) for a model type given by name.
@@ -107,6 +110,10 @@ class TasksManager {
                                                 absl::string_view exporter) const;
 
   std::shared_ptr<const RegistrySnapshot> snapshot_;
+  // Exporter -> registry key -> the transformers model types with that key for that exporter,
+  // '_'-spelled, in registry order; every loaded exporter has an entry.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::vector<std::string>>>
+      model_types_for_task_;
 };
 
 }  // namespace tasks::registry

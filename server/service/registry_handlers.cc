@@ -114,10 +114,11 @@ grpc::Status RegistryHandlers::GetSupportedModelTypeForTask(
     v1::GetSupportedModelTypeForTaskResponse& response) const {
   if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
   if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
-  absl::StatusOr<std::vector<std::string>> model_types =
+  absl::StatusOr<absl::Span<const std::string>> model_types =
       core_->GetSupportedModelTypeForTask(request.task(), request.exporter());
   if (!model_types.ok()) return ToGrpcStatus(model_types.status());
-  for (std::string& model_type : *model_types) response.add_model_types(std::move(model_type));
+  response.mutable_model_types()->Reserve(static_cast<int>(model_types->size()));
+  for (const std::string& model_type : *model_types) response.add_model_types(model_type);
   return grpc::Status::OK;
 }
 
