@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/cancellation.h"
 #include "server/hub/curl_handles.h"
 #include "server/hub/hub_json.h"
 #include "spdlog/spdlog.h"
@@ -115,6 +116,22 @@ bool IsTransient(CURLcode code) {
   }
 }
 
+// libcurl's progress callback: a non-zero answer aborts the transfer. libcurl calls it at least
+// once a second, also while it waits for an answer, so an abandoned request stops within one.
+int AbortIfCancelled(void* cancellation, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const Cancellation*>(cancellation)->cancelled() ? 1 : 0;
+}
+
+// Sleeps for `duration` unless the current call is cancelled first; false if it was.
+bool SleepUnlessCancelled(absl::Duration duration) {
+  constexpr absl::Duration kPoll = absl::Milliseconds(100);
+  for (const absl::Time end = absl::Now() + duration; absl::Now() < end;) {
+    if (CancellationScope::Cancelled()) return false;
+    absl::SleepFor(std::min(kPoll, end - absl::Now()));
+  }
+  return !CancellationScope::Cancelled();
+}
+
 // A timeout for libcurl: whole milliseconds, rounded up so that it never ends before the
 // deadline, at least 1 (0 means none); 0 for an infinite duration.
 long TimeoutMillis(absl::Duration duration) {
@@ -213,6 +230,7 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
                                                   absl::Time deadline) {
   for (int number = 1;; ++number) {
     if (absl::Now() >= deadline) return errors.Timeout(url, number - 1);
+    if (CancellationScope::Cancelled()) return errors.Abandoned(url);
     const absl::Time start = absl::Now();
     Attempt attempt = PerformOnce(url, credentials, deadline);
     spdlog::debug("hub GET {} -> {} (attempt {}/{}, {} ms)", url,
@@ -232,6 +250,8 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
       return errors.TooLarge(url, options_.max_response_bytes);
     } else if (attempt.code == CURLE_OPERATION_TIMEDOUT && absl::Now() >= deadline - kTimerSlack) {
       return errors.Timeout(url, number);
+    } else if (attempt.code == CURLE_ABORTED_BY_CALLBACK) {
+      return errors.Abandoned(url);
     } else if (attempt.code == CURLE_TOO_MANY_REDIRECTS) {
       return errors.TooManyRedirects(url);
     } else {
@@ -241,7 +261,7 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
     if (!wait || number >= retry_policy_.max_attempts || absl::Now() + *wait >= deadline) {
       return failure;
     }
-    absl::SleepFor(*wait);
+    if (!SleepUnlessCancelled(*wait)) return errors.Abandoned(url);
   }
 }
 
@@ -284,6 +304,10 @@ CurlHubClient::Attempt CurlHubClient::PerformOnce(const std::string& url,
   if (!options_.ca_bundle.empty()) {
     curl_easy_setopt(handle, CURLOPT_CAINFO, options_.ca_bundle.c_str());
   }
+  const Cancellation* const cancellation = CancellationScope::Current();
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, cancellation == nullptr ? 1L : 0L);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, &AbortIfCancelled);
+  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, cancellation);
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &WriteBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);

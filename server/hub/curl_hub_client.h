@@ -9,6 +9,8 @@
 //   5xx and connection failures (DNS, refused, reset, truncated; not TLS certificate failures)
 //   after an exponential backoff with full jitter, and 429 after the wait its Retry-After (or
 //   RateLimit reset) asks for, if that wait ends before the deadline.
+// - When the thread's current Cancellation (cancellation.h) says nobody wants the answer any
+//   more, the transfer and any pause are abandoned within a second: CANCELLED.
 // - Bodies are read up to `max_response_bytes` (after decompression) and the transfer is
 //   abandoned past it: nothing is ever buffered without bound.
 // - Proxies come from the environment as libcurl reads them: https_proxy / HTTPS_PROXY,

@@ -3,10 +3,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
 
 namespace tasks::hub {
@@ -19,10 +21,39 @@ struct HubCache::Entry {
   std::list<std::string>::iterator lru_position;
 };
 
-// One upstream request and the callers waiting for it.
-struct HubCache::Flight {
+// One upstream request and the callers waiting for it, its owner (who makes the request) among
+// them. As a Cancellation it tells the HTTP client when every one of them has gone (cancelled, or
+// past its deadline): then nobody wants the answer and the request is abandoned.
+struct HubCache::Flight final : Cancellation {
+  struct Waiter {
+    const Cancellation* cancellation;  // null: the caller cannot cancel
+    absl::Time deadline;
+  };
+
+  std::list<Waiter>::iterator Join(const Cancellation* cancellation, absl::Time deadline) {
+    absl::MutexLock lock(&waiters_mutex);
+    return waiters.insert(waiters.end(), {cancellation, deadline});
+  }
+  void Leave(std::list<Waiter>::iterator waiter) {
+    absl::MutexLock lock(&waiters_mutex);
+    waiters.erase(waiter);
+  }
+  bool cancelled() const override {
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&waiters_mutex);
+    return std::all_of(waiters.begin(), waiters.end(), [now](const Waiter& waiter) {
+      return now >= waiter.deadline ||
+             (waiter.cancellation != nullptr && waiter.cancellation->cancelled());
+    });
+  }
+
+  // Guarded by HubCache::mutex_.
   bool done = false;
   absl::StatusOr<CachedAnswer<void>> answer = absl::UnknownError("in flight");
+
+  // Apart from the cache's mutex: the HTTP client asks cancelled() many times per request.
+  mutable absl::Mutex waiters_mutex;
+  std::list<Waiter> waiters ABSL_GUARDED_BY(waiters_mutex);
 };
 
 namespace {
@@ -192,75 +223,110 @@ bool HubCache::IsFresh(const Entry& entry, absl::Time now) const {
 
 absl::StatusOr<CachedAnswer<void>> HubCache::Lookup(const std::pair<std::string, std::string>& keys,
                                                     absl::Time deadline, const Fetcher& fetcher) {
+  const Cancellation* const caller = CancellationScope::Current();
+  for (;;) {
+    std::shared_ptr<Flight> flight;
+    bool owner = false;
+    std::list<Flight::Waiter>::iterator waiter;
+    {
+      absl::MutexLock lock(&mutex_);
+      const absl::Time now = options_.now();
+      for (const std::string* key : {&keys.first, &keys.second}) {
+        auto it = entries_.find(*key);
+        if (it == entries_.end() || !IsFresh(*it->second, now)) continue;
+        ++stats_.hits;
+        lru_.splice(lru_.begin(), lru_, it->second->lru_position);
+        if (!it->second->answer.ok()) return it->second->answer.status();
+        return CachedAnswer<void>{*it->second->answer, AnswerSource::kCache};
+      }
+      // Not in memory: fetching it, or waiting for whoever is, blocks.
+      if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
+      // Callers with different credentials never share a request: until the answer arrives,
+      // nobody knows whether it may be shared.
+      auto [it, inserted] = flights_.try_emplace(keys.second);
+      if (inserted) {
+        it->second = std::make_shared<Flight>();
+        ++stats_.misses;
+        owner = true;
+      } else {
+        ++stats_.coalesced;
+      }
+      flight = it->second;
+      waiter = flight->Join(caller, deadline);  // before the request starts: it is wanted
+    }
+    absl::StatusOr<CachedAnswer<void>> answer =
+        owner ? MakeRequest(keys, *flight, fetcher) : AwaitRequest(*flight, caller, deadline);
+    flight->Leave(waiter);
+    // A request cut short by its owner's deadline or cancellation says nothing about the Hub: a
+    // caller with time left asks again, and makes the request itself if nobody else is.
+    const bool cut_short =
+        absl::IsDeadlineExceeded(answer.status()) || absl::IsCancelled(answer.status());
+    if (owner || !cut_short || absl::Now() >= deadline ||
+        (caller != nullptr && caller->cancelled())) {
+      return answer;
+    }
+  }
+}
+
+absl::StatusOr<CachedAnswer<void>> HubCache::MakeRequest(
+    const std::pair<std::string, std::string>& keys, Flight& flight, const Fetcher& fetcher) {
   const auto& [shared_key, private_key] = keys;
-  std::shared_ptr<Flight> flight;
-  bool owner = false;
+  absl::StatusOr<Value> fetched = absl::UnknownError("unset");
   {
-    absl::MutexLock lock(&mutex_);
-    const absl::Time now = options_.now();
+    CancellationScope upstream(&flight);  // the HTTP client gives up when every waiter has gone
+    fetched = fetcher.fetch();
+  }
+  absl::MutexLock lock(&mutex_);
+  ++stats_.upstream[absl::StrCat(fetcher.endpoint, " ",
+                                 absl::StatusCodeToString(fetched.status().code()))];
+  absl::StatusOr<CachedAnswer<void>> answer = absl::UnknownError("unset");
+  if (fetched.ok()) {
+    const bool shared = fetcher.is_shared(fetched->get());
+    Store(shared ? shared_key : private_key, *fetched, fetcher.size_of(fetched->get()),
+          fetcher.expires);
+    answer = CachedAnswer<void>{*fetched, AnswerSource::kHub};
+  } else {
+    answer = fetched.status();
+  }
+  if (absl::IsNotFound(fetched.status())) {
+    Store(private_key, fetched.status(), 0, true);
+  } else if (IsTransient(fetched.status())) {
+    // Stale-if-error: an expired answer this caller could see.
     for (const std::string* key : {&shared_key, &private_key}) {
       auto it = entries_.find(*key);
-      if (it == entries_.end() || !IsFresh(*it->second, now)) continue;
-      ++stats_.hits;
-      lru_.splice(lru_.begin(), lru_, it->second->lru_position);
-      if (!it->second->answer.ok()) return it->second->answer.status();
-      return CachedAnswer<void>{*it->second->answer, AnswerSource::kCache};
+      if (it == entries_.end() || !it->second->answer.ok()) continue;
+      if (options_.now() - it->second->fetched > options_.max_stale) continue;
+      ++stats_.stale_served;
+      answer = CachedAnswer<void>{*it->second->answer, AnswerSource::kStaleCache};
+      break;
     }
-    // Not in memory: fetching it, or waiting for whoever is, blocks.
-    if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
-    // Callers with different credentials never share a request: until the answer arrives,
-    // nobody knows whether it may be shared.
-    auto [it, inserted] = flights_.try_emplace(private_key);
-    if (inserted) {
-      it->second = std::make_shared<Flight>();
-      ++stats_.misses;
-      owner = true;
-    } else {
-      ++stats_.coalesced;
-    }
-    flight = it->second;
   }
+  flight.answer = answer;
+  flight.done = true;
+  flights_.erase(private_key);
+  return answer;
+}
 
-  if (owner) {
-    absl::StatusOr<Value> fetched = fetcher.fetch();
-    absl::MutexLock lock(&mutex_);
-    ++stats_.upstream[absl::StrCat(fetcher.endpoint, " ",
-                                   absl::StatusCodeToString(fetched.status().code()))];
-    absl::StatusOr<CachedAnswer<void>> answer = absl::UnknownError("unset");
-    if (fetched.ok()) {
-      const bool shared = fetcher.is_shared(fetched->get());
-      Store(shared ? shared_key : private_key, *fetched, fetcher.size_of(fetched->get()),
-            fetcher.expires);
-      answer = CachedAnswer<void>{*fetched, AnswerSource::kHub};
-    } else {
-      answer = fetched.status();
-    }
-    if (absl::IsNotFound(fetched.status())) {
-      Store(private_key, fetched.status(), 0, true);
-    } else if (IsTransient(fetched.status())) {
-      // Stale-if-error: an expired answer this caller could see.
-      for (const std::string* key : {&shared_key, &private_key}) {
-        auto it = entries_.find(*key);
-        if (it == entries_.end() || !it->second->answer.ok()) continue;
-        if (options_.now() - it->second->fetched > options_.max_stale) continue;
-        ++stats_.stale_served;
-        answer = CachedAnswer<void>{*it->second->answer, AnswerSource::kStaleCache};
-        break;
-      }
-    }
-    flight->answer = answer;
-    flight->done = true;
-    flights_.erase(private_key);
-    return answer;
-  }
-
+absl::StatusOr<CachedAnswer<void>> HubCache::AwaitRequest(Flight& flight,
+                                                          const Cancellation* caller,
+                                                          absl::Time deadline) {
+  // A caller that may cancel wakes now and then to see whether it has; waking is cheap, and an
+  // abandoned call would otherwise hold its thread until the request ends.
+  constexpr absl::Duration kCancellationPoll = absl::Milliseconds(100);
   absl::MutexLock lock(&mutex_);
-  auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return flight->done; };
-  if (!mutex_.AwaitWithDeadline(absl::Condition(&done), deadline)) {
-    return absl::DeadlineExceededError(
-        "deadline exceeded while waiting for another caller's Hub request");
+  auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return flight.done; };
+  for (;;) {
+    const absl::Time wake =
+        caller == nullptr ? deadline : std::min(deadline, absl::Now() + kCancellationPoll);
+    if (mutex_.AwaitWithDeadline(absl::Condition(&done), wake)) return flight.answer;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          "deadline exceeded while waiting for another caller's Hub request");
+    }
+    if (caller != nullptr && caller->cancelled()) {
+      return absl::CancelledError("the call was cancelled while waiting for a Hub request");
+    }
   }
-  return flight->answer;
 }
 
 void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes,

@@ -6,7 +6,10 @@
 //   `max_stale` is served instead, marked stale. Files are keyed by (repo, commit sha, path) and
 //   never expire (a commit's files cannot change). Not-found answers are kept `negative_ttl`.
 // - Singleflight: concurrent misses for one key make one upstream request; the others wait for
-//   it (each until its own deadline) and count as coalesced.
+//   it (each until its own deadline) and count as coalesced. The request is bounded by its
+//   owner's deadline; if that cuts it short, a waiter with time left makes it again. When every
+//   waiter has gone (its call cancelled, see cancellation.h, or past its deadline), the request
+//   is abandoned.
 // - Bounded by bytes: least recently used entries are evicted past `max_bytes`.
 // - Partitioned by credentials: an answer is shared by every caller only when the repo's model
 //   info says it is neither private nor gated; anything else (and every error) is kept under a
@@ -31,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "server/common/cancellation.h"
 #include "server/hub/hub_client.h"
 
 namespace tasks::hub {
@@ -113,6 +117,13 @@ class HubCache {
                                            const Credentials& credentials) const;
   absl::StatusOr<CachedAnswer<void>> Lookup(const std::pair<std::string, std::string>& keys,
                                             absl::Time deadline, const Fetcher& fetcher);
+  // The owner's part: the request, then the answer stored and handed to the waiters.
+  absl::StatusOr<CachedAnswer<void>> MakeRequest(const std::pair<std::string, std::string>& keys,
+                                                 Flight& flight, const Fetcher& fetcher)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // The waiters' part: until the owner's answer, the deadline or the caller's cancellation.
+  absl::StatusOr<CachedAnswer<void>> AwaitRequest(Flight& flight, const Cancellation* caller,
+                                                  absl::Time deadline) ABSL_LOCKS_EXCLUDED(mutex_);
   // Stores `answer` under `key` and evicts past the byte bound.
   void Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes, bool expires)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

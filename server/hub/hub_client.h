@@ -1,7 +1,8 @@
 // HubClient: the few Hugging Face Hub HTTP calls the service makes, behind an interface so that
 // rules and cache are testable without sockets (leveldb's Env idea).
 //
-// Calls block the calling thread until an answer, an error, or `deadline`; callers run them on
+// Calls block the calling thread until an answer, an error, `deadline`, or the cancellation of
+// the thread's current Cancellation (server/common/cancellation.h); callers run them on
 // threads built for waiting, never on a gRPC callback thread. Implementations are thread-safe.
 //
 // Errors are absl::Status values carrying a google.rpc.ErrorInfo (server/common/errors.h) whose
@@ -17,6 +18,7 @@
 //                             UNAVAILABLE (5xx after retries), INTERNAL (other statuses)
 //   ConnectionError           UNAVAILABLE        DNS, connect, reset, TLS (after retries)
 //   Timeout                   DEADLINE_EXCEEDED  the deadline passed
+//   Cancelled                 CANCELLED          the thread's Cancellation said nobody waits
 // and metadata "repo_id", "revision" (and "path" for files). Tokens never appear in errors.
 // clang-format on
 #ifndef TASKS_SERVER_HUB_HUB_CLIENT_H_

@@ -234,6 +234,13 @@ absl::Status HubErrors::Timeout(absl::string_view url, int attempts) const {
                    "); retry with a longer deadline."));
 }
 
+absl::Status HubErrors::Abandoned(absl::string_view url) const {
+  return Make(
+      absl::StatusCode::kCancelled, "Cancelled",
+      absl::StrCat("The Hub request for ", Subject(), " (", url,
+                   ") was abandoned: every call waiting for it was cancelled or timed out."));
+}
+
 absl::Status HubErrors::TooLarge(absl::string_view url, size_t limit) const {
   return Make(absl::StatusCode::kResourceExhausted, "ResponseTooLarge",
               absl::StrCat("The Hub's answer for ", Subject(), " (", url, ") is over the ", limit,

@@ -64,6 +64,8 @@ class HubErrors {
   absl::Status Connection(absl::string_view url, absl::string_view detail, int attempts) const;
   // Timeout: the deadline passed.
   absl::Status Timeout(absl::string_view url, int attempts) const;
+  // Cancelled: every call waiting for the answer was cancelled or timed out (cancellation.h).
+  absl::Status Abandoned(absl::string_view url) const;
   // ResponseTooLarge: a body over `limit` bytes, or a listing over `max_pages` pages.
   absl::Status TooLarge(absl::string_view url, size_t limit) const;
   absl::Status TooManyPages(absl::string_view url, int max_pages) const;

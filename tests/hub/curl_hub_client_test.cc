@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "server/common/cancellation.h"
 #include "server/common/errors.h"
 #include "server/hub/hub_json.h"
 
@@ -599,6 +600,74 @@ TEST_F(CurlHubClientTest, ASlowServerMeetsTheDeadline) {
   ExpectError(status, absl::StatusCode::kDeadlineExceeded, "Timeout");
   EXPECT_GE(elapsed, absl::Milliseconds(290));
   EXPECT_LT(elapsed, absl::Milliseconds(800));
+}
+
+// Cancels `flag` after `delay`, on its own thread; joined on destruction.
+class CancelLater {
+ public:
+  CancelLater(CancellationFlag& flag, absl::Duration delay)
+      : thread_([&flag, delay] {
+          absl::SleepFor(delay);
+          flag.Cancel();
+        }) {}
+  ~CancelLater() { thread_.join(); }
+
+ private:
+  std::thread thread_;
+};
+
+TEST_F(CurlHubClientTest, AbandonsAnAnswerNobodyWaitsFor) {
+  auto release = std::make_shared<absl::Notification>();
+  server_.server().Get(".*", [release](const httplib::Request&, httplib::Response& res) {
+    release->WaitForNotificationWithTimeout(absl::Seconds(20));
+    res.set_content("{}", "application/json");
+  });
+  server_.Start();
+
+  CancellationFlag nobody_waits;
+  CancellationScope scope(&nobody_waits);
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  {
+    CancelLater cancel(nobody_waits, absl::Milliseconds(200));
+    status = client().GetModelInfo("org/name", "", {}, Deadline(absl::Seconds(20))).status();
+  }
+  const absl::Duration elapsed = absl::Now() - start;
+  release->Notify();
+  ExpectError(status, absl::StatusCode::kCancelled, "Cancelled");
+  EXPECT_THAT(status.message(), HasSubstr("abandoned"));
+  EXPECT_LT(elapsed, absl::Seconds(3));  // libcurl asks at least once a second
+  EXPECT_EQ(server_.count(), 1);
+}
+
+TEST_F(CurlHubClientTest, AbandonsTheWaitBeforeARetry) {
+  server_.server().Get(".*", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_header("Retry-After", "10");
+  });
+  server_.Start();
+
+  CancellationFlag nobody_waits;
+  CancellationScope scope(&nobody_waits);
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  {
+    CancelLater cancel(nobody_waits, absl::Milliseconds(200));
+    status = client().GetModelInfo("org/name", "", {}, Deadline(absl::Seconds(20))).status();
+  }
+  ExpectError(status, absl::StatusCode::kCancelled, "Cancelled");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(server_.count(), 1);
+}
+
+TEST_F(CurlHubClientTest, ACancelledCallSendsNothing) {
+  ServeError(500);
+  CancellationFlag nobody_waits;
+  nobody_waits.Cancel();
+  CancellationScope scope(&nobody_waits);
+  ExpectError(client().GetModelInfo("org/name", "", {}, Deadline()).status(),
+              absl::StatusCode::kCancelled, "Cancelled");
+  EXPECT_EQ(server_.count(), 0);
 }
 
 TEST_F(CurlHubClientTest, TheDeadlineBoundsRetries) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
 #include "tests/hub/in_memory_hub_client.h"
 
@@ -243,6 +244,85 @@ TEST_F(HubCacheTest, WaitersGiveUpAtTheirDeadline) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(waiter.status()));
   hub_.Release();
   owner.join();
+}
+
+// The request is bounded by its owner's deadline; a waiter with more time makes it again rather
+// than inherit a timeout that was not its own.
+TEST_F(HubCacheTest, AWaiterOutlivesItsOwnersDeadline) {
+  HubCache cache = MakeCache();
+  hub_.Hold();
+  absl::Status owner_status;
+  std::thread owner([&] {
+    owner_status =
+        cache.GetModelInfo("org/public", "main", {}, absl::Now() + absl::Milliseconds(300))
+            .status();
+  });
+  while (hub_.waiting() < 1) std::this_thread::yield();
+  absl::StatusOr<CachedAnswer<ModelInfo>> waiter = absl::UnknownError("not run");
+  std::thread patient([&] { waiter = cache.GetModelInfo("org/public", "main", {}, Deadline()); });
+  owner.join();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(owner_status)) << owner_status;
+  while (hub_.calls() < 2 || hub_.waiting() < 1) std::this_thread::yield();  // its own request
+  hub_.Release();
+  patient.join();
+  ASSERT_TRUE(waiter.ok()) << waiter.status();
+  EXPECT_EQ(waiter->source, AnswerSource::kHub);
+  EXPECT_EQ(cache.Stats().coalesced, 1);
+}
+
+// Two callers share one held request; `cancel` says which of them go away.
+class HubCacheCancellationTest : public HubCacheTest {
+ protected:
+  void Run(bool cancel_first, bool cancel_second) {
+    HubCache cache = MakeCache();
+    hub_.Hold();
+    CancellationFlag first_gone, second_gone;
+    auto call = [&](CancellationFlag* gone, absl::Status* status) {
+      CancellationScope scope(gone);
+      *status = cache.GetModelInfo("org/public", "main", {}, Deadline()).status();
+    };
+    std::thread first(call, &first_gone, &first_status_);
+    while (hub_.waiting() < 1) std::this_thread::yield();
+    std::thread second(call, &second_gone, &second_status_);
+    while (cache.Stats().coalesced < 1) std::this_thread::yield();
+    if (cancel_first) first_gone.Cancel();
+    if (cancel_second) second_gone.Cancel();
+    if (!(cancel_first && cancel_second)) {
+      // Whoever still waits keeps the request alive: it ends only by being answered.
+      absl::SleepFor(absl::Milliseconds(200));
+      hub_.Release();
+    }
+    first.join();
+    second.join();
+    stats_ = cache.Stats();
+  }
+
+  absl::Status first_status_, second_status_;
+  HubCacheStats stats_;
+};
+
+TEST_F(HubCacheCancellationTest, TheRequestIsAbandonedWhenEveryCallerHasGone) {
+  Run(/*cancel_first=*/true, /*cancel_second=*/true);
+  EXPECT_TRUE(absl::IsCancelled(first_status_)) << first_status_;
+  EXPECT_TRUE(absl::IsCancelled(second_status_)) << second_status_;
+  EXPECT_EQ(hub_.abandoned(), 1);
+  EXPECT_EQ(hub_.calls(), 1);
+  EXPECT_EQ(stats_.upstream.at("model_info CANCELLED"), 1);
+}
+
+TEST_F(HubCacheCancellationTest, TheRequestGoesOnWhileTheOwnersWaiterRemains) {
+  Run(/*cancel_first=*/true, /*cancel_second=*/false);
+  EXPECT_TRUE(second_status_.ok()) << second_status_;
+  EXPECT_EQ(hub_.abandoned(), 0);
+  EXPECT_EQ(hub_.calls(), 1);
+}
+
+TEST_F(HubCacheCancellationTest, ACancelledWaiterLeavesTheOwnerItsAnswer) {
+  Run(/*cancel_first=*/false, /*cancel_second=*/true);
+  EXPECT_TRUE(first_status_.ok()) << first_status_;
+  EXPECT_TRUE(absl::IsCancelled(second_status_)) << second_status_;
+  EXPECT_EQ(hub_.abandoned(), 0);
+  EXPECT_EQ(hub_.calls(), 1);
 }
 
 }  // namespace

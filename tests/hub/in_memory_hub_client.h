@@ -1,14 +1,17 @@
 // InMemoryHubClient: a HubClient answering from maps, for tests of the layers above the HTTP
 // client (cache, sources, service) without sockets. Counts calls, can hold answers until
-// released (to line up concurrent callers), and fails on demand.
+// released (to line up concurrent callers), and fails on demand. A held call gives up when the
+// thread's Cancellation says nobody waits any more, as the HTTP client does.
 #ifndef TASKS_TESTS_HUB_IN_MEMORY_HUB_CLIENT_H_
 #define TASKS_TESTS_HUB_IN_MEMORY_HUB_CLIENT_H_
 
+#include <algorithm>
 #include <map>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "server/common/cancellation.h"
 #include "server/hub/hub_client.h"
 
 namespace tasks::testing {
@@ -42,6 +45,11 @@ class InMemoryHubClient final : public hub::HubClient {
   int calls() const {
     absl::MutexLock lock(&mutex_);
     return calls_;
+  }
+  // Number of held calls given up because nobody waited for them any more.
+  int abandoned() const {
+    absl::MutexLock lock(&mutex_);
+    return abandoned_;
   }
   // Number of calls currently blocked by Hold().
   int waiting() const {
@@ -85,9 +93,20 @@ class InMemoryHubClient final : public hub::HubClient {
     ++calls_;
     ++waiting_;
     auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !held_; };
-    const bool in_time = mutex_.AwaitWithDeadline(absl::Condition(&released), deadline);
+    constexpr absl::Duration kCancellationPoll = absl::Milliseconds(5);
+    while (!mutex_.AwaitWithDeadline(absl::Condition(&released),
+                                     std::min(deadline, absl::Now() + kCancellationPoll))) {
+      if (absl::Now() >= deadline) {
+        --waiting_;
+        return absl::DeadlineExceededError("held past the deadline");
+      }
+      if (CancellationScope::Cancelled()) {
+        --waiting_;
+        ++abandoned_;
+        return absl::CancelledError("abandoned while held");
+      }
+    }
     --waiting_;
-    if (!in_time) return absl::DeadlineExceededError("held past the deadline");
     if (!failure_.ok()) return failure_;
     auto it = repos_.find(std::string(repo_id));
     const bool restricted =
@@ -104,6 +123,7 @@ class InMemoryHubClient final : public hub::HubClient {
   bool held_ ABSL_GUARDED_BY(mutex_) = false;
   int calls_ ABSL_GUARDED_BY(mutex_) = 0;
   int waiting_ ABSL_GUARDED_BY(mutex_) = 0;
+  int abandoned_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace tasks::testing
