@@ -251,7 +251,9 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
     } else if (attempt.code == CURLE_OPERATION_TIMEDOUT && absl::Now() >= deadline - kTimerSlack) {
       return errors.Timeout(url, number);
     } else if (attempt.code == CURLE_ABORTED_BY_CALLBACK) {
-      return errors.Abandoned(url);
+      // Waiters past their deadline count as gone: the owner's own deadline may be the reason.
+      return absl::Now() >= deadline - kTimerSlack ? errors.Timeout(url, number)
+                                                  : errors.Abandoned(url);
     } else if (attempt.code == CURLE_TOO_MANY_REDIRECTS) {
       return errors.TooManyRedirects(url);
     } else {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
 #include "server/service/grpc_status.h"
 
@@ -89,16 +90,16 @@ void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
 }
 
 void BatchResolveReactor::Resolve(const v1::BatchResolveExportRequest& item) {
-  bool broken;
-  {
-    absl::MutexLock lock(&mutex_);
-    broken = broken_;
-  }
-  if (broken) {  // nobody will read this answer: skip the work (Answer only counts it done)
-    Answer(v1::BatchResolveExportResponse());
+  if (stream_gone_.cancelled()) {              // nobody will read this answer: skip the work
+    Answer(v1::BatchResolveExportResponse());  // only counts it done
     return;
   }
-  Answer(Work(item));
+  v1::BatchResolveExportResponse response;
+  {
+    CancellationScope scope(&stream_gone_);  // a Hub request nobody else waits for stops too
+    response = Work(item);
+  }
+  Answer(std::move(response));
 }
 
 v1::BatchResolveExportResponse BatchResolveReactor::Work(
@@ -133,7 +134,10 @@ void BatchResolveReactor::OnWriteDone(bool ok) {
     writing_ = false;
     answers_.pop_front();
     --unanswered_;
-    if (!ok) broken_ = true;
+    if (!ok) {
+      broken_ = true;
+      stream_gone_.Cancel();
+    }
     done = Advance();
   }
   FinishIf(done);
@@ -144,6 +148,7 @@ void BatchResolveReactor::OnCancel() {
   {
     absl::MutexLock lock(&mutex_);
     broken_ = true;
+    stream_gone_.Cancel();
     done = Advance();
   }
   FinishIf(done);

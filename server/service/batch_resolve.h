@@ -1,10 +1,10 @@
 // BatchResolveReactor: one BatchResolveExport stream. Each item read is resolved from memory at
-// once when it can be, else on the WorkerPool (as a unary ResolveExport would be), and its answer written as soon as it is ready,
-// so answers come back in completion order. At most `max_in_flight` items are read and not yet
-// answered; the reactor reads no further until one is written, which lets gRPC's flow control
-// slow a fast sender instead of buffering its items here. A failed item becomes an error answer;
-// only a broken stream (the caller cancelled, or its deadline passed) ends the call early, and
-// then items not yet started are skipped.
+// once when it can be, else on the WorkerPool (as a unary ResolveExport would be), and its answer
+// written as soon as it is ready, so answers come back in completion order. At most `max_in_flight`
+// items are read and not yet answered; the reactor reads no further until one is written, which
+// lets gRPC's flow control slow a fast sender instead of buffering its items here. A failed item
+// becomes an error answer; only a broken stream (the caller cancelled, or its deadline passed) ends
+// the call early, and then items not yet started are skipped.
 #ifndef TASKS_SERVER_SERVICE_BATCH_RESOLVE_H_
 #define TASKS_SERVER_SERVICE_BATCH_RESOLVE_H_
 
@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/server_callback.h"
 #include "optimum/tasks/v1/tasks_manager.pb.h"
+#include "server/common/cancellation.h"
 #include "server/common/worker_pool.h"
 #include "server/hub/hub_client.h"
 #include "server/service/inference_handlers.h"
@@ -66,7 +67,8 @@ class BatchResolveReactor final
   const absl::Time deadline_;
   const absl::Duration max_hub_wait_;
   const size_t max_in_flight_;
-  std::atomic<int> refs_{1};  // gRPC's, until OnDone; plus one per item on the pool
+  std::atomic<int> refs_{1};      // gRPC's, until OnDone; plus one per item on the pool
+  CancellationFlag stream_gone_;  // set with broken_: items' Hub requests may be abandoned
 
   absl::Mutex mutex_;
   optimum::tasks::v1::BatchResolveExportRequest read_buffer_ ABSL_GUARDED_BY(mutex_);

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
 #include "server/service/batch_resolve.h"
 
@@ -33,6 +34,18 @@ std::string BearerToken(const grpc::CallbackServerContext& context) {
   return std::string(absl::StripAsciiWhitespace(value.substr(kBearer.size())));
 }
 
+// A unary call answered on the worker pool. It learns when its caller has gone, so that the work
+// is skipped if it has not started, and a Hub request nobody else waits for is abandoned.
+class PooledCallReactor final : public grpc::ServerUnaryReactor {
+ public:
+  const Cancellation* caller_gone() const { return &caller_gone_; }
+  void OnCancel() override { caller_gone_.Cancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  CancellationFlag caller_gone_;
+};
+
 }  // namespace
 
 TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHandlers inference,
@@ -57,24 +70,27 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   hub::Credentials credentials = CallerCredentials(*context);
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // A warm answer needs nothing but memory: answered here, without a hop to the pool.
   {
     MemoryOnlyScope memory_only;
     grpc::Status status = answer(credentials, deadline);
-    if (!memory_only.refused()) {
-      reactor->Finish(std::move(status));
-      return reactor;
+    if (!memory_only.refused()) return Finish(context, std::move(status));
+  }
+  auto* pooled = new PooledCallReactor;  // deletes itself when gRPC is done with it
+  const bool queued = pool_->Submit([pooled, answer = std::move(answer),
+                                     credentials = std::move(credentials), deadline] {
+    grpc::Status status(grpc::StatusCode::CANCELLED, "The call was cancelled before it started.");
+    if (!pooled->caller_gone()->cancelled()) {
+      CancellationScope scope(pooled->caller_gone());
+      status = answer(credentials, deadline);
     }
-  }
-  const bool queued =
-      pool_->Submit([reactor, answer = std::move(answer), credentials = std::move(credentials),
-                     deadline] { reactor->Finish(answer(credentials, deadline)); });
+    pooled->Finish(std::move(status));
+  });
   if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "The server is busy with Hub requests; retry with backoff."));
+    pooled->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "The server is busy with Hub requests; retry with backoff."));
   }
-  return reactor;
+  return pooled;
 }
 
 // Registry RPCs: answered at once on the callback thread.
