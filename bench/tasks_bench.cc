@@ -136,6 +136,17 @@ std::vector<Call> InferenceMix(const std::vector<std::string>& repos) {
   return calls;
 }
 
+// What a fleet sends: each inference call of InferenceMix followed by a registry call.
+std::vector<Call> MixedMix(const std::vector<std::string>& repos) {
+  const std::vector<Call> registry = RegistryMix();
+  std::vector<Call> calls;
+  for (Call& call : InferenceMix(repos)) {
+    calls.push_back(std::move(call));
+    calls.push_back(registry[calls.size() / 2 % registry.size()]);
+  }
+  return calls;
+}
+
 struct Sample {
   uint32_t call;  // index into the mix
   uint32_t micros;
@@ -298,8 +309,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Closed-loop load generator for the TasksManager service; prints JSON"};
   Options options;
   app.add_option("--target", options.target, "server address")->required();
-  app.add_option("--mix", options.mix, "registry | inference | resolve")
-      ->check(CLI::IsMember({"registry", "inference", "resolve"}))
+  app.add_option("--mix", options.mix, "registry | inference | resolve | mixed")
+      ->check(CLI::IsMember({"registry", "inference", "resolve", "mixed"}))
       ->capture_default_str();
   app.add_option("--repos", options.repos, "Hub repos of the inference and resolve mixes")
       ->delimiter(',');
@@ -339,6 +350,8 @@ int main(int argc, char** argv) {
   std::vector<tasks::bench::Call> calls = options.mix == "registry" ? tasks::bench::RegistryMix()
                                           : options.mix == "inference"
                                               ? tasks::bench::InferenceMix(options.repos)
+                                          : options.mix == "mixed"
+                                              ? tasks::bench::MixedMix(options.repos)
                                               : tasks::bench::ResolveMix(options.repos);
   tasks::bench::Generator generator(options, std::move(calls));
   const nlohmann::ordered_json report = generator.Run();
