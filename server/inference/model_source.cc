@@ -198,7 +198,10 @@ absl::Status ValidateRepoId(absl::string_view repo_id) {
 }
 
 absl::Status ValidateRevision(absl::string_view revision) {
-  const bool valid = revision.size() <= 255 && !absl::StrContains(revision, "..") &&
+  // Offline, a revision names a file under the cache folder's refs/: a leading '/' would make it
+  // an absolute path (and git refs never start with one).
+  const bool valid = revision.size() <= 255 && !absl::StartsWith(revision, "/") &&
+                     !absl::StrContains(revision, "..") &&
                      std::all_of(revision.begin(), revision.end(), [](char c) {
                        return absl::ascii_isgraph(c) && !absl::StrContains("~^:?*[\\", c);
                      });
@@ -333,7 +336,15 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
   if (!fs::is_directory(folder, error)) {
     return missing(absl::StrCat(repo_folder, "/snapshots/", sha, "/", ref.subfolder));
   }
-  return std::make_unique<FolderFiles>(folder, Canonical(repo).string(), "hf-cache-dir", sha,
+  // As for model roots: a symlinked folder leading out of the repo's folder is never listed.
+  const std::string canonical_repo = Canonical(repo).string();
+  if (!IsInside(Canonical(folder), canonical_repo)) {
+    return MakeError(StatusCode::kPermissionDenied, "PermissionError",
+                     absl::StrCat(repo_folder, "/snapshots/", sha, "/", ref.subfolder,
+                                  " resolves outside the Hugging Face cache folder."),
+                     {"subfolder"});
+  }
+  return std::make_unique<FolderFiles>(folder, canonical_repo, "hf-cache-dir", sha,
                                        options_.max_json_bytes);
 }
 

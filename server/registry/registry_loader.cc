@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "optimum/tasks/registry/v1/registry.pb.h"
@@ -79,8 +79,11 @@ absl::Status LoadError(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
+// A registry key is a task, or a task followed by "-with-past": "-with-past" anywhere else stays,
+// so that the task is unknown and the key refused.
 std::string RemoveWithPast(absl::string_view task) {
-  return absl::StrReplaceAll(task, {{kWithPast, ""}});
+  absl::ConsumeSuffix(&task, kWithPast);
+  return std::string(task);
 }
 
 Provenance ToProvenance(const pb::Provenance& from, absl::string_view registry_file) {

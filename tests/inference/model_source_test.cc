@@ -168,6 +168,27 @@ TEST_F(ModelSourceTest, OfflineReadsTheHfCacheFolderOnly) {
   EXPECT_EQ(hub_.calls(), 0);
 }
 
+// Found by fuzz/request_fuzzer: "/x" passed as a revision, and refs/ joined with it is "/x".
+TEST_F(ModelSourceTest, RevisionIsNeverAnAbsolutePathIntoTheFilesystem) {
+  EXPECT_EQ(ValidateRevision("/models/my-bert").code(), absl::StatusCode::kInvalidArgument);
+  const fs::path outside_ref = base_ / "outside" / "ref";
+  Write(outside_ref, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  ModelLocator locator = Locator(true, /*offline=*/true);
+  EXPECT_EQ(locator.Open({"org/cached", "", outside_ref.string()}, {}, absl::Now()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateRevision("refs/pr/1").ok());
+}
+
+// Found by fuzz/model_path_fuzzer: a symlinked snapshot subfolder was listed wherever it led.
+TEST_F(ModelSourceTest, HfCacheSubfolderLeadingOutOfTheCacheIsDenied) {
+  fs::create_directory_symlink(base_ / "outside",
+                               base_ / "hf" / "models--org--cached" / "snapshots" /
+                                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" / "escape");
+  ModelLocator locator = Locator(true, /*offline=*/true);
+  EXPECT_EQ(Open(locator, "org/cached", "escape").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST_F(ModelSourceTest, UnreachableHubFallsBackToTheHfCacheFolder) {
   ModelLocator locator = Locator();
   hub_.FailWith(absl::UnavailableError("connection refused"));
