@@ -44,6 +44,9 @@ std::optional<std::string> ClosestMatch(absl::string_view value,
   const std::string* best = nullptr;
   size_t best_distance = budget + 1;
   for (const std::string& choice : choices) {
+    // The distance is at least the difference in length: skip what cannot be within budget.
+    const size_t shorter = std::min(folded.size(), choice.size());
+    if (std::max(folded.size(), choice.size()) - shorter > budget) continue;
     const size_t distance = EditDistance(folded, Fold(choice));
     if (distance < best_distance) {
       best_distance = distance;

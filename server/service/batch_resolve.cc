@@ -9,6 +9,7 @@
 #include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
 #include "server/service/grpc_status.h"
+#include "server/service/request_limits.h"
 
 namespace tasks::service {
 namespace {
@@ -63,6 +64,10 @@ void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
                        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                     absl::StrCat("id is longer than ", kMaxBatchItemIdBytes,
                                                  " bytes (shown truncated)."))));
+    return;
+  }
+  if (absl::Status checked = CheckRequestFields(item.request()); !checked.ok()) {
+    Answer(ErrorAnswer(item.id(), ToGrpcStatus(checked)));
     return;
   }
   // A warm item is answered from memory right here, as the unary call would be.

@@ -8,6 +8,8 @@
 #include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
 #include "server/service/batch_resolve.h"
+#include "server/service/grpc_status.h"
+#include "server/service/request_limits.h"
 
 namespace tasks::service {
 namespace {
@@ -98,6 +100,9 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
                                                         const v1::Method##Request* request,   \
                                                         v1::Method##Response* response) {     \
+    if (absl::Status checked = CheckRequestFields(*request); !checked.ok()) {                 \
+      return Finish(context, ToGrpcStatus(checked));                                          \
+    }                                                                                         \
     return Finish(context, registry_.Method(*request, *response));                            \
   }
 TASKS_REGISTRY_RPC(GetAllTasks)
@@ -116,6 +121,9 @@ TASKS_REGISTRY_RPC(GetSupportMatrix)
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context,      \
                                                         const v1::Method##Request* request,        \
                                                         v1::Method##Response* response) {          \
+    if (absl::Status checked = CheckRequestFields(*request); !checked.ok()) {                      \
+      return Finish(context, ToGrpcStatus(checked));                                               \
+    }                                                                                              \
     return AnswerInference(context, [this, request, response](const hub::Credentials& credentials, \
                                                               absl::Time deadline) {               \
       response->Clear();                                                                           \
