@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,12 @@ struct GlobalOptions {
   // Unset: 10 s for a call; none for a --batch stream, whose items the server bounds one by one.
   std::optional<double> deadline_seconds;
   std::string token;  // Hugging Face Hub token; never printed
+  // TLS: the CA that signed the server's certificate (set: TLS), the client's own certificate
+  // and key (mutual TLS), and the name the server's certificate must carry when not the host's.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;
 };
 
 constexpr double kDefaultDeadlineSeconds = 10;
@@ -57,13 +64,35 @@ template <typename Request, typename Response>
 using StubMethod = grpc::Status (TasksManager::Stub::*)(grpc::ClientContext*, const Request&,
                                                         Response*);
 
+// The files exist (checked when parsing); one unreadable now reads as empty, which the TLS
+// handshake then refuses.
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::shared_ptr<grpc::Channel> OpenChannel(const GlobalOptions& options) {
+  if (options.tls_ca.empty()) {
+    return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadFile(options.tls_ca);
+  if (!options.tls_cert.empty()) {
+    tls.pem_cert_chain = ReadFile(options.tls_cert);
+    tls.pem_private_key = ReadFile(options.tls_key);
+  }
+  grpc::ChannelArguments arguments;
+  if (!options.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), arguments);
+}
+
 // Makes calls and prints their outcome; every method returns the process exit code.
 class Client {
  public:
   explicit Client(const GlobalOptions& options)
-      : options_(options),
-        channel_(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials())),
-        stub_(TasksManager::NewStub(channel_)) {}
+      : options_(options), channel_(OpenChannel(options)), stub_(TasksManager::NewStub(channel_)) {}
 
   template <typename Request, typename Response>
   int Call(StubMethod<Request, Response> method, const Request& request) const {
@@ -539,6 +568,21 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
                  "seconds the call may take (default 10; for resolve-export --batch, no limit "
                  "on the stream)")
       ->check(PositiveSeconds());
+  CLI::Option* ca = app.add_option("--tls_ca", options.tls_ca,
+                                   "PEM CA bundle that signed the server's certificate: use TLS")
+                        ->check(CLI::ExistingFile);
+  CLI::Option* cert = app.add_option("--tls_cert", options.tls_cert,
+                                     "PEM client certificate, for a server requiring mutual TLS")
+                          ->check(CLI::ExistingFile)
+                          ->needs(ca);
+  CLI::Option* key = app.add_option("--tls_key", options.tls_key, "PEM private key of --tls_cert")
+                         ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  app.add_option("--tls_server_name", options.tls_server_name,
+                 "name the server's certificate must carry, when --server does not name it (an "
+                 "IP address)")
+      ->needs(ca);
   app.set_version_flag("--version", std::string("tasks-cli ") + TASKS_VERSION);
   // Lets the global options also follow the subcommand (`tasks-cli health --json`).
   app.fallthrough();

@@ -88,6 +88,11 @@ void AddFlags(CLI::App& app, Flags& flags) {
       "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
       "name order; repeat or comma-separate for several")
       ->delimiter(',');
+  Add(app, "tls_cert", flags.server.tls.cert_file,
+      "PEM certificate chain: serve TLS (with --tls_key) instead of plaintext");
+  Add(app, "tls_key", flags.server.tls.key_file, "PEM private key of --tls_cert");
+  Add(app, "tls_client_ca", flags.server.tls.client_ca_file,
+      "PEM CA bundle: clients must present a certificate it signed (mutual TLS)");
   Add(app, "metrics_address", flags.server.metrics_address,
       "host:port serving Prometheus metrics at /metrics (e.g. 0.0.0.0:9090; empty: none)");
   Add(app, "log_level", flags.log_level, "trace|debug|info|warn|error|critical|off");

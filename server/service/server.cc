@@ -80,6 +80,15 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::channelz::experimental::InitChannelzService();
 
+  const bool unix_socket = IsUnixAddress(options.listen_address);
+  if (unix_socket && options.tls.enabled()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS is for host:port addresses, not the unix socket ", options.listen_address));
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+
   std::unique_ptr<TasksServer> server(new TasksServer());
   server->hub_ = std::move(hub);
   if (server->hub_ != nullptr) {
@@ -108,8 +117,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   }
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen_address, *std::move(credentials), &server->port_);
   builder.RegisterService(server->service_.get());
   // Counting costs every call an interceptor: only when someone can scrape the counts.
   if (server->metrics_endpoint_ != nullptr) {
@@ -120,7 +128,6 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   }
   ApplyConnectionOptions(options, builder);
   server->server_ = builder.BuildAndStart();
-  const bool unix_socket = IsUnixAddress(options.listen_address);
   if (server->server_ == nullptr || (!unix_socket && server->port_ == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use, malformed, or not permitted)"));

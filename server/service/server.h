@@ -22,6 +22,7 @@
 #include "server/service/metrics.h"
 #include "server/service/metrics_endpoint.h"
 #include "server/service/tasks_manager_service.h"
+#include "server/service/tls.h"
 
 namespace tasks::service {
 
@@ -49,6 +50,10 @@ struct ServerOptions {
   int max_receive_message_bytes = 4 << 20;
   int max_send_message_bytes = 4 << 20;
 
+  // TLS (and mutual TLS) on listen_address; a unix: address refuses it (see Start). The metrics
+  // endpoint stays plain HTTP: it has its own address, scraped from inside the cluster.
+  TlsOptions tls;
+
   // host:port of the Prometheus /metrics endpoint (port 0: any free one); empty: none.
   std::string metrics_address;
 };
@@ -60,7 +65,8 @@ void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& b
 class TasksServer {
  public:
   // Starts serving; health reports SERVING for "" and the TasksManager service. `hub` is the
-  // Hub client (null: no Hub, as when offline).
+  // Hub client (null: no Hub, as when offline). TLS on a unix: socket is refused: the socket's
+  // file permissions already decide who may connect, and gRPC clients of a socket expect none.
   static absl::StatusOr<std::unique_ptr<TasksServer>> Start(
       const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
       std::unique_ptr<hub::HubClient> hub);

@@ -170,5 +170,41 @@ kill -TERM "$server_pid"
 wait "$server_pid"
 server_pid=""
 
+# TLS: certificates from the openssl tool; the server's names only localhost, so a client
+# dialling 127.0.0.1 must say which name to expect (--tls_server_name).
+mkdir "$work/tls"
+(
+  cd "$work/tls" || exit 1
+  new_key="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+  openssl req -x509 $new_key -keyout ca.key -out ca.pem -subj /CN=test-ca &&
+    printf 'subjectAltName=DNS:localhost\n' >server.ext &&
+    openssl req -new $new_key -keyout server.key -out server.csr -subj /CN=localhost &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
+      -days 1 -extfile server.ext &&
+    openssl req -new $new_key -keyout client.key -out client.csr -subj /CN=client &&
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem \
+      -days 1
+) >"$work/tls/openssl.log" 2>&1
+check "openssl makes the test certificates" test $? -eq 0
+check "server starts with mutual TLS" start_server --tls_cert "$work/tls/server.pem" \
+  --tls_key "$work/tls/server.key" --tls_client_ca "$work/tls/ca.pem"
+tls=(--tls_ca "$work/tls/ca.pem" --tls_server_name localhost)
+client_cert=(--tls_cert "$work/tls/client.pem" --tls_key "$work/tls/client.key")
+cli "${tls[@]}" "${client_cert[@]}" health >/dev/null
+check "health over mutual TLS" test $? -eq 0
+cli "${tls[@]}" health >/dev/null 2>&1
+check "without a client certificate: UNAVAILABLE (14)" test $? -eq 14
+cli --tls_ca "$work/tls/ca.pem" "${client_cert[@]}" health >/dev/null 2>&1
+check "127.0.0.1 is not the certificate's name: UNAVAILABLE (14)" test $? -eq 14
+cli health >/dev/null 2>&1
+check "a plaintext client: UNAVAILABLE (14)" test $? -eq 14
+kill -TERM "$server_pid"
+wait "$server_pid"
+server_pid=""
+"$server_bin" --listen_address 127.0.0.1:0 --tls_cert "$work/tls/missing.pem" \
+  --tls_key "$work/tls/server.key" 2>"$work/tls.log"
+check "a missing certificate stops start-up" test $? -ne 0
+check "and the error names the file" contains "$(cat "$work/tls.log")" "$work/tls/missing.pem"
+
 echo "$passes passed, $failures failed"
 ((failures == 0))
