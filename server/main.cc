@@ -1,4 +1,5 @@
-// tasks-server: loads the registries, serves optimum.tasks.v1.TasksManager until SIGTERM/SIGINT.
+// tasks-server: loads the registries, serves optimum.tasks.v1.TasksManager until SIGTERM/SIGINT;
+// SIGHUP reloads the registries.
 // Every flag can also be set by an environment variable TASKS_<FLAG> (e.g. TASKS_LISTEN_ADDRESS);
 // the Hugging Face variables (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE, ...) give the
 // Hub flags their defaults, as huggingface_hub reads them. A flag on the command line wins.
@@ -54,7 +55,6 @@ std::string DefaultTokenFile() {
 struct Flags {
   tasks::service::ServerOptions server;
   tasks::hub::CurlHubClientOptions hub;
-  std::vector<std::string> registry_dirs;
   std::string log_level = "info";
   std::string log_format = "text";
   double shutdown_grace_seconds = 10;
@@ -84,9 +84,9 @@ CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::st
 void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "listen_address", flags.server.listen_address,
       "host:port to serve on, or unix:/path/to/socket (a sidecar sharing a volume)");
-  Add(app, "registry_dir", flags.registry_dirs,
+  Add(app, "registry_dir", flags.server.registry_dirs,
       "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
-      "name order; repeat or comma-separate for several")
+      "name order, again on SIGHUP; repeat or comma-separate for several")
       ->delimiter(',');
   Add(app, "tls_cert", flags.server.tls.cert_file,
       "PEM certificate chain: serve TLS (with --tls_key) instead of plaintext");
@@ -160,11 +160,10 @@ void AddFlags(CLI::App& app, Flags& flags) {
 int main(int argc, char** argv) {
   // Signals are taken by sigwait below. Blocked first thing, before any thread exists (threads
   // inherit the mask): one started earlier with them unblocked would take a SIGTERM and die of it.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Debian's Abseil is built with absl::Mutex's deadlock detector on: it keeps a lock graph on
   // every Lock (a few percent of a warm call). The tests run with it; production need not.
@@ -181,10 +180,8 @@ int main(int argc, char** argv) {
   }
 
   const absl::Time load_start = absl::Now();
-  absl::StatusOr<tasks::registry::RegistrySources> sources =
-      tasks::registry::CollectRegistrySources(flags.registry_dirs);
   absl::StatusOr<tasks::registry::LoadedRegistry> loaded =
-      sources.ok() ? tasks::registry::LoadRegistry(*sources) : sources.status();
+      tasks::registry::LoadRegistryWithDirs(flags.server.registry_dirs);
   if (!loaded.ok()) {
     spdlog::critical("registry not loaded, not starting: {}",
                      std::string(loaded.status().message()));
@@ -216,17 +213,15 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", std::string(server.status().message()));
     return EXIT_FAILURE;
   }
-  const tasks::registry::RegistrySnapshot& snapshot = core->snapshot();
-  size_t model_types = 0;
-  for (const auto& library : snapshot.libraries)
-    model_types += library.model_types.entries().size();
   spdlog::info(
-      "serving optimum.tasks.v1.TasksManager on {}{}; exporters: {}; {} model types, "
-      "{} tasks, {} registry files loaded in {}; hub: {}; model roots: {}{}",
+      "serving optimum.tasks.v1.TasksManager on {}{}{}; {} loaded in {}; hub: {}; model roots: "
+      "{}{}",
       flags.server.listen_address,
       (*server)->port() > 0 ? absl::StrCat(" (port ", (*server)->port(), ")") : "",
-      absl::StrJoin(snapshot.ExporterNames(), ", "), model_types, snapshot.all_tasks.size(),
-      1 + sources->exporter_files.size(), absl::FormatDuration(load_time),
+      flags.server.tls.enabled()
+          ? (flags.server.tls.client_ca_file.empty() ? " with TLS" : " with mutual TLS")
+          : "",
+      tasks::registry::DescribeRegistry(*loaded), absl::FormatDuration(load_time),
       flags.server.locator.offline
           ? "offline (cache folder " + flags.server.locator.hf_cache_dir + ")"
           : flags.hub.endpoint,
@@ -238,7 +233,11 @@ int main(int argc, char** argv) {
           : "");
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    spdlog::info("received {}, reloading the registry", strsignal(signal));
+    // A failed reload is logged and leaves the running registry in place.
+    (*server)->ReloadRegistry().IgnoreError();
+  }
   spdlog::info("received {}, draining for up to {}s", strsignal(signal),
                flags.shutdown_grace_seconds);
   (*server)->Shutdown(std::chrono::system_clock::now() +

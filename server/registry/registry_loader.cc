@@ -382,7 +382,25 @@ absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
     snapshot->views.emplace(exporter.name, BuildView(*snapshot, exporters));
   }
   loaded.snapshot = std::move(snapshot);
+  loaded.files = 1 + sources.exporter_files.size();
   return loaded;
+}
+
+absl::StatusOr<LoadedRegistry> LoadRegistryWithDirs(absl::Span<const std::string> extra_dirs) {
+  absl::StatusOr<RegistrySources> sources = CollectRegistrySources(extra_dirs);
+  if (!sources.ok()) return sources.status();
+  return LoadRegistry(*sources);
+}
+
+std::string DescribeRegistry(const LoadedRegistry& loaded) {
+  const RegistrySnapshot& snapshot = *loaded.snapshot;
+  size_t model_types = 0;
+  for (const LibraryRegistry& library : snapshot.libraries) {
+    model_types += library.model_types.entries().size();
+  }
+  return absl::StrCat("exporters: ", absl::StrJoin(snapshot.ExporterNames(), ", "), "; ",
+                      model_types, " model types, ", snapshot.all_tasks.size(), " tasks from ",
+                      loaded.files, " registry files");
 }
 
 }  // namespace tasks::registry

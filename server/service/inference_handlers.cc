@@ -27,14 +27,14 @@ void SetProvenance(const inference::InferenceAnswer& answer, Response& response)
 
 }  // namespace
 
-InferenceHandlers::InferenceHandlers(std::shared_ptr<const registry::TasksManager> tasks,
-                                     const inference::ModelInference* inference,
+InferenceHandlers::InferenceHandlers(const registry::TasksManagerHolder* registry,
+                                     const inference::ModelLocator* locator,
                                      const hub::HubCache* cache, size_t cache_max_bytes)
-    : tasks_(std::move(tasks)),
-      inference_(inference),
-      planner_(inference),
-      cache_(cache),
-      cache_max_bytes_(cache_max_bytes) {}
+    : registry_(registry), locator_(locator), cache_(cache), cache_max_bytes_(cache_max_bytes) {}
+
+inference::ModelInference InferenceHandlers::Inference() const {
+  return inference::ModelInference(registry_->Get(), locator_);
+}
 
 grpc::Status InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkRequest& request,
                                                    v1::DetermineFrameworkResponse& response,
@@ -43,7 +43,7 @@ grpc::Status InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkR
   if (request.model_name_or_path().empty()) {
     return ToGrpcStatus(MissingArgument("model_name_or_path"));
   }
-  auto answer = inference_->DetermineFramework(
+  auto answer = Inference().DetermineFramework(
       {request.model_name_or_path(), request.subfolder(), request.revision()}, credentials,
       deadline);
   if (!answer.ok()) return ToGrpcStatus(answer.status());
@@ -56,7 +56,7 @@ grpc::Status InferenceHandlers::InferLibraryFromModel(
     const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
     const hub::Credentials& credentials, absl::Time deadline) const {
   if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
-  auto answer = inference_->InferLibrary({request.model(), request.subfolder(), request.revision()},
+  auto answer = Inference().InferLibrary({request.model(), request.subfolder(), request.revision()},
                                          credentials, deadline);
   if (!answer.ok()) return ToGrpcStatus(answer.status());
   response.set_library_name(answer->value);
@@ -69,7 +69,7 @@ grpc::Status InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModelR
                                                    const hub::Credentials& credentials,
                                                    absl::Time deadline) const {
   if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
-  auto answer = inference_->InferTask({request.model(), request.subfolder(), request.revision()},
+  auto answer = Inference().InferTask({request.model(), request.subfolder(), request.revision()},
                                       credentials, deadline);
   if (!answer.ok()) return ToGrpcStatus(answer.status());
   response.set_task(answer->value);
@@ -86,14 +86,14 @@ grpc::Status InferenceHandlers::StandardizeModelAttributes(
     if (request.library_name().empty()) return ToGrpcStatus(MissingArgument("library_name"));
     if (request.class_name().empty()) return ToGrpcStatus(MissingArgument("class_name"));
     absl::StatusOr<inference::Inferred> type = inference::ExportModelType(
-        tasks_->snapshot(), request.library_name(), request.class_name());
+        registry_->Get()->snapshot(), request.library_name(), request.class_name());
     if (!type.ok()) return ToGrpcStatus(type.status());
     response.set_library_name(request.library_name());
     response.set_export_model_type(type->value);
     SetEvidence(type->evidence, *response.mutable_evidence());
     return grpc::Status::OK;
   }
-  auto answer = inference_->StandardizeModelAttributes(
+  auto answer = Inference().StandardizeModelAttributes(
       {request.model(), request.subfolder(), request.revision()}, credentials, deadline);
   if (!answer.ok()) return ToGrpcStatus(answer.status());
   response.set_library_name(answer->library);
@@ -112,8 +112,9 @@ grpc::Status InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& re
   if (request.has_task()) export_request.task = request.task();
   if (request.has_framework()) export_request.framework = request.framework();
   if (request.has_library_name()) export_request.library_name = request.library_name();
+  const inference::ModelInference model_inference = Inference();
   absl::StatusOr<inference::ExportPlan> plan =
-      planner_.Resolve(export_request, credentials, deadline);
+      inference::ExportPlanner(&model_inference).Resolve(export_request, credentials, deadline);
   if (!plan.ok()) return ToGrpcStatus(plan.status());
   response.mutable_source()->set_source(plan->source);
   response.mutable_source()->set_commit_sha(plan->commit_sha);

@@ -1,5 +1,6 @@
 // InferenceHandlers: the inference RPCs, proto in, ModelInference call, proto out. They wait on
-// the Hub, so the service runs them on its WorkerPool. Thread-safe.
+// the Hub, so the service runs them on its WorkerPool. Each call takes the holder's current
+// TasksManager once and infers with it whole, whatever a reload does meanwhile. Thread-safe.
 #ifndef TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_
 #define TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_
 
@@ -11,14 +12,15 @@
 #include "server/hub/hub_cache.h"
 #include "server/inference/export_plan.h"
 #include "server/inference/model_inference.h"
+#include "server/registry/tasks_manager_holder.h"
 
 namespace tasks::service {
 
 class InferenceHandlers {
  public:
-  // `cache` may be null (offline: no Hub).
-  InferenceHandlers(std::shared_ptr<const registry::TasksManager> tasks,
-                    const inference::ModelInference* inference, const hub::HubCache* cache,
+  // `registry` and `locator` outlive the handlers; `cache` may be null (offline: no Hub).
+  InferenceHandlers(const registry::TasksManagerHolder* registry,
+                    const inference::ModelLocator* locator, const hub::HubCache* cache,
                     size_t cache_max_bytes);
 
   grpc::Status DetermineFramework(const optimum::tasks::v1::DetermineFrameworkRequest& request,
@@ -43,9 +45,11 @@ class InferenceHandlers {
                              optimum::tasks::v1::GetCacheStatsResponse& response) const;
 
  private:
-  std::shared_ptr<const registry::TasksManager> tasks_;
-  const inference::ModelInference* const inference_;
-  const inference::ExportPlanner planner_;
+  // Inference over the current registry, for one call.
+  inference::ModelInference Inference() const;
+
+  const registry::TasksManagerHolder* const registry_;
+  const inference::ModelLocator* const locator_;
   const hub::HubCache* const cache_;
   const size_t cache_max_bytes_;
 };

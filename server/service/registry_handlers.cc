@@ -55,12 +55,13 @@ void DescribeExporter(const registry::RegistrySnapshot& snapshot,
 
 }  // namespace
 
-RegistryHandlers::RegistryHandlers(std::shared_ptr<const registry::TasksManager> core)
-    : core_(std::move(core)) {}
+RegistryHandlers::RegistryHandlers(const registry::TasksManagerHolder* registry)
+    : registry_(registry) {}
 
 grpc::Status RegistryHandlers::GetAllTasks(const v1::GetAllTasksRequest&,
                                            v1::GetAllTasksResponse& response) const {
-  for (const std::string& task : core_->GetAllTasks()) response.add_tasks(task);
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+  for (const std::string& task : core->GetAllTasks()) response.add_tasks(task);
   v1::Environment& environment = *response.mutable_environment();
   for (absl::string_view package : registry::kInstalledPackages) {
     environment.add_installed_packages(std::string(package));
@@ -69,10 +70,10 @@ grpc::Status RegistryHandlers::GetAllTasks(const v1::GetAllTasksRequest&,
     environment.add_frameworks(std::string(framework));
   }
   environment.set_all_tasks_framework(std::string(registry::kAllTasksFramework));
-  for (const std::string& library : core_->snapshot().LibraryNames()) {
+  for (const std::string& library : core->snapshot().LibraryNames()) {
     environment.add_libraries(library);
   }
-  for (const std::string& exporter : core_->snapshot().ExporterNames()) {
+  for (const std::string& exporter : core->snapshot().ExporterNames()) {
     response.add_exporters(exporter);
   }
   return grpc::Status::OK;
@@ -80,8 +81,9 @@ grpc::Status RegistryHandlers::GetAllTasks(const v1::GetAllTasksRequest&,
 
 grpc::Status RegistryHandlers::MapFromSynonym(const v1::MapFromSynonymRequest& request,
                                               v1::MapFromSynonymResponse& response) const {
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
   if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
-  registry::SynonymAnswer answer = core_->DescribeTask(request.task());
+  registry::SynonymAnswer answer = core->DescribeTask(request.task());
   response.set_task(std::move(answer.task));
   for (std::string& synonym : answer.synonyms_for_task) {
     response.add_synonyms_for_task(std::move(synonym));
@@ -94,9 +96,10 @@ grpc::Status RegistryHandlers::MapFromSynonym(const v1::MapFromSynonymRequest& r
 grpc::Status RegistryHandlers::GetSupportedTasksForModelType(
     const v1::GetSupportedTasksForModelTypeRequest& request,
     v1::GetSupportedTasksForModelTypeResponse& response) const {
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
   if (request.model_type().empty()) return ToGrpcStatus(MissingArgument("model_type"));
   if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
-  absl::StatusOr<registry::SupportedTasks> supported = core_->GetSupportedTasksForModelType(
+  absl::StatusOr<registry::SupportedTasks> supported = core->GetSupportedTasksForModelType(
       request.model_type(), request.exporter(),
       Optional(request.has_model_name(), request.model_name()),
       Optional(request.has_library_name(), request.library_name()));
@@ -112,10 +115,11 @@ grpc::Status RegistryHandlers::GetSupportedTasksForModelType(
 grpc::Status RegistryHandlers::GetSupportedModelTypeForTask(
     const v1::GetSupportedModelTypeForTaskRequest& request,
     v1::GetSupportedModelTypeForTaskResponse& response) const {
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
   if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
   if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
   absl::StatusOr<absl::Span<const std::string>> model_types =
-      core_->GetSupportedModelTypeForTask(request.task(), request.exporter());
+      core->GetSupportedModelTypeForTask(request.task(), request.exporter());
   if (!model_types.ok()) return ToGrpcStatus(model_types.status());
   response.mutable_model_types()->Reserve(static_cast<int>(model_types->size()));
   for (const std::string& model_type : *model_types) response.add_model_types(model_type);
@@ -125,9 +129,10 @@ grpc::Status RegistryHandlers::GetSupportedModelTypeForTask(
 grpc::Status RegistryHandlers::GetExporterConfigConstructor(
     const v1::GetExporterConfigConstructorRequest& request,
     v1::GetExporterConfigConstructorResponse& response) const {
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
   if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
   const std::string& task = request.has_task() ? request.task() : "feature-extraction";
-  absl::StatusOr<registry::ExporterConfig> config = core_->GetExporterConfigConstructor(
+  absl::StatusOr<registry::ExporterConfig> config = core->GetExporterConfigConstructor(
       request.exporter(), task, Optional(request.has_model_type(), request.model_type()),
       Optional(request.has_model_name(), request.model_name()),
       Optional(request.has_library_name(), request.library_name()));
@@ -142,8 +147,9 @@ grpc::Status RegistryHandlers::GetExporterConfigConstructor(
 grpc::Status RegistryHandlers::GetModelClassForTask(
     const v1::GetModelClassForTaskRequest& request,
     v1::GetModelClassForTaskResponse& response) const {
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
   if (request.task().empty()) return ToGrpcStatus(MissingArgument("task"));
-  absl::StatusOr<ModelClass> model_class = core_->GetModelClassForTask(
+  absl::StatusOr<ModelClass> model_class = core->GetModelClassForTask(
       request.task(), request.has_framework() ? request.framework() : "pt",
       Optional(request.has_model_type(), request.model_type()),
       Optional(request.has_model_class_name(), request.model_class_name()),
@@ -155,21 +161,23 @@ grpc::Status RegistryHandlers::GetModelClassForTask(
 
 grpc::Status RegistryHandlers::ListExporters(const v1::ListExportersRequest&,
                                              v1::ListExportersResponse& response) const {
-  for (const registry::ExporterInfo& info : core_->snapshot().exporters) {
-    DescribeExporter(core_->snapshot(), info, *response.add_exporters());
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+  for (const registry::ExporterInfo& info : core->snapshot().exporters) {
+    DescribeExporter(core->snapshot(), info, *response.add_exporters());
   }
   return grpc::Status::OK;
 }
 
 grpc::Status RegistryHandlers::GetSupportMatrix(const v1::GetSupportMatrixRequest& request,
                                                 v1::GetSupportMatrixResponse& response) const {
+  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
   const registry::SupportMatrixFilter filter{
       Optional(request.has_exporter(), request.exporter()),
       Optional(request.has_library_name(), request.library_name()),
       Optional(request.has_task(), request.task()),
       Optional(request.has_model_type(), request.model_type())};
   absl::StatusOr<registry::SupportMatrix> matrix =
-      registry::BuildSupportMatrix(core_->snapshot(), filter);
+      registry::BuildSupportMatrix(core->snapshot(), filter);
   if (!matrix.ok()) return ToGrpcStatus(matrix.status());
   response.mutable_rows()->Reserve(static_cast<int>(matrix->rows.size()));
   for (const registry::SupportMatrixRow& from : matrix->rows) {
@@ -182,7 +190,7 @@ grpc::Status RegistryHandlers::GetSupportMatrix(const v1::GetSupportMatrixReques
     row.set_use_past(from.use_past);
   }
   for (const registry::ExporterInfo* info : matrix->exporters) {
-    DescribeExporter(core_->snapshot(), *info, *response.add_exporters());
+    DescribeExporter(core->snapshot(), *info, *response.add_exporters());
   }
   return grpc::Status::OK;
 }

@@ -1,6 +1,7 @@
 // RegistryHandlers: the registry RPCs, proto in, core call, proto out. Every answer comes from
-// the immutable snapshot at once, so the service runs these on the gRPC callback thread.
-// Thread-safe.
+// an immutable snapshot at once, so the service runs these on the gRPC callback thread. Each call
+// takes the holder's current TasksManager once and answers from it whole, whatever a reload
+// does meanwhile. Thread-safe.
 #ifndef TASKS_SERVER_SERVICE_REGISTRY_HANDLERS_H_
 #define TASKS_SERVER_SERVICE_REGISTRY_HANDLERS_H_
 
@@ -8,13 +9,14 @@
 
 #include "grpcpp/support/status.h"
 #include "optimum/tasks/v1/tasks_manager.pb.h"
-#include "server/registry/tasks_manager.h"
+#include "server/registry/tasks_manager_holder.h"
 
 namespace tasks::service {
 
 class RegistryHandlers {
  public:
-  explicit RegistryHandlers(std::shared_ptr<const registry::TasksManager> core);
+  // `registry` outlives the handlers.
+  explicit RegistryHandlers(const registry::TasksManagerHolder* registry);
 
   grpc::Status GetAllTasks(const optimum::tasks::v1::GetAllTasksRequest& request,
                            optimum::tasks::v1::GetAllTasksResponse& response) const;
@@ -38,7 +40,7 @@ class RegistryHandlers {
                                 optimum::tasks::v1::GetSupportMatrixResponse& response) const;
 
  private:
-  std::shared_ptr<const registry::TasksManager> core_;
+  const registry::TasksManagerHolder* const registry_;
 };
 
 }  // namespace tasks::service

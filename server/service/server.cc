@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/channelz_service_plugin.h"
@@ -16,6 +17,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "server/registry/registry_loader.h"
 #include "spdlog/spdlog.h"
 
 namespace tasks::service {
@@ -96,11 +98,12 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   }
   server->locator_ =
       std::make_unique<inference::ModelLocator>(options.locator, server->cache_.get());
-  server->inference_ = std::make_unique<inference::ModelInference>(tasks, server->locator_.get());
+  server->registry_ = std::make_unique<registry::TasksManagerHolder>(std::move(tasks));
+  server->registry_dirs_ = options.registry_dirs;
   server->pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
   server->service_ = std::make_unique<TasksManagerService>(
-      RegistryHandlers(tasks),
-      InferenceHandlers(tasks, server->inference_.get(), server->cache_.get(),
+      RegistryHandlers(server->registry_.get()),
+      InferenceHandlers(server->registry_.get(), server->locator_.get(), server->cache_.get(),
                         options.cache.max_bytes),
       server->pool_.get(), options.service);
 
@@ -162,6 +165,22 @@ TasksServer::~TasksServer() {
   // Calls still queued on the pool finish (as cancelled, once the server shut down) before the
   // server they answer goes away.
   pool_.reset();
+}
+
+absl::Status TasksServer::ReloadRegistry() {
+  absl::MutexLock lock(&reload_mutex_);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistryWithDirs(registry_dirs_);
+  if (!loaded.ok()) {
+    spdlog::error("registry reload failed, still serving the previous registry: {}",
+                  std::string(loaded.status().message()));
+    return loaded.status();
+  }
+  for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
+  registry_->Set(std::make_shared<const registry::TasksManager>(loaded->snapshot));
+  spdlog::info("registry reloaded in {}: {}", absl::FormatDuration(absl::Now() - start),
+               registry::DescribeRegistry(*loaded));
+  return absl::OkStatus();
 }
 
 void TasksServer::Shutdown(std::chrono::system_clock::time_point deadline) {

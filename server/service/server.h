@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -19,6 +20,7 @@
 #include "server/inference/model_inference.h"
 #include "server/inference/model_source.h"
 #include "server/registry/tasks_manager.h"
+#include "server/registry/tasks_manager_holder.h"
 #include "server/service/metrics.h"
 #include "server/service/metrics_endpoint.h"
 #include "server/service/tasks_manager_service.h"
@@ -29,6 +31,9 @@ namespace tasks::service {
 struct ServerOptions {
   // host:port (port 0 picks a free one), unix:/path/to/socket, or any address grpc accepts.
   std::string listen_address = "127.0.0.1:50051";
+  // Folders of exporter registry files that ReloadRegistry reads after the embedded registry,
+  // as start-up did (--registry_dir).
+  std::vector<std::string> registry_dirs;
   inference::ModelLocatorOptions locator;
   hub::HubCacheOptions cache;
   ServiceOptions service;
@@ -78,6 +83,12 @@ class TasksServer {
   int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
   const hub::HubCache* cache() const { return cache_.get(); }
 
+  // Loads the embedded registry and the registry_dirs again and, when they load and validate,
+  // answers every call starting afterwards from the new registry (calls in flight finish on the
+  // one they started with); otherwise keeps the current one and returns the loader's error
+  // ("<file>:<line>: <what>"). Logs either outcome. Reloads run one at a time.
+  absl::Status ReloadRegistry();
+
   // Health turns NOT_SERVING first, so load balancers stop sending; then new calls are refused
   // and in-flight ones may finish until `deadline`, after which they are cancelled.
   void Shutdown(std::chrono::system_clock::time_point deadline);
@@ -93,13 +104,15 @@ class TasksServer {
   std::unique_ptr<hub::HubClient> hub_;
   std::unique_ptr<hub::HubCache> cache_;
   std::unique_ptr<inference::ModelLocator> locator_;
-  std::unique_ptr<inference::ModelInference> inference_;
+  std::unique_ptr<registry::TasksManagerHolder> registry_;
   std::unique_ptr<TasksManagerService> service_;
   std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<WorkerPool> pool_;
   int port_ = 0;
+  std::vector<std::string> registry_dirs_;
+  absl::Mutex reload_mutex_;  // one reload at a time, so the last one started is the one kept
   // Logs the cache statistics every interval until notified.
   absl::Notification stop_stats_;
   std::thread stats_logger_;

@@ -206,5 +206,37 @@ server_pid=""
 check "a missing certificate stops start-up" test $? -ne 0
 check "and the error names the file" contains "$(cat "$work/tls.log")" "$work/tls/missing.pem"
 
+# SIGHUP reloads the registries: a file added to a --registry_dir answers afterwards; a broken
+# one fails the reload, which keeps the previous registry.
+wait_for_log() {  # wait_for_log <text>: until the server's log holds it (at most 10 s)
+  for _ in $(seq 100); do
+    grep -qF -- "$1" "$work/server.log" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+mkdir "$work/extra"
+check "server starts with an empty --registry_dir" start_server --registry_dir "$work/extra"
+cli get-supported-tasks-for-model-type brand-new --exporter mine >/dev/null 2>&1
+check "a model type not yet loaded is NOT_FOUND (5)" test $? -eq 5
+cat >"$work/extra/mine.txtpb" <<'TXTPB'
+exporter: "mine"
+registration { library: "transformers" model_type: "brand-new" config_class: "NewConfig"
+               task: ["text-generation"] }
+TXTPB
+kill -HUP "$server_pid"
+check "SIGHUP reloads the registry" wait_for_log "registry reloaded"
+out=$(cli get-supported-tasks-for-model-type brand-new --exporter mine)
+check "after SIGHUP the new exporter answers" contains "$out" "NewConfig"
+printf 'exporter: "x"\nregistration { library: "nope" }\n' >"$work/extra/zz.txtpb"
+kill -HUP "$server_pid"
+check "a broken file fails the reload, logged with file:line" wait_for_log "$work/extra/zz.txtpb:2"
+out=$(cli get-supported-tasks-for-model-type brand-new --exporter mine)
+check "and the previous registry still answers" contains "$out" "NewConfig"
+kill -TERM "$server_pid"
+wait "$server_pid"
+check "SIGTERM after SIGHUPs still stops with exit 0" test $? -eq 0
+server_pid=""
+
 echo "$passes passed, $failures failed"
 ((failures == 0))
