@@ -2,12 +2,11 @@
 # CI stages after the test suite, each under a time budget (seconds; a stage over it fails):
 #   fuzz  the libFuzzer targets of fuzz/, each run FUZZ_SECONDS on its committed seed corpus;
 #   tsan  the Hub cache and registry tests under ThreadSanitizer;
-#   asan  every test under AddressSanitizer and UndefinedBehaviorSanitizer, built by clang with
-#         -Wthread-safety -Werror=thread-safety (the thread safety analysis of every source).
-# Every clang build (all three) fails on a thread safety analysis warning.
-# Usage: scripts/ci-extra.sh [stage...]   (default: fuzz tsan, the stages CI runs; asan is not
-# yet among them: its build has not been timed through on the CI machine). A failed stage stops
-# the run.
+#   asan  the tests without gRPC (common, registry, inference, Hub cache) under AddressSanitizer
+#         and UndefinedBehaviorSanitizer, leaks included.
+# Every clang build fails on a thread safety analysis warning (-Wthread-safety).
+# Usage: scripts/ci-extra.sh [stage...]   (default: all three, in that order; a failed stage stops
+# the run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,8 +47,13 @@ stage_tsan() {
 
 stage_asan() {
   cmake --preset asan >/dev/null
-  cmake --build --preset asan
-  ctest --preset asan -j2
+  cmake --build --preset asan-core
+  # The test binaries without gRPC. The whole suite (ctest --preset asan) is not yet a stage: its
+  # build has not been timed through on the CI machine.
+  for test in common_test registry_test inference_test hub_cache_test; do
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
+      build/asan/tests/"$test" --gtest_brief=1
+  done
 }
 
 # One stage, as its own process so that `timeout` ends it with everything it started.
@@ -59,9 +63,9 @@ if [[ ${1:-} == --stage ]]; then
 fi
 
 scripts/deps.sh
-declare -A budgets=([fuzz]=900 [tsan]=600 [asan]=1500)
+declare -A budgets=([fuzz]=900 [tsan]=600 [asan]=900)
 stages=("$@")
-((${#stages[@]})) || stages=(fuzz tsan)
+((${#stages[@]})) || stages=(fuzz tsan asan)
 for stage in "${stages[@]}"; do
   [[ -v "budgets[$stage]" ]] || { echo "unknown stage $stage (fuzz, tsan, asan)"; exit 2; }
   echo "=== stage $stage (budget ${budgets[$stage]}s)"
