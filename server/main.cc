@@ -57,6 +57,7 @@ struct Flags {
   tasks::hub::CurlHubClientOptions hub;
   std::string log_level = "info";
   std::string log_format = "text";
+  std::string call_log = "hub";
   double shutdown_grace_seconds = 10;
   std::string token_file = DefaultTokenFile();
   bool anonymous_uses_server_token = false;
@@ -97,6 +98,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
       "host:port serving Prometheus metrics at /metrics (e.g. 0.0.0.0:9090; empty: none)");
   Add(app, "log_level", flags.log_level, "trace|debug|info|warn|error|critical|off");
   Add(app, "log_format", flags.log_format, "text|json");
+  Add(app, "call_log", flags.call_log,
+      "calls logged with their request id: all | hub (the inference calls) | off")
+      ->check(CLI::IsMember({"all", "hub", "off"}));
   Add(app, "shutdown_grace_period", flags.shutdown_grace_seconds,
       "seconds in-flight calls may take to finish after SIGTERM/SIGINT")
       ->check(CLI::NonNegativeNumber);
@@ -178,6 +182,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tasks-server: %s\n", std::string(status.message()).c_str());
     return EXIT_FAILURE;
   }
+  flags.server.call_log = *tasks::service::ParseCallLogLevel(flags.call_log);  // checked above
 
   const absl::Time load_start = absl::Now();
   absl::StatusOr<tasks::registry::LoadedRegistry> loaded =

@@ -3,7 +3,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -54,6 +56,15 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// Per-call lines (call_log.h): their payload is key=value pairs, or the members of a JSON object.
+constexpr char kTextCallPattern[] = "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ rpc %v";
+constexpr char kJsonCallPattern[] =
+    R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n",%v})";
+
+absl::Mutex call_logging_mutex;
+std::shared_ptr<spdlog::logger> configured_call_logger ABSL_GUARDED_BY(call_logging_mutex);
+bool json_logs ABSL_GUARDED_BY(call_logging_mutex) = false;
+
 }  // namespace
 
 absl::Status ConfigureLogging(absl::string_view level, absl::string_view format) {
@@ -72,12 +83,35 @@ absl::Status ConfigureLogging(absl::string_view level, absl::string_view format)
     return absl::InvalidArgumentError(
         absl::StrCat("--log_format: '", format, "' is not one of text, json"));
   }
-  auto logger = std::make_shared<spdlog::logger>("tasks-server",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("tasks-server", sink);
   logger->set_formatter(std::move(formatter));
   logger->set_level(parsed);
   spdlog::set_default_logger(std::move(logger));
+
+  auto call_logger = std::make_shared<spdlog::logger>("rpc", sink);
+  call_logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+      format == "json" ? kJsonCallPattern : kTextCallPattern, spdlog::pattern_time_type::utc));
+  call_logger->set_level(parsed);
+  absl::MutexLock lock(&call_logging_mutex);
+  configured_call_logger = std::move(call_logger);
+  json_logs = format == "json";
   return absl::OkStatus();
+}
+
+std::shared_ptr<spdlog::logger> CallLogger() {
+  absl::MutexLock lock(&call_logging_mutex);
+  if (configured_call_logger == nullptr) {
+    configured_call_logger =
+        std::make_shared<spdlog::logger>("rpc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    configured_call_logger->set_pattern(kTextCallPattern, spdlog::pattern_time_type::utc);
+  }
+  return configured_call_logger;
+}
+
+bool JsonLogs() {
+  absl::MutexLock lock(&call_logging_mutex);
+  return json_logs;
 }
 
 }  // namespace tasks::service

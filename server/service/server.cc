@@ -18,6 +18,7 @@
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "server/registry/registry_loader.h"
+#include "server/service/logging.h"
 #include "spdlog/spdlog.h"
 
 namespace tasks::service {
@@ -45,6 +46,16 @@ std::vector<std::string> CountedMethods() {
   methods.push_back("/grpc.health.v1.Health/Check");
   methods.push_back("/grpc.health.v1.Health/Watch");
   methods.push_back("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  return methods;
+}
+
+// The methods that may wait on the Hub: the inference RPCs, whose requests name a model.
+absl::flat_hash_set<std::string> HubMethods() {
+  absl::flat_hash_set<std::string> methods;
+  for (const char* name : {"DetermineFramework", "InferLibraryFromModel", "InferTaskFromModel",
+                           "StandardizeModelAttributes", "ResolveExport", "BatchResolveExport"}) {
+    methods.insert(absl::StrCat("/optimum.tasks.v1.TasksManager/", name));
+  }
   return methods;
 }
 
@@ -122,13 +133,19 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, *std::move(credentials), &server->port_);
   builder.RegisterService(server->service_.get());
-  // Counting costs every call an interceptor: only when someone can scrape the counts.
+  // Each costs every call an interceptor: counting only when someone can scrape the counts.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   if (server->metrics_endpoint_ != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
     interceptors.push_back(server->metrics_->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
+  if (options.call_log != CallLogLevel::kOff) {
+    const bool own_logger = options.call_logger != nullptr;
+    server->call_log_ = std::make_unique<CallLog>(options.call_log, HubMethods(),
+                                                  own_logger ? options.call_log_json : JsonLogs(),
+                                                  own_logger ? options.call_logger : CallLogger());
+    interceptors.push_back(server->call_log_->InterceptorFactory());
+  }
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   ApplyConnectionOptions(options, builder);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || (!unix_socket && server->port_ == 0)) {

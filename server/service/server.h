@@ -21,6 +21,7 @@
 #include "server/inference/model_source.h"
 #include "server/registry/tasks_manager.h"
 #include "server/registry/tasks_manager_holder.h"
+#include "server/service/call_log.h"
 #include "server/service/metrics.h"
 #include "server/service/metrics_endpoint.h"
 #include "server/service/tasks_manager_service.h"
@@ -61,6 +62,13 @@ struct ServerOptions {
 
   // host:port of the Prometheus /metrics endpoint (port 0: any free one); empty: none.
   std::string metrics_address;
+
+  // Which calls get a log line with their request id (call_log.h), and where the lines go:
+  // null, logging.h's CallLogger in the process's log format; else this logger, in JSON when
+  // `call_log_json`.
+  CallLogLevel call_log = CallLogLevel::kHub;
+  std::shared_ptr<spdlog::logger> call_logger;
+  bool call_log_json = false;
 };
 
 // Applies the connection settings of `options` (keepalive, connection age, message sizes) to
@@ -107,6 +115,7 @@ class TasksServer {
   std::unique_ptr<registry::TasksManagerHolder> registry_;
   std::unique_ptr<TasksManagerService> service_;
   std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here
+  std::unique_ptr<CallLog> call_log_;    // likewise
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<WorkerPool> pool_;
