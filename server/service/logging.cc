@@ -83,13 +83,16 @@ absl::Status ConfigureLogging(absl::string_view level, absl::string_view format)
     return absl::InvalidArgumentError(
         absl::StrCat("--log_format: '", format, "' is not one of text, json"));
   }
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("tasks-server", sink);
+  // A sink per logger: in spdlog the formatter belongs to the sink. Both write whole lines to
+  // stderr, which stdio's lock keeps from interleaving.
+  auto logger = std::make_shared<spdlog::logger>("tasks-server",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_formatter(std::move(formatter));
   logger->set_level(parsed);
   spdlog::set_default_logger(std::move(logger));
 
-  auto call_logger = std::make_shared<spdlog::logger>("rpc", sink);
+  auto call_logger =
+      std::make_shared<spdlog::logger>("rpc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   call_logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
       format == "json" ? kJsonCallPattern : kTextCallPattern, spdlog::pattern_time_type::utc));
   call_logger->set_level(parsed);
