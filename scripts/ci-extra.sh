@@ -3,7 +3,8 @@
 #   fuzz  the libFuzzer targets of fuzz/, each run FUZZ_SECONDS on its committed seed corpus;
 #   tsan  the Hub cache and registry tests under ThreadSanitizer;
 #   asan  the tests without gRPC (common, registry, inference, Hub cache) under AddressSanitizer
-#         and UndefinedBehaviorSanitizer, leaks included.
+#         and UndefinedBehaviorSanitizer, leaks included; it also builds tasks-server, so that
+#         every server source goes through clang's thread safety analysis.
 # Every clang build fails on a thread safety analysis warning (-Wthread-safety).
 # Usage: scripts/ci-extra.sh [stage...]   (default: all three, in that order; a failed stage stops
 # the run)
