@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -602,19 +603,22 @@ TEST_F(CurlHubClientTest, ASlowServerMeetsTheDeadline) {
   EXPECT_LT(elapsed, absl::Milliseconds(800));
 }
 
-// Cancels `flag` after `delay`, on its own thread; joined on destruction.
-class CancelLater {
- public:
-  CancelLater(CancellationFlag& flag, absl::Duration delay)
-      : thread_([&flag, delay] {
-          absl::SleepFor(delay);
-          flag.Cancel();
-        }) {}
-  ~CancelLater() { thread_.join(); }
-
- private:
-  std::thread thread_;
-};
+// GetModelInfo (deadline 20 s away) whose caller goes away after 200 ms; how long it took.
+std::pair<absl::Status, absl::Duration> GetModelInfoAbandoned(CurlHubClient& client) {
+  CancellationFlag nobody_waits;
+  const absl::Time start = absl::Now();
+  std::thread cancel([&nobody_waits] {
+    absl::SleepFor(absl::Milliseconds(200));
+    nobody_waits.Cancel();
+  });
+  absl::Status status;
+  {
+    CancellationScope scope(&nobody_waits);
+    status = client.GetModelInfo("org/name", "", {}, absl::Now() + absl::Seconds(20)).status();
+  }
+  cancel.join();
+  return {status, absl::Now() - start};
+}
 
 TEST_F(CurlHubClientTest, AbandonsAnAnswerNobodyWaitsFor) {
   auto release = std::make_shared<absl::Notification>();
@@ -624,15 +628,7 @@ TEST_F(CurlHubClientTest, AbandonsAnAnswerNobodyWaitsFor) {
   });
   server_.Start();
 
-  CancellationFlag nobody_waits;
-  CancellationScope scope(&nobody_waits);
-  const absl::Time start = absl::Now();
-  absl::Status status;
-  {
-    CancelLater cancel(nobody_waits, absl::Milliseconds(200));
-    status = client().GetModelInfo("org/name", "", {}, Deadline(absl::Seconds(20))).status();
-  }
-  const absl::Duration elapsed = absl::Now() - start;
+  const auto [status, elapsed] = GetModelInfoAbandoned(client());
   release->Notify();
   ExpectError(status, absl::StatusCode::kCancelled, "Cancelled");
   EXPECT_THAT(status.message(), HasSubstr("abandoned"));
@@ -647,16 +643,9 @@ TEST_F(CurlHubClientTest, AbandonsTheWaitBeforeARetry) {
   });
   server_.Start();
 
-  CancellationFlag nobody_waits;
-  CancellationScope scope(&nobody_waits);
-  const absl::Time start = absl::Now();
-  absl::Status status;
-  {
-    CancelLater cancel(nobody_waits, absl::Milliseconds(200));
-    status = client().GetModelInfo("org/name", "", {}, Deadline(absl::Seconds(20))).status();
-  }
+  const auto [status, elapsed] = GetModelInfoAbandoned(client());
   ExpectError(status, absl::StatusCode::kCancelled, "Cancelled");
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_LT(elapsed, absl::Seconds(2));
   EXPECT_EQ(server_.count(), 1);
 }
 

@@ -27,15 +27,6 @@ using service::ServerOptions;
 using ::testing::Contains;
 using ::testing::Gt;
 
-const std::vector<std::string> kRepos = {"google-bert/bert-base-uncased",
-                                         "openai-community/gpt2",
-                                         "distilbert/distilbert-base-uncased",
-                                         "deepset/roberta-base-squad2",
-                                         "facebook/bart-large-cnn",
-                                         "microsoft/codebert-base",
-                                         "Helsinki-NLP/opus-mt-en-de",
-                                         "bigscience/bloom"};
-
 // What one call of the mix ended with.
 struct Outcome {
   grpc::StatusCode code;
@@ -44,11 +35,11 @@ struct Outcome {
   absl::Duration elapsed;
 };
 
-// Call `number` of a mix of the inference RPCs over kRepos, with a deadline of `timeout`.
+// Call `number` of a mix of the inference RPCs over kPublicRepos, with a deadline of `timeout`.
 Outcome CallMix(v1::TasksManager::Stub& stub, int number, absl::Duration timeout) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  const std::string& repo = kRepos[number % kRepos.size()];
+  const std::string& repo = kPublicRepos[number % kPublicRepos.size()];
   const absl::Time start = absl::Now();
   grpc::Status status;
   std::string source;
@@ -103,7 +94,7 @@ TEST(FaultLoad, EveryCallEndsInTimeWithTheRightCodeAndRecovers) {
   options.service.max_hub_wait = absl::Seconds(1);      // the server's bound, under the caller's
   Harness harness(options);
   // Warm: answers the Hub can no longer give are then served stale.
-  for (int i = 0; i < static_cast<int>(kRepos.size()); i += 2) {
+  for (int i = 0; i < static_cast<int>(kPublicRepos.size()); i += 2) {
     ASSERT_EQ(CallMix(harness.stub(), i, absl::Seconds(10)).code, grpc::StatusCode::OK) << i;
   }
   InjectEveryFault(harness.hub());
@@ -147,10 +138,10 @@ TEST(FaultLoad, EveryCallEndsInTimeWithTheRightCodeAndRecovers) {
 
   // The Hub recovers: fresh answers for every repo, without a restart.
   harness.hub().ClearFaults();
-  for (int i = 0; i < static_cast<int>(kRepos.size()); ++i) {
+  for (int i = 0; i < static_cast<int>(kPublicRepos.size()); ++i) {
     const Outcome outcome = CallMix(harness.stub(), i, absl::Seconds(10));
-    EXPECT_EQ(outcome.code, grpc::StatusCode::OK) << kRepos[i];
-    EXPECT_EQ(outcome.source, "hub") << kRepos[i];
+    EXPECT_EQ(outcome.code, grpc::StatusCode::OK) << kPublicRepos[i];
+    EXPECT_EQ(outcome.source, "hub") << kPublicRepos[i];
   }
   grpc::Status status;
   harness.Resolve("google-bert/bert-base-uncased", "onnx", &status);

@@ -440,14 +440,7 @@ TEST(InferenceE2eOverload, BeyondTheQueueCallsAreRefusedWithResourceExhausted) {
   Harness harness(options);
   harness.hub().InjectFault(
       {.kind = Fault::Kind::kDelay, .times = -1, .delay = absl::Milliseconds(300)});
-  const std::vector<std::string> repos = {"google-bert/bert-base-uncased",
-                                          "openai-community/gpt2",
-                                          "distilbert/distilbert-base-uncased",
-                                          "deepset/roberta-base-squad2",
-                                          "facebook/bart-large-cnn",
-                                          "microsoft/codebert-base",
-                                          "Helsinki-NLP/opus-mt-en-de",
-                                          "bigscience/bloom"};
+  const std::vector<std::string>& repos = testing::kPublicRepos;
   std::vector<grpc::Status> statuses(repos.size());
   std::vector<std::thread> callers;
   for (size_t i = 0; i < repos.size(); ++i) {

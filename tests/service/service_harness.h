@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -24,6 +25,16 @@ namespace tasks::testing {
 // Tokens the fake Hub grants: the gated Llama 2 repo, and acme's private repos.
 inline constexpr char kLlamaToken[] = "hf_fakeHubLlama2GatedAccess0000000000";
 inline constexpr char kAcmeToken[] = "hf_fakeHubAcmePrivateRead000000000000";
+
+// Public fixture repos of different model types, each resolvable for onnx.
+inline const std::vector<std::string> kPublicRepos = {"google-bert/bert-base-uncased",
+                                                      "openai-community/gpt2",
+                                                      "distilbert/distilbert-base-uncased",
+                                                      "deepset/roberta-base-squad2",
+                                                      "facebook/bart-large-cnn",
+                                                      "microsoft/codebert-base",
+                                                      "Helsinki-NLP/opus-mt-en-de",
+                                                      "bigscience/bloom"};
 
 inline std::string HubDir(const std::string& name) {
   return std::string(TASKS_TEST_DATA_DIR "/hub/") + name;
