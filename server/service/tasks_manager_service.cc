@@ -22,6 +22,13 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, grpc::Sta
   return reactor;
 }
 
+// The call finished with INVALID_ARGUMENT when `request` breaks request_limits.h; null if not.
+grpc::ServerUnaryReactor* RefuseIfOutOfBounds(grpc::CallbackServerContext* context,
+                                              const google::protobuf::Message& request) {
+  const absl::Status checked = CheckRequestFields(request);
+  return checked.ok() ? nullptr : Finish(context, ToGrpcStatus(checked));
+}
+
 // The token of `authorization: Bearer <token>`, as grpcurl -H and huggingface_hub send it.
 std::string BearerToken(const grpc::CallbackServerContext& context) {
   const auto& metadata = context.client_metadata();
@@ -100,8 +107,8 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
                                                         const v1::Method##Request* request,   \
                                                         v1::Method##Response* response) {     \
-    if (absl::Status checked = CheckRequestFields(*request); !checked.ok()) {                 \
-      return Finish(context, ToGrpcStatus(checked));                                          \
+    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, *request)) {         \
+      return refused;                                                                         \
     }                                                                                         \
     return Finish(context, registry_.Method(*request, *response));                            \
   }
@@ -121,8 +128,8 @@ TASKS_REGISTRY_RPC(GetSupportMatrix)
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context,      \
                                                         const v1::Method##Request* request,        \
                                                         v1::Method##Response* response) {          \
-    if (absl::Status checked = CheckRequestFields(*request); !checked.ok()) {                      \
-      return Finish(context, ToGrpcStatus(checked));                                               \
+    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, *request)) {              \
+      return refused;                                                                              \
     }                                                                                              \
     return AnswerInference(context, [this, request, response](const hub::Credentials& credentials, \
                                                               absl::Time deadline) {               \

@@ -150,13 +150,17 @@ TEST(BatchResolveExportTest, CancellingTheStreamSkipsItemsNotYetStarted) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
 
-  // The server is still well, and once the first item's Hub wait is over nothing else was asked.
+  // The server is still well (this call waits for the one pool thread, so for the item that
+  // was on the Hub), and only that item was asked for. Which item it was is not fixed: items
+  // read one after another may reach the pool in either order.
   grpc::Status status;
-  harness.Resolve(kBert, "onnx", &status);
+  harness.Resolve("facebook/bart-large-cnn", "onnx", &status);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  for (size_t i = 1; i < repos.size(); ++i) {
-    EXPECT_EQ(harness.hub().RequestCount(HubEndpoint::kModelInfo, repos[i]), 0) << repos[i];
+  int asked = 0;
+  for (const std::string& repo : repos) {
+    asked += harness.hub().RequestCount(HubEndpoint::kModelInfo, repo) > 0;
   }
+  EXPECT_EQ(asked, 1);
 }
 
 int64_t CacheHits(Harness& harness) {
