@@ -148,10 +148,10 @@ class CallLog::Factory final : public grpc::experimental::ServerInterceptorFacto
   explicit Factory(const CallLog* log) : log_(log) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    const std::string method = info->method();
+    const absl::string_view method = info->method();
     const bool hub_method = log_->hub_methods_.contains(method);
     if (!hub_method && log_->level_ != CallLogLevel::kAll) return nullptr;  // no interceptor
-    return new Interceptor(log_, method, hub_method);
+    return new Interceptor(log_, std::string(method), hub_method);
   }
 
  private:

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "server/common/cancellation.h"
 #include "server/common/memory_only.h"
+#include "server/service/arena_messages.h"
 #include "server/service/batch_resolve.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_limits.h"
@@ -62,7 +63,26 @@ TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHan
     : registry_(std::move(registry)),
       inference_(std::move(inference)),
       pool_(pool),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+#define TASKS_ARENA_MESSAGES(Method) \
+  SetMessageAllocatorFor_##Method(   \
+      ArenaMessageAllocator<v1::Method##Request, v1::Method##Response>::Get())
+  TASKS_ARENA_MESSAGES(GetAllTasks);
+  TASKS_ARENA_MESSAGES(MapFromSynonym);
+  TASKS_ARENA_MESSAGES(GetSupportedTasksForModelType);
+  TASKS_ARENA_MESSAGES(GetSupportedModelTypeForTask);
+  TASKS_ARENA_MESSAGES(GetExporterConfigConstructor);
+  TASKS_ARENA_MESSAGES(GetModelClassForTask);
+  TASKS_ARENA_MESSAGES(ListExporters);
+  TASKS_ARENA_MESSAGES(DetermineFramework);
+  TASKS_ARENA_MESSAGES(InferLibraryFromModel);
+  TASKS_ARENA_MESSAGES(InferTaskFromModel);
+  TASKS_ARENA_MESSAGES(StandardizeModelAttributes);
+  TASKS_ARENA_MESSAGES(ResolveExport);
+  TASKS_ARENA_MESSAGES(GetCacheStats);
+  TASKS_ARENA_MESSAGES(GetSupportMatrix);
+#undef TASKS_ARENA_MESSAGES
+}
 
 hub::Credentials TasksManagerService::CallerCredentials(
     const grpc::CallbackServerContext& context) const {
