@@ -75,8 +75,8 @@ void CheckOpened(tasks::inference::ModelFiles& files, absl::string_view input) {
   FUZZ_CHECK(files.commit_sha() != kHiddenSha, input);
   for (const std::string& file : files.files()) {
     FUZZ_CHECK(fs::path(file).filename() != "secret.json", input);
-    const absl::StatusOr<nlohmann::json> json = files.ReadJson(file);
-    FUZZ_CHECK(!json.ok() || !json->contains("secret"), input);
+    const absl::StatusOr<tasks::inference::JsonFile> json = files.ReadJson(file);
+    FUZZ_CHECK(!json.ok() || !(*json)->contains("secret"), input);
   }
 }
 

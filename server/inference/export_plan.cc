@@ -26,13 +26,14 @@ Evidence Given(absl::string_view step, absl::string_view value) {
 }
 
 absl::StatusOr<std::string> ConfigMember(ModelFiles& files, const char* key) {
-  absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
+  absl::StatusOr<JsonFile> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
-  if (!config->is_object() || !config->contains(key) || !(*config)[key].is_string()) {
+  const nlohmann::json& json = **config;
+  if (!json.is_object() || !json.contains(key) || !json[key].is_string()) {
     return MakeError(StatusCode::kFailedPrecondition, "ValueError",
                      absl::StrCat("config.json has no ", key, "."), {"model"});
   }
-  return (*config)[key].get<std::string>();
+  return json[key].get<std::string>();
 }
 
 }  // namespace
@@ -113,10 +114,21 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
     plan.evidence.push_back({"model_type: config.json model_type", {*model_type}});
     // get_model_from_task loads an inferred ASR model with its own architecture class.
     if (infer_task && plan.task == "automatic-speech-recognition") {
-      absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
-      if (config.ok() && (*config)["architectures"].is_array() &&
-          !(*config)["architectures"].empty()) {
-        model_class_name = (*config)["architectures"][0].get<std::string>();
+      absl::StatusOr<JsonFile> config = ReadTransformersConfig(files);
+      if (config.ok() && (*config)->is_object()) {
+        const auto architectures = (*config)->find("architectures");
+        if (architectures != (*config)->end() && !architectures->is_null()) {
+          // Optimum takes architectures[0] as a class name, and fails on anything else.
+          if (!architectures->is_array() || architectures->empty() ||
+              !(*architectures)[0].is_string()) {
+            return AnnotateStep(
+                MakeError(StatusCode::kFailedPrecondition, "TypeError",
+                          "config.json architectures is not a list starting with a class name.",
+                          {"model"}),
+                "model_class");
+          }
+          model_class_name = (*architectures)[0].get<std::string>();
+        }
       }
     }
   } else {
@@ -132,9 +144,9 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
   plan.model_class = *std::move(model_class);
 
   if (plan.library == "diffusers") {
-    absl::StatusOr<nlohmann::json> index = files.ReadJson("model_index.json");
+    absl::StatusOr<JsonFile> index = files.ReadJson("model_index.json");
     if (!index.ok()) return AnnotateStep(index.status(), "components");
-    for (const auto& [component, value] : index->items()) {
+    for (const auto& [component, value] : (*index)->items()) {
       for (const auto& [name, model_type] : ExportedParts(component)) {
         absl::StatusOr<registry::SupportedTasks> supported = tasks.GetSupportedTasksForModelType(
             model_type, request.exporter, std::nullopt, "diffusers");

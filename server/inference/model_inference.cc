@@ -36,29 +36,30 @@ absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::stri
         info && info->config.is_object() && info->config.contains("diffusers")) {
       if (auto name = Member(info->config["diffusers"], "_class_name")) return *name;
     }
-    absl::StatusOr<nlohmann::json> index = files.ReadJson("model_index.json");
+    absl::StatusOr<JsonFile> index = files.ReadJson("model_index.json");
     if (!index.ok()) return index.status();
-    if (auto name = Member(*index, "_class_name")) return *name;
+    if (auto name = Member(**index, "_class_name")) return *name;
     return Missing("model_index.json has no _class_name");
   }
   if (library == "sentence_transformers") {
-    absl::StatusOr<nlohmann::json> modules = files.ReadJson("modules.json");
+    absl::StatusOr<JsonFile> modules = files.ReadJson("modules.json");
     if (!modules.ok()) return modules.status();
-    if (modules->is_array() && !modules->empty()) {
-      if (auto type = Member((*modules)[0], "type")) return *type;
+    if ((*modules)->is_array() && !(*modules)->empty()) {
+      if (auto type = Member((**modules)[0], "type")) return *type;
     }
     return Missing("modules.json names no first module type");
   }
-  absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
+  absl::StatusOr<JsonFile> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
+  const nlohmann::json& json = **config;
   if (library == "timm") {
-    if (config->contains("pretrained_cfg")) {
-      if (auto name = Member((*config)["pretrained_cfg"], "architecture")) return *name;
+    if (json.is_object() && json.contains("pretrained_cfg")) {
+      if (auto name = Member(json["pretrained_cfg"], "architecture")) return *name;
     }
-    if (auto name = Member(*config, "architecture")) return *name;
+    if (auto name = Member(json, "architecture")) return *name;
     return Missing("the timm config has no architecture");
   }
-  if (auto name = Member(*config, "model_type")) return *name;
+  if (auto name = Member(json, "model_type")) return *name;
   return Missing("config.json has no model_type");
 }
 
@@ -78,16 +79,18 @@ std::optional<std::vector<int>> ConfigFileVersion(absl::string_view name) {
 
 }  // namespace
 
-absl::StatusOr<nlohmann::json> ReadTransformersConfig(ModelFiles& files) {
-  absl::StatusOr<nlohmann::json> config = files.ReadJson("config.json");
-  if (!config.ok() || !config->is_object() || !config->contains("configuration_files") ||
-      !(*config)["configuration_files"].is_array()) {
+absl::StatusOr<JsonFile> ReadTransformersConfig(ModelFiles& files) {
+  absl::StatusOr<JsonFile> config = files.ReadJson("config.json");
+  if (!config.ok()) return config;
+  const nlohmann::json& json = **config;
+  if (!json.is_object() || !json.contains("configuration_files") ||
+      !json["configuration_files"].is_array()) {
     return config;
   }
   // transformers sorts the names as strings and takes the last one not newer than itself
   // (4.46.0.dev0, older than 4.46.0), stopping at the first newer one.
   std::vector<std::string> names;
-  for (const nlohmann::json& name : (*config)["configuration_files"]) {
+  for (const nlohmann::json& name : json["configuration_files"]) {
     if (name.is_string()) names.push_back(name.get<std::string>());
   }
   std::sort(names.begin(), names.end());
@@ -115,9 +118,9 @@ absl::StatusOr<Inferred> ModelInference::Library(ModelFiles& files) {
   absl::StatusOr<std::optional<Inferred>> from_files = InferLibraryFromFiles(files.files());
   if (!from_files.ok()) return from_files.status();
   if (*from_files) return **from_files;
-  absl::StatusOr<nlohmann::json> config = ReadTransformersConfig(files);
+  absl::StatusOr<JsonFile> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
-  return InferLibraryFromConfig(*config);
+  return InferLibraryFromConfig(**config);
 }
 
 absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(
@@ -155,19 +158,19 @@ absl::StatusOr<Inferred> ModelInference::Task(ModelFiles& files, const ModelRef&
   }
   // A local folder, a subfolder, or the cache folder: Optimum refuses (RuntimeError); the
   // folder's own config files decide instead.
-  std::optional<nlohmann::json> config, model_index;
+  JsonFile config, model_index;
   for (auto [name, slot] :
        {std::pair{"config.json", &config}, std::pair{"model_index.json", &model_index}}) {
     if (!std::binary_search(files.files().begin(), files.files().end(), std::string(name))) {
       continue;
     }
-    absl::StatusOr<nlohmann::json> parsed =
+    absl::StatusOr<JsonFile> parsed =
         slot == &config ? ReadTransformersConfig(files) : files.ReadJson(name);
     if (!parsed.ok()) return parsed.status();
     *slot = *std::move(parsed);
   }
   return InferTaskFromFolder(tasks_->snapshot(), ref.model, library,
-                             {config ? &*config : nullptr, model_index ? &*model_index : nullptr});
+                             {config.get(), model_index.get()});
 }
 
 absl::StatusOr<Inferred> ModelInference::ExportModelTypeOf(ModelFiles& files,

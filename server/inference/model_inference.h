@@ -27,7 +27,7 @@ struct InferenceAnswer {
 
 // config.json as transformers reads it: when it lists `configuration_files`, the variant for
 // transformers 4.46 (the newest `config.X.Y.Z.json` not newer than it) replaces it.
-absl::StatusOr<nlohmann::json> ReadTransformersConfig(ModelFiles& files);
+absl::StatusOr<JsonFile> ReadTransformersConfig(ModelFiles& files);
 
 class ModelInference {
  public:

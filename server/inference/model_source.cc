@@ -89,7 +89,7 @@ class FolderFiles final : public ModelFiles {
     commit_sha_ = std::move(sha);
   }
 
-  absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) override {
+  absl::StatusOr<JsonFile> ReadJson(absl::string_view path) override {
     if (!std::binary_search(files_->begin(), files_->end(), std::string(path))) {
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat(path, " is not in the model folder."), {"model"});
@@ -108,7 +108,9 @@ class FolderFiles final : public ModelFiles {
     std::ifstream in(file, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    return ParseJson(text.str(), path);
+    absl::StatusOr<nlohmann::json> parsed = ParseJson(text.str(), path);
+    if (!parsed.ok()) return parsed.status();
+    return std::make_shared<const nlohmann::json>(*std::move(parsed));
   }
 
  private:
@@ -144,7 +146,7 @@ class HubFiles final : public ModelFiles {
     files_ = std::make_shared<const std::vector<std::string>>(std::move(files));
   }
 
-  absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) override {
+  absl::StatusOr<JsonFile> ReadJson(absl::string_view path) override {
     if (!std::binary_search(files_->begin(), files_->end(), std::string(path))) {
       return MakeError(StatusCode::kNotFound, "EntryNotFoundError",
                        absl::StrCat(prefix_, path, " is not in ", repo_id_, "@", commit_sha_, "."),
@@ -156,7 +158,7 @@ class HubFiles final : public ModelFiles {
         repo_id_, commit_sha_, absl::StrCat(prefix_, path), shared, credentials_, deadline_,
         [&what](const std::string& text) { return ParseJson(text, what); });
     if (!parsed.ok()) return parsed.status();
-    return *parsed->value;
+    return std::move(parsed->value);
   }
 
  private:

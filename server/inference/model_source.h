@@ -38,6 +38,8 @@ struct ModelRef {
 using SourceName = std::string;
 
 // An opened model: its listing and its small files.
+using JsonFile = std::shared_ptr<const nlohmann::json>;
+
 class ModelFiles {
  public:
   virtual ~ModelFiles() = default;
@@ -50,8 +52,9 @@ class ModelFiles {
   const hub::ModelInfo* model_info() const { return model_info_.get(); }
   bool is_local() const { return source_ == "local"; }
 
-  // Reads and parses a JSON file of the (sub)folder. NOT_FOUND when it is not listed.
-  virtual absl::StatusOr<nlohmann::json> ReadJson(absl::string_view path) = 0;
+  // Reads and parses a JSON file of the (sub)folder. NOT_FOUND when it is not listed. A Hub
+  // file is the Hub cache's parsed copy, shared rather than copied per call.
+  virtual absl::StatusOr<JsonFile> ReadJson(absl::string_view path) = 0;
 
  protected:
   // Shared: a Hub model's whole listing is its cached model info's, not a copy per call.

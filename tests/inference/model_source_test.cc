@@ -81,7 +81,7 @@ TEST_F(ModelSourceTest, ReadsFoldersUnderARoot) {
   EXPECT_THAT((*files)->files(), ElementsAre("config.json", "linked.json", "model.safetensors"));
   auto config = (*files)->ReadJson("config.json");
   ASSERT_TRUE(config.ok());
-  EXPECT_EQ((*config)["model_type"], "bert");
+  EXPECT_EQ((**config)["model_type"], "bert");
   // A name that exists under a root shadows the Hub repo of the same name.
   auto by_name = Open(locator, "bert");
   ASSERT_TRUE(by_name.ok()) << by_name.status();
@@ -141,7 +141,7 @@ TEST_F(ModelSourceTest, HubSubfolderFiltersByPathComponent) {
   EXPECT_THAT((*unet)->files(), ElementsAre("config.json"));  // not unet_lora/x.safetensors
   auto config = (*unet)->ReadJson("config.json");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ((*config)["_class_name"], "UNet2DConditionModel");
+  EXPECT_EQ((**config)["_class_name"], "UNet2DConditionModel");
 }
 
 TEST_F(ModelSourceTest, WithoutSiblingsTheTreeListingDecides) {

@@ -223,6 +223,14 @@ TEST_F(InferenceE2eTest, ResolveExportErrorsNameTheirStep) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   harness_.Resolve("not a repo", "onnx", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // An inferred speech model loads with architectures[0]: a number there is an error, not a
+  // crash of the server (the next call is answered).
+  harness_.Resolve("example-org/whisper-bad-architectures", "onnx", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Reason(status), "TypeError");
+  EXPECT_THAT(status.error_message(), HasSubstr("model_class: "));
+  harness_.Resolve("openai/whisper-tiny", "onnx", &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(InferenceE2eTest, ColdResolveCostsAtMostTwoHubRequestsAndWarmNone) {
