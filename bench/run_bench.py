@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -49,30 +48,31 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class Process:
-    """A child whose output is scanned for `pattern` (its listening address); stopped with SIGTERM."""
+    """A child whose output is scanned for `pattern` (its listening address); stopped with SIGTERM.
+
+    Its output goes to a file, not a pipe: a server logging every call would otherwise make this
+    script spend CPU draining it, on the cores the benchmark measures.
+    """
 
     def __init__(self, argv: list[str], pattern: str) -> None:
         self.argv = argv
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.output = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.output,
                                      stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
         self.match: Optional[re.Match[str]] = None
-        found = threading.Event()
-
-        def drain() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.lines.append(line)
-                if self.match is None and (match := re.search(pattern, line)):
-                    self.match = match
-                    found.set()
-            found.set()
-
-        threading.Thread(target=drain, daemon=True).start()
-        if not found.wait(30) or self.match is None:
+        deadline = time.monotonic() + 30
+        while self.match is None and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            self.match = re.search(pattern, self.text())
+        if self.match is None:
             self.stop()
-            raise RuntimeError(f"{argv[0]} did not start:\n{''.join(self.lines[-20:])}")
+            tail = "".join(self.text().splitlines(keepends=True)[-20:])
+            raise RuntimeError(f"{argv[0]} did not start:\n{tail}")
+
+    def text(self) -> str:
+        self.output.seek(0)
+        return self.output.read()
 
     def rss_bytes(self) -> int:
         return rss_bytes(self.proc.pid)
@@ -241,7 +241,7 @@ class Bench:
         self.row("soak", "RSS idle / warm / after", f"{idle / 2**20:.1f} / {warm / 2**20:.1f} / "
                  f"{rss / 2**20:.1f} MiB", "", "", f"after <= {limit / 2**20:.1f} MiB",
                  rss <= limit)
-        self.failures += rss > limit
+        self.failures += rss > limit and not self.args.no_rss_check
         self.row("soak", "cache bytes / bound, evictions",
                  f"{int(stats['bytes']) / 2**20:.1f} / {bound / 2**20:.1f} MiB, "
                  f"{stats['evictions']} evictions")
@@ -349,6 +349,9 @@ def main() -> int:
                         help="run the soak instead: this many mixed calls at 64 in flight")
     parser.add_argument("--soak_repos", type=int, default=2000)
     parser.add_argument("--soak_cache_bytes", type=int, default=4 << 20)
+    parser.add_argument("--no_rss_check", action="store_true",
+                        help="print the soak's RSS but do not fail on it (sanitizer builds, whose "
+                             "allocator holds freed memory back)")
     parser.add_argument("--check-targets", dest="check_targets", action="store_true",
                         help="exit 1 when a target is missed")
     args = parser.parse_args()
