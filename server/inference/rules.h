@@ -42,10 +42,11 @@ absl::StatusOr<std::optional<Inferred>> InferLibraryFromFiles(absl::Span<const s
 Inferred InferLibraryFromConfig(const nlohmann::json& config);
 
 // What the Hub's model info says about the task.
+// Views of the cached model info (it outlives the call), not copies.
 struct HubTaskFacts {
   std::optional<std::string> pipeline_tag;
-  nlohmann::json config;             // model info "config" (null when absent)
-  nlohmann::json transformers_info;  // model info "transformersInfo" (null when absent)
+  const nlohmann::json& config;             // model info "config" (null when absent)
+  const nlohmann::json& transformers_info;  // model info "transformersInfo" (null when absent)
 };
 
 // infer_task_from_model for a Hub repo, once its library is known. KeyError when nothing
