@@ -3,6 +3,8 @@
 // Every flag can also be set by an environment variable TASKS_<FLAG> (e.g. TASKS_LISTEN_ADDRESS);
 // the Hugging Face variables (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE, ...) give the
 // Hub flags their defaults, as huggingface_hub reads them. A flag on the command line wins.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <string>
@@ -172,6 +174,11 @@ int main(int argc, char** argv) {
   // Debian's Abseil is built with absl::Mutex's deadlock detector on: it keeps a lock graph on
   // every Lock (a few percent of a warm call). The tests run with it; production need not.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  // glibc gives threads their own malloc arenas, up to 8 per core, and each keeps the memory
+  // freed in it: under cache churn the worker threads' arenas held about 1 MiB more than two
+  // arenas do. An operator's MALLOC_ARENA_MAX still decides.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   CLI::App app{"Hugging Face Optimum's TasksManager as a gRPC service"};
   Flags flags;
