@@ -26,14 +26,15 @@ v1::BatchResolveExportResponse ErrorAnswer(std::string id, const grpc::Status& s
 }  // namespace
 
 BatchResolveReactor::BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool,
-                                         hub::Credentials credentials, absl::Time deadline,
+                                         CallLog::Call call, hub::Credentials credentials, absl::Time deadline,
                                          absl::Duration max_hub_wait, size_t max_in_flight)
     : inference_(inference),
       pool_(pool),
       credentials_(std::move(credentials)),
       deadline_(deadline),
       max_hub_wait_(max_hub_wait),
-      max_in_flight_(std::max<size_t>(max_in_flight, 1)) {
+      max_in_flight_(std::max<size_t>(max_in_flight, 1)),
+      call_(std::move(call)) {
   absl::MutexLock lock(&mutex_);
   Advance();  // the first read; nothing can be complete yet
 }
@@ -186,7 +187,9 @@ bool BatchResolveReactor::Advance() {
 }
 
 void BatchResolveReactor::FinishIf(bool done) {
-  if (done) Finish(finish_status_);
+  if (!done) return;
+  call_.End(finish_status_);
+  Finish(finish_status_);
 }
 
 void BatchResolveReactor::OnDone() { Unref(); }

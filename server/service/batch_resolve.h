@@ -19,6 +19,7 @@
 #include "server/common/cancellation.h"
 #include "server/common/worker_pool.h"
 #include "server/hub/hub_client.h"
+#include "server/service/call_log.h"
 #include "server/service/inference_handlers.h"
 
 namespace tasks::service {
@@ -31,9 +32,9 @@ class BatchResolveReactor final
                                      optimum::tasks::v1::BatchResolveExportResponse> {
  public:
   // Starts reading at once. `inference` and `pool` outlive every stream (the server drains the
-  // pool before destroying the service). An item waits on the Hub for at most `max_hub_wait`
+  // pool before destroying the service). `call` logs the stream's end. An item waits on the Hub for at most `max_hub_wait`
   // from when its work starts, and never past the stream's `deadline`.
-  BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool,
+  BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool, CallLog::Call call,
                       hub::Credentials credentials, absl::Time deadline,
                       absl::Duration max_hub_wait, size_t max_in_flight);
 
@@ -81,6 +82,7 @@ class BatchResolveReactor final
   bool broken_ ABSL_GUARDED_BY(mutex_) = false;      // cancelled, or a write failed
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::Status finish_status_;  // written once, by the Advance that returns true
+  CallLog::Call call_;          // ended by the FinishIf that finishes
 };
 
 }  // namespace tasks::service

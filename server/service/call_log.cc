@@ -1,6 +1,5 @@
 #include "server/service/call_log.h"
 
-#include <cstdio>
 #include <string_view>
 #include <utility>
 
@@ -9,15 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 
 namespace tasks::service {
 namespace {
-
-using grpc::experimental::InterceptionHookPoints;
 
 constexpr char kRequestIdKey[] = "x-request-id";
 
@@ -31,21 +25,7 @@ bool UsableRequestId(absl::string_view id) {
 
 std::string NewRequestId() {
   thread_local absl::InsecureBitGen random;
-  char id[17];
-  std::snprintf(id, sizeof(id), "%016llx",
-                static_cast<unsigned long long>(absl::Uniform<uint64_t>(random)));
-  return id;
-}
-
-// The answer's ModelSource.source ("hub", "cache", ...), or "" when it has none.
-std::string SourceOf(const google::protobuf::Message& response) {
-  const google::protobuf::FieldDescriptor* field =
-      response.GetDescriptor()->FindFieldByName("source");
-  if (field == nullptr || field->message_type() == nullptr) return "";
-  const google::protobuf::Message& source = response.GetReflection()->GetMessage(response, field);
-  const google::protobuf::FieldDescriptor* name = source.GetDescriptor()->FindFieldByName("source");
-  if (name == nullptr || name->type() != google::protobuf::FieldDescriptor::TYPE_STRING) return "";
-  return source.GetReflection()->GetString(source, name);
+  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(random), absl::kZeroPad16));
 }
 
 // A logfmt value: bare when it needs no quoting, else quoted with \" and \\ escaped.
@@ -71,103 +51,62 @@ absl::StatusOr<CallLogLevel> ParseCallLogLevel(absl::string_view name) {
       absl::StrCat("--call_log: '", name, "' is not one of all, hub, off"));
 }
 
-// One per call: created when the call starts, it logs when gRPC is done with the call.
-class CallLog::Interceptor final : public grpc::experimental::Interceptor {
- public:
-  Interceptor(const CallLog* log, std::string method, bool hub_method)
-      : log_(log), method_(std::move(method)), hub_method_(hub_method), start_(absl::Now()) {}
+CallLog::CallLog(CallLogLevel level, bool json, std::shared_ptr<spdlog::logger> logger)
+    : level_(level), json_(json), logger_(std::move(logger)) {}
 
-  ~Interceptor() override {
-    const bool failed = code_ != grpc::StatusCode::OK;
-    if (request_id_.empty()) request_id_ = NewRequestId();
-    const double latency_ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
-    const std::string code = absl::StatusCodeToString(static_cast<absl::StatusCode>(code_));
-    if (log_->json_) {
-      nlohmann::ordered_json fields = {{"method", method_},
-                                       {"code", code},
-                                       {"latency_ms", latency_ms},
-                                       {"request_id", request_id_}};
-      if (!source_.empty()) fields["source"] = source_;
-      if (failed) fields["error"] = message_;
-      const std::string object =
-          fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      log_->logger_->info("{}", std::string_view(object).substr(1, object.size() - 2));
-    } else {
-      std::string line = absl::StrCat("method=", method_, " code=", code,
-                                      " latency_ms=", absl::StrFormat("%.3f", latency_ms),
-                                      " request_id=", request_id_);
-      if (!source_.empty()) absl::StrAppend(&line, " source=", source_);
-      if (failed) absl::StrAppend(&line, " error=", LogfmtValue(message_));
-      log_->logger_->info("{}", line);
-    }
+CallLog::Call CallLog::Begin(grpc::CallbackServerContext& context, absl::string_view method,
+                             bool hub_method) const {
+  Call call;
+  if (level_ == CallLogLevel::kOff || (level_ == CallLogLevel::kHub && !hub_method)) return call;
+  call.log_ = this;
+  call.method_ = method;
+  call.start_ = absl::Now();
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kRequestIdKey);
+  if (it != metadata.end()) {
+    const absl::string_view id(it->second.data(), it->second.size());
+    if (UsableRequestId(id)) call.request_id_ = std::string(id);
   }
+  if (call.request_id_.empty()) call.request_id_ = NewRequestId();
+  context.AddInitialMetadata(kRequestIdKey, call.request_id_);
+  return call;
+}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
-      const auto* metadata = methods->GetRecvInitialMetadata();
-      auto it = metadata->find(kRequestIdKey);
-      if (it != metadata->end()) {
-        const absl::string_view id(it->second.data(), it->second.size());
-        if (UsableRequestId(id)) request_id_ = std::string(id);
-      }
-    }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
-      if (request_id_.empty()) request_id_ = NewRequestId();
-      methods->GetSendInitialMetadata()->emplace(kRequestIdKey, request_id_);
-    }
-    if (hub_method_ &&
-        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      // Every answer is a generated protobuf message (a google::protobuf::Message).
-      const void* message = methods->GetSendMessage();
-      if (message != nullptr) {
-        source_ = SourceOf(*static_cast<const google::protobuf::Message*>(message));
-      }
-    }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
-      code_ = status.error_code();
-      message_ = status.error_message();
-    }
-    methods->Proceed();
+CallLog::Call& CallLog::Call::operator=(Call&& other) noexcept {
+  log_ = std::exchange(other.log_, nullptr);
+  method_ = other.method_;
+  start_ = other.start_;
+  request_id_ = std::move(other.request_id_);
+  return *this;
+}
+
+void CallLog::Call::End(const grpc::Status& status, absl::string_view source) {
+  if (log_ == nullptr) return;
+  log_->Write(*this, status, source);
+  log_ = nullptr;
+}
+
+void CallLog::Write(const Call& call, const grpc::Status& status, absl::string_view source) const {
+  const double latency_ms = absl::ToDoubleMilliseconds(absl::Now() - call.start_);
+  const std::string code =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+  if (json_) {
+    nlohmann::ordered_json fields = {{"method", std::string(call.method_)},
+                                     {"code", code},
+                                     {"latency_ms", latency_ms},
+                                     {"request_id", call.request_id_}};
+    if (!source.empty()) fields["source"] = std::string(source);
+    if (!status.ok()) fields["error"] = status.error_message();
+    const std::string object = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    logger_->info("{}", std::string_view(object).substr(1, object.size() - 2));
+    return;
   }
-
- private:
-  const CallLog* const log_;
-  const std::string method_;
-  const bool hub_method_;
-  const absl::Time start_;
-  std::string request_id_;
-  std::string source_;
-  // A call that ends without sending a status was cancelled (by the client or its deadline).
-  grpc::StatusCode code_ = grpc::StatusCode::CANCELLED;
-  std::string message_ = "cancelled by the caller, or its deadline passed";
-};
-
-class CallLog::Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  explicit Factory(const CallLog* log) : log_(log) {}
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo* info) override {
-    const absl::string_view method = info->method();
-    const bool hub_method = log_->hub_methods_.contains(method);
-    if (!hub_method && log_->level_ != CallLogLevel::kAll) return nullptr;  // no interceptor
-    return new Interceptor(log_, std::string(method), hub_method);
-  }
-
- private:
-  const CallLog* const log_;
-};
-
-CallLog::CallLog(CallLogLevel level, absl::flat_hash_set<std::string> hub_methods, bool json,
-                 std::shared_ptr<spdlog::logger> logger)
-    : level_(level),
-      hub_methods_(std::move(hub_methods)),
-      json_(json),
-      logger_(std::move(logger)) {}
-
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-CallLog::InterceptorFactory() {
-  return std::make_unique<Factory>(this);
+  std::string line =
+      absl::StrCat("method=", call.method_, " code=", code, " latency_ms=",
+                   absl::StrFormat("%.3f", latency_ms), " request_id=", call.request_id_);
+  if (!source.empty()) absl::StrAppend(&line, " source=", source);
+  if (!status.ok()) absl::StrAppend(&line, " error=", LogfmtValue(status.error_message()));
+  logger_->info("{}", line);
 }
 
 }  // namespace tasks::service

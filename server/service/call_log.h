@@ -4,25 +4,29 @@
 // The request id is the caller's `x-request-id` metadata when it sends a usable one (printable
 // ASCII, at most 128 characters), else a fresh random one; either way the call's initial
 // metadata carries it back as `x-request-id`. A line holds the method, the status code, the
-// latency, the request id, for inference calls where the answer's facts came from (hub, cache,
-// stale-cache, local, hf-cache-dir), and for failures the error message, which never holds a
-// token (errors are scrubbed where they are made). Never the request's fields or metadata.
+// latency (from when the service took the call until its answer was ready), the request id, for
+// inference calls where the answer's facts came from (hub, cache, stale-cache, local,
+// hf-cache-dir), and for failures the error message, which never holds a token (errors are
+// scrubbed where they are made). Never the request's fields or metadata.
 //
-// Which calls are logged (info level, logger "rpc"): kAll, every call; kHub (the default), the
-// calls that may reach the Hub (the inference RPCs), which are what an export job waits on; kOff,
-// none. Registry lookups are microseconds of work, which a gRPC interceptor adds 15% to (measured
-// with callgrind): under kHub they have none, so neither a log line nor an x-request-id.
+// Which calls are logged (info level, logger "rpc"): kAll, every TasksManager call; kHub (the
+// default), the calls that may reach the Hub (the inference RPCs), which are what an export job
+// waits on; kOff, none. The service logs its calls itself, from where it answers them, rather
+// than through a gRPC interceptor: interception cost a call about 13k instructions under
+// callgrind, six times what the line itself costs.
 // With --log_format json the line is a JSON object with these as fields.
 #ifndef TASKS_SERVER_SERVICE_CALL_LOG_H_
 #define TASKS_SERVER_SERVICE_CALL_LOG_H_
 
 #include <memory>
 #include <string>
+#include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "grpcpp/support/server_interceptor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/status.h"
 #include "spdlog/logger.h"
 
 namespace tasks::service {
@@ -37,21 +41,40 @@ inline constexpr size_t kMaxRequestIdBytes = 128;
 
 class CallLog {
  public:
-  // `hub_methods`: full paths ("/package.Service/Method") of the calls that may reach the Hub.
   // `json`: each line's payload as JSON members, for a logger whose pattern wraps them in an
   // object (logging.h's CallLogger), rather than key=value text.
-  CallLog(CallLogLevel level, absl::flat_hash_set<std::string> hub_methods, bool json,
-          std::shared_ptr<spdlog::logger> logger);
+  CallLog(CallLogLevel level, bool json, std::shared_ptr<spdlog::logger> logger);
 
-  // For grpc::ServerBuilder::experimental().SetInterceptorCreators.
-  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
+  // One call's line, to be written by End. Inert (End does nothing) when the level leaves the
+  // call unlogged. Movable, so that it can follow the call to the thread that answers it.
+  class Call {
+   public:
+    Call() = default;  // inert
+    Call(Call&& other) noexcept { *this = std::move(other); }
+    Call& operator=(Call&& other) noexcept;  // `other` is left inert: one line per call
+
+    // Logs the line for the call's answer: its status and, for an inference answer, its source.
+    // Once; later calls do nothing.
+    void End(const grpc::Status& status, absl::string_view source = "");
+
+   private:
+    friend class CallLog;
+    const CallLog* log_ = nullptr;
+    absl::string_view method_;
+    absl::Time start_;
+    std::string request_id_;
+  };
+
+  // Starts `context`'s line when the level logs it: `method` is the call's full path
+  // ("/package.Service/Method", static storage) and `hub_method` whether it may reach the Hub.
+  // Sends the request id back in the initial metadata, so call before the call's first write.
+  Call Begin(grpc::CallbackServerContext& context, absl::string_view method,
+             bool hub_method) const;
 
  private:
-  class Interceptor;
-  class Factory;
+  void Write(const Call& call, const grpc::Status& status, absl::string_view source) const;
 
   const CallLogLevel level_;
-  const absl::flat_hash_set<std::string> hub_methods_;
   const bool json_;
   const std::shared_ptr<spdlog::logger> logger_;
 };

@@ -49,16 +49,6 @@ std::vector<std::string> CountedMethods() {
   return methods;
 }
 
-// The methods that may wait on the Hub: the inference RPCs, whose requests name a model.
-absl::flat_hash_set<std::string> HubMethods() {
-  absl::flat_hash_set<std::string> methods;
-  for (const char* name : {"DetermineFramework", "InferLibraryFromModel", "InferTaskFromModel",
-                           "StandardizeModelAttributes", "ResolveExport", "BatchResolveExport"}) {
-    methods.insert(absl::StrCat("/optimum.tasks.v1.TasksManager/", name));
-  }
-  return methods;
-}
-
 }  // namespace
 
 void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder) {
@@ -111,12 +101,16 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
       std::make_unique<inference::ModelLocator>(options.locator, server->cache_.get());
   server->registry_ = std::make_unique<registry::TasksManagerHolder>(std::move(tasks));
   server->registry_dirs_ = options.registry_dirs;
+  const bool own_logger = options.call_logger != nullptr;
+  server->call_log_ = std::make_unique<CallLog>(options.call_log,
+                                                own_logger ? options.call_log_json : JsonLogs(),
+                                                own_logger ? options.call_logger : CallLogger());
   server->pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
   server->service_ = std::make_unique<TasksManagerService>(
       RegistryHandlers(server->registry_.get()),
       InferenceHandlers(server->registry_.get(), server->locator_.get(), server->cache_.get(),
                         options.cache.max_bytes),
-      server->pool_.get(), options.service);
+      server->pool_.get(), server->call_log_.get(), options.service);
 
   server->metrics_ = std::make_unique<RpcMetrics>(CountedMethods());
   if (!options.metrics_address.empty()) {
@@ -133,19 +127,12 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, *std::move(credentials), &server->port_);
   builder.RegisterService(server->service_.get());
-  // Each costs every call an interceptor: counting only when someone can scrape the counts.
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // An interceptor costs every call gRPC's interception: counting only when someone can scrape.
   if (server->metrics_endpoint_ != nullptr) {
-    interceptors.push_back(server->metrics_->InterceptorFactory());
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counting;
+    counting.push_back(server->metrics_->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(counting));
   }
-  if (options.call_log != CallLogLevel::kOff) {
-    const bool own_logger = options.call_logger != nullptr;
-    server->call_log_ = std::make_unique<CallLog>(options.call_log, HubMethods(),
-                                                  own_logger ? options.call_log_json : JsonLogs(),
-                                                  own_logger ? options.call_logger : CallLogger());
-    interceptors.push_back(server->call_log_->InterceptorFactory());
-  }
-  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   ApplyConnectionOptions(options, builder);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || (!unix_socket && server->port_ == 0)) {

@@ -113,9 +113,9 @@ class TasksServer {
   std::unique_ptr<hub::HubCache> cache_;
   std::unique_ptr<inference::ModelLocator> locator_;
   std::unique_ptr<registry::TasksManagerHolder> registry_;
+  std::unique_ptr<CallLog> call_log_;
   std::unique_ptr<TasksManagerService> service_;
   std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here
-  std::unique_ptr<CallLog> call_log_;    // likewise
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<WorkerPool> pool_;

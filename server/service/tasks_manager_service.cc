@@ -17,7 +17,13 @@ namespace {
 
 namespace v1 = optimum::tasks::v1;
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, grpc::Status status) {
+// The full path of a TasksManager method, as gRPC and the call log name it.
+#define TASKS_METHOD_PATH(Method) "/optimum.tasks.v1.TasksManager/" #Method
+
+// Logs and finishes a call answered on the callback thread; `source` is the answer's, if any.
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, CallLog::Call& call,
+                                 grpc::Status status, absl::string_view source = "") {
+  call.End(status, source);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(std::move(status));
   return reactor;
@@ -25,9 +31,10 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, grpc::Sta
 
 // The call finished with INVALID_ARGUMENT when `request` breaks request_limits.h; null if not.
 grpc::ServerUnaryReactor* RefuseIfOutOfBounds(grpc::CallbackServerContext* context,
+                                              CallLog::Call& call,
                                               const google::protobuf::Message& request) {
   const absl::Status checked = CheckRequestFields(request);
-  return checked.ok() ? nullptr : Finish(context, ToGrpcStatus(checked));
+  return checked.ok() ? nullptr : Finish(context, call, ToGrpcStatus(checked));
 }
 
 // The token of `authorization: Bearer <token>`, as grpcurl -H and huggingface_hub send it.
@@ -48,21 +55,37 @@ std::string BearerToken(const grpc::CallbackServerContext& context) {
 // is skipped if it has not started, and a Hub request nobody else waits for is abandoned.
 class PooledCallReactor final : public grpc::ServerUnaryReactor {
  public:
+  explicit PooledCallReactor(CallLog::Call call) : call_(std::move(call)) {}
+
   const Cancellation* caller_gone() const { return &caller_gone_; }
   void OnCancel() override { caller_gone_.Cancel(); }
   void OnDone() override { delete this; }
 
+  // Logs and finishes the call; the line says CANCELLED when the caller has gone meanwhile.
+  void Answer(grpc::Status status, absl::string_view source = "") {
+    if (caller_gone_.cancelled()) {
+      call_.End(grpc::Status(grpc::StatusCode::CANCELLED,
+                             "cancelled by the caller, or its deadline passed"));
+    } else {
+      call_.End(status, source);
+    }
+    Finish(std::move(status));
+  }
+
  private:
+  CallLog::Call call_;
   CancellationFlag caller_gone_;
 };
 
 }  // namespace
 
 TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHandlers inference,
-                                         WorkerPool* pool, ServiceOptions options)
+                                         WorkerPool* pool, const CallLog* call_log,
+                                         ServiceOptions options)
     : registry_(std::move(registry)),
       inference_(std::move(inference)),
       pool_(pool),
+      call_log_(call_log),
       options_(std::move(options)) {
 #define TASKS_ARENA_MESSAGES(Method) \
   SetMessageAllocatorFor_##Method(   \
@@ -93,8 +116,10 @@ hub::Credentials TasksManagerService::CallerCredentials(
   return credentials;
 }
 
-template <typename Answer>
+template <typename Response, typename Answer>
 grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackServerContext* context,
+                                                               CallLog::Call call,
+                                                               const Response* response,
                                                                Answer answer) {
   hub::Credentials credentials = CallerCredentials(*context);
   const absl::Time deadline =
@@ -103,20 +128,25 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   {
     MemoryOnlyScope memory_only;
     grpc::Status status = answer(credentials, deadline);
-    if (!memory_only.refused()) return Finish(context, std::move(status));
-  }
-  auto* pooled = new PooledCallReactor;  // deletes itself when gRPC is done with it
-  const bool queued = pool_->Submit([pooled, answer = std::move(answer),
-                                     credentials = std::move(credentials), deadline] {
-    grpc::Status status(grpc::StatusCode::CANCELLED, "The call was cancelled before it started.");
-    if (!pooled->caller_gone()->cancelled()) {
-      CancellationScope scope(pooled->caller_gone());
-      status = answer(credentials, deadline);
+    if (!memory_only.refused()) {
+      return Finish(context, call, std::move(status), response->source().source());
     }
-    pooled->Finish(std::move(status));
+  }
+  // Deletes itself when gRPC is done with it.
+  auto* pooled = new PooledCallReactor(std::move(call));
+  const bool queued = pool_->Submit([pooled, response, answer = std::move(answer),
+                                     credentials = std::move(credentials), deadline] {
+    if (pooled->caller_gone()->cancelled()) {
+      pooled->Answer(grpc::Status(grpc::StatusCode::CANCELLED,
+                                  "The call was cancelled before it started."));
+      return;
+    }
+    CancellationScope scope(pooled->caller_gone());
+    grpc::Status status = answer(credentials, deadline);
+    pooled->Answer(std::move(status), response->source().source());
   });
   if (!queued) {
-    pooled->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+    pooled->Answer(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 "The server is busy with Hub requests; retry with backoff."));
   }
   return pooled;
@@ -127,10 +157,11 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
                                                         const v1::Method##Request* request,   \
                                                         v1::Method##Response* response) {     \
-    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, *request)) {         \
+    CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(Method), false);        \
+    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, call, *request)) {   \
       return refused;                                                                         \
     }                                                                                         \
-    return Finish(context, registry_.Method(*request, *response));                            \
+    return Finish(context, call, registry_.Method(*request, *response));                      \
   }
 TASKS_REGISTRY_RPC(GetAllTasks)
 TASKS_REGISTRY_RPC(MapFromSynonym)
@@ -148,14 +179,16 @@ TASKS_REGISTRY_RPC(GetSupportMatrix)
   grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context,      \
                                                         const v1::Method##Request* request,        \
                                                         v1::Method##Response* response) {          \
-    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, *request)) {              \
+    CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(Method), true);              \
+    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, call, *request)) {        \
       return refused;                                                                              \
     }                                                                                              \
-    return AnswerInference(context, [this, request, response](const hub::Credentials& credentials, \
-                                                              absl::Time deadline) {               \
-      response->Clear();                                                                           \
-      return inference_.Method(*request, *response, credentials, deadline);                        \
-    });                                                                                            \
+    return AnswerInference(                                                                        \
+        context, std::move(call), response,                                                        \
+        [this, request, response](const hub::Credentials& credentials, absl::Time deadline) {      \
+          response->Clear();                                                                       \
+          return inference_.Method(*request, *response, credentials, deadline);                    \
+        });                                                                                        \
   }
 TASKS_INFERENCE_RPC(DetermineFramework)
 TASKS_INFERENCE_RPC(InferLibraryFromModel)
@@ -167,12 +200,16 @@ TASKS_INFERENCE_RPC(ResolveExport)
 grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
     grpc::CallbackServerContext* context, const v1::GetCacheStatsRequest* request,
     v1::GetCacheStatsResponse* response) {
-  return Finish(context, inference_.GetCacheStats(*request, *response));
+  CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(GetCacheStats), false);
+  return Finish(context, call, inference_.GetCacheStats(*request, *response));
 }
 
 grpc::ServerBidiReactor<v1::BatchResolveExportRequest, v1::BatchResolveExportResponse>*
 TasksManagerService::BatchResolveExport(grpc::CallbackServerContext* context) {
-  return new BatchResolveReactor(&inference_, pool_, CallerCredentials(*context),
+  return new BatchResolveReactor(&inference_, pool_,
+                                 call_log_->Begin(*context, TASKS_METHOD_PATH(BatchResolveExport),
+                                                  /*hub_method=*/true),
+                                 CallerCredentials(*context),
                                  absl::FromChrono(context->deadline()), options_.max_hub_wait,
                                  options_.batch_max_in_flight);
 }

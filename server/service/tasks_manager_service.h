@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
 #include "server/common/worker_pool.h"
+#include "server/service/call_log.h"
 #include "server/service/inference_handlers.h"
 #include "server/service/registry_handlers.h"
 
@@ -30,8 +31,9 @@ struct ServiceOptions {
 
 class TasksManagerService final : public optimum::tasks::v1::TasksManager::CallbackService {
  public:
+  // `pool` and `call_log` outlive the service.
   TasksManagerService(RegistryHandlers registry, InferenceHandlers inference, WorkerPool* pool,
-                      ServiceOptions options);
+                      const CallLog* call_log, ServiceOptions options);
 
 #define TASKS_UNARY(Method)                                                            \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,               \
@@ -58,16 +60,19 @@ class TasksManagerService final : public optimum::tasks::v1::TasksManager::Callb
   BatchResolveExport(grpc::CallbackServerContext* context) override;
 
  private:
-  // Runs `answer(credentials, deadline)` from memory, or else on the pool, and finishes the call
-  // with its status.
-  template <typename Answer>
-  grpc::ServerUnaryReactor* AnswerInference(grpc::CallbackServerContext* context, Answer answer);
+  // Runs `answer(credentials, deadline)`, which fills `response`, from memory, or else on the
+  // pool, and finishes the call with its status; `call` logs it.
+  template <typename Response, typename Answer>
+  grpc::ServerUnaryReactor* AnswerInference(grpc::CallbackServerContext* context,
+                                            CallLog::Call call, const Response* response,
+                                            Answer answer);
   // The caller's Hub token, or the server's when the caller sends none and that is allowed.
   hub::Credentials CallerCredentials(const grpc::CallbackServerContext& context) const;
 
   const RegistryHandlers registry_;
   const InferenceHandlers inference_;
   WorkerPool* const pool_;
+  const CallLog* const call_log_;
   const ServiceOptions options_;
 };
 

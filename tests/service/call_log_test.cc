@@ -4,10 +4,12 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -95,7 +97,7 @@ TEST_F(CallLogTest, WithoutAUsableIdTheServerMakesOne) {
 
 TEST_F(CallLogTest, HubLevelLogsTheInferenceCallsOnly) {
   Start(CallLogLevel::kHub);
-  EXPECT_EQ(CallRegistry("job-7"), "");  // a registry lookup: no interceptor at all
+  EXPECT_EQ(CallRegistry("job-7"), "");  // a registry lookup: neither a line nor an id
   grpc::Status status;
   harness_->Resolve("google-bert/bert-base-uncased", "onnx", &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -149,7 +151,55 @@ TEST_F(CallLogTest, JsonLinesHaveTheFieldsAndNeverTheToken) {
   EXPECT_THAT(failed["error"].get<std::string>(), Not(IsEmpty()));
 }
 
-TEST_F(CallLogTest, OffInstallsNothing) {
+TEST_F(CallLogTest, ACallWhoseCallerLeftWhileItWaitedOnTheHubIsLoggedCancelled) {
+  Start(CallLogLevel::kHub);
+  harness_->hub().InjectFault({.kind = Fault::Kind::kDelay,
+                               .path_contains = "google-bert/bert-base-uncased",
+                               .times = -1,
+                               .delay = absl::Milliseconds(600)});
+  v1::ResolveExportRequest request;
+  request.set_model("google-bert/bert-base-uncased");
+  request.set_exporter("onnx");
+  v1::ResolveExportResponse response;
+  grpc::ClientContext context;
+  std::thread leave([&context] {
+    absl::SleepFor(absl::Milliseconds(150));
+    context.TryCancel();
+  });
+  const grpc::Status status = harness_->stub().ResolveExport(&context, request, &response);
+  leave.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_THAT(Lines(), ElementsAre(AllOf(HasSubstr("ResolveExport code=CANCELLED"),
+                                         HasSubstr("error=\"cancelled by the caller"))));
+}
+
+TEST_F(CallLogTest, ABatchStreamIsOneLine) {
+  Start(CallLogLevel::kHub);
+  grpc::ClientContext context;
+  context.AddMetadata("x-request-id", "batch-3");
+  auto stream = harness_->stub().BatchResolveExport(&context);
+  v1::BatchResolveExportRequest item;
+  item.set_id("a");
+  item.mutable_request()->set_model("google-bert/bert-base-uncased");
+  item.mutable_request()->set_exporter("onnx");
+  ASSERT_TRUE(stream->Write(item));
+  item.set_id("b");
+  ASSERT_TRUE(stream->Write(item));
+  stream->WritesDone();
+  v1::BatchResolveExportResponse answer;
+  int answers = 0;
+  while (stream->Read(&answer)) ++answers;
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(answers, 2);
+  auto id = context.GetServerInitialMetadata().find("x-request-id");
+  ASSERT_NE(id, context.GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(id->second.data(), id->second.size()), "batch-3");
+  EXPECT_THAT(Lines(), ElementsAre(ContainsRegex(
+                           "^method=/optimum.tasks.v1.TasksManager/BatchResolveExport code=OK "
+                           "latency_ms=[0-9.]+ request_id=batch-3$")));
+}
+
+TEST_F(CallLogTest, OffLogsNothingAndSendsNoId) {
   Start(CallLogLevel::kOff);
   EXPECT_EQ(CallRegistry("job-1"), "");  // not even the id comes back
   EXPECT_THAT(Lines(), IsEmpty());
