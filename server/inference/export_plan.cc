@@ -169,8 +169,8 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
   absl::StatusOr<registry::ExporterConfig> config = tasks.GetExporterConfigConstructor(
       request.exporter, plan.task, plan.export_model_type, request.model.model, plan.library);
   if (!config.ok()) return AnnotateStep(config.status(), "exporter_config");
-  plan.exporter_config = *config->entry;
-  plan.exporter_config_model_type = std::string(config->model_type);
+  plan.exporter_config = config->entry;
+  plan.exporter_config_model_type = config->model_type;
   return plan;
 }
 

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "server/inference/model_inference.h"
 
 namespace tasks::inference {
@@ -36,6 +38,8 @@ struct PipelineComponent {
   std::string config_class;
 };
 
+// Its registry parts are views of the registry snapshot the planner's ModelInference holds: valid
+// while that ModelInference lives.
 struct ExportPlan {
   SourceName source;
   std::string commit_sha;
@@ -46,10 +50,10 @@ struct ExportPlan {
   std::string model_type;      // as the model's files name it
   std::string export_model_type;
   registry::ModelClass model_class;
-  // Unset for a diffusers pipeline, which exports per component.
-  std::optional<registry::TaskEntry> exporter_config;
-  std::string exporter_config_model_type;  // the registry key the config was found under
-  std::vector<registry::TaskEntry> supported_tasks;
+  // Null for a diffusers pipeline, which exports per component.
+  const registry::TaskEntry* exporter_config = nullptr;
+  absl::string_view exporter_config_model_type;  // the registry key the config was found under
+  absl::Span<const registry::TaskEntry> supported_tasks;
   std::vector<PipelineComponent> components;
   std::vector<Evidence> evidence;  // one per inferred step, in order
 };
