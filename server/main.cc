@@ -256,6 +256,8 @@ int main(int argc, char** argv) {
                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
                           std::chrono::duration<double>(flags.shutdown_grace_seconds)));
   (*server)->Wait();
+  tasks::service::CallLogger()->flush();
   spdlog::info("stopped");
+  spdlog::shutdown();
   return EXIT_SUCCESS;
 }

@@ -1,5 +1,6 @@
 #include "server/service/logging.h"
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -92,10 +93,15 @@ absl::Status ConfigureLogging(absl::string_view level, absl::string_view format)
   spdlog::set_default_logger(std::move(logger));
 
   auto call_logger =
-      std::make_shared<spdlog::logger>("rpc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+      std::make_shared<spdlog::logger>("rpc", std::make_shared<BatchedLineSink>(stderr));
   call_logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
       format == "json" ? kJsonCallPattern : kTextCallPattern, spdlog::pattern_time_type::utc));
   call_logger->set_level(parsed);
+  call_logger->flush_on(spdlog::level::warn);
+  // Registered, so that spdlog's flusher writes its batch every second and shutdown() the rest.
+  spdlog::drop("rpc");
+  spdlog::register_logger(call_logger);
+  spdlog::flush_every(std::chrono::seconds(1));
   absl::MutexLock lock(&call_logging_mutex);
   configured_call_logger = std::move(call_logger);
   json_logs = format == "json";
@@ -110,6 +116,19 @@ std::shared_ptr<spdlog::logger> CallLogger() {
     configured_call_logger->set_pattern(kTextCallPattern, spdlog::pattern_time_type::utc);
   }
   return configured_call_logger;
+}
+
+void BatchedLineSink::sink_it_(const spdlog::details::log_msg& msg) {
+  spdlog::memory_buf_t line;
+  formatter_->format(msg, line);
+  if (batch_.size() + line.size() > kBatchBytes) flush_();
+  batch_.append(line.data(), line.size());
+}
+
+void BatchedLineSink::flush_() {
+  if (batch_.empty()) return;
+  std::fwrite(batch_.data(), 1, batch_.size(), file_);
+  batch_.clear();
 }
 
 bool JsonLogs() {

@@ -83,6 +83,8 @@ check "health is SERVING" test $? -eq 0
 # as a JSON object of its own, with its request id, among the server's other JSON lines.
 cli determine-framework /etc >/dev/null 2>&1
 check "a path outside the model roots exits PERMISSION_DENIED (7)" test $? -eq 7
+# Call lines are batched: they reach the log within a second.
+for _ in $(seq 50); do grep -q '"logger":"rpc"' "$work/server.log" && break; sleep 0.1; done
 check "every log line is a JSON object, and the call has one with its request id" python3 -c '
 import json, sys
 lines = [json.loads(line) for line in open(sys.argv[1])]
