@@ -89,7 +89,7 @@ class FolderFiles final : public ModelFiles {
     commit_sha_ = std::move(sha);
   }
 
-  absl::StatusOr<JsonFile> ReadJson(absl::string_view path) override {
+  absl::StatusOr<JsonFile> ReadJsonOnce(absl::string_view path) override {
     if (!std::binary_search(files_->begin(), files_->end(), std::string(path))) {
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat(path, " is not in the model folder."), {"model"});
@@ -146,7 +146,7 @@ class HubFiles final : public ModelFiles {
     files_ = std::make_shared<const std::vector<std::string>>(std::move(files));
   }
 
-  absl::StatusOr<JsonFile> ReadJson(absl::string_view path) override {
+  absl::StatusOr<JsonFile> ReadJsonOnce(absl::string_view path) override {
     if (!std::binary_search(files_->begin(), files_->end(), std::string(path))) {
       return MakeError(StatusCode::kNotFound, "EntryNotFoundError",
                        absl::StrCat(prefix_, path, " is not in ", repo_id_, "@", commit_sha_, "."),
@@ -231,6 +231,14 @@ absl::Status ValidateSubfolder(absl::string_view subfolder) {
                      {"subfolder"});
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<JsonFile> ModelFiles::ReadJson(absl::string_view path) {
+  for (const auto& [read_path, answer] : read_) {
+    if (read_path == path) return answer;
+  }
+  read_.emplace_back(std::string(path), ReadJsonOnce(path));
+  return read_.back().second;
 }
 
 ModelLocator::ModelLocator(ModelLocatorOptions options, hub::HubCache* cache)

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,6 +41,7 @@ using SourceName = std::string;
 // An opened model: its listing and its small files.
 using JsonFile = std::shared_ptr<const nlohmann::json>;
 
+// One call's opening of a model; not thread-safe.
 class ModelFiles {
  public:
   virtual ~ModelFiles() = default;
@@ -53,15 +55,22 @@ class ModelFiles {
   bool is_local() const { return source_ == "local"; }
 
   // Reads and parses a JSON file of the (sub)folder. NOT_FOUND when it is not listed. A Hub
-  // file is the Hub cache's parsed copy, shared rather than copied per call.
-  virtual absl::StatusOr<JsonFile> ReadJson(absl::string_view path) = 0;
+  // file is the Hub cache's parsed copy, shared rather than copied per call. Each path is read
+  // once per opening: a call's inference steps ask for config.json three or four times, and get
+  // the first answer again (one version of the file, one cache lookup).
+  absl::StatusOr<JsonFile> ReadJson(absl::string_view path);
 
  protected:
+  virtual absl::StatusOr<JsonFile> ReadJsonOnce(absl::string_view path) = 0;
+
   // Shared: a Hub model's whole listing is its cached model info's, not a copy per call.
   std::shared_ptr<const std::vector<std::string>> files_;
   SourceName source_;
   std::string commit_sha_;
   std::shared_ptr<const hub::ModelInfo> model_info_;
+
+ private:
+  std::vector<std::pair<std::string, absl::StatusOr<JsonFile>>> read_;  // a few paths per call
 };
 
 struct ModelLocatorOptions {

@@ -89,6 +89,28 @@ TEST_F(ModelSourceTest, ReadsFoldersUnderARoot) {
   EXPECT_EQ(hub_.calls(), 0);
 }
 
+TEST_F(ModelSourceTest, AnOpeningReadsEachFileOnce) {
+  ModelLocator locator = Locator();
+  auto local = Open(locator, (root_ / "bert").string());
+  ASSERT_TRUE(local.ok()) << local.status();
+  auto first = (*local)->ReadJson("config.json");
+  ASSERT_TRUE(first.ok()) << first.status();
+  // Rewritten meanwhile: the call still sees the one version it read.
+  Write(root_ / "bert" / "config.json", R"({"model_type": "roberta"})");
+  auto again = (*local)->ReadJson("config.json");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->get(), first->get());
+  EXPECT_EQ((**again)["model_type"], "bert");
+  EXPECT_EQ((*local)->ReadJson("absent.json").status().code(), absl::StatusCode::kNotFound);
+
+  auto hub = Open(locator, "org/pipeline", "unet");
+  ASSERT_TRUE(hub.ok()) << hub.status();
+  ASSERT_TRUE((*hub)->ReadJson("config.json").ok());
+  const int64_t hits = cache_.Stats().hits;
+  ASSERT_TRUE((*hub)->ReadJson("config.json").ok());
+  EXPECT_EQ(cache_.Stats().hits, hits);  // not even a cache lookup
+}
+
 TEST_F(ModelSourceTest, PathsOutsideTheRootsAreDeniedWithoutSayingIfTheyExist) {
   ModelLocator locator = Locator();
   auto existing = Open(locator, (base_ / "outside").string());
