@@ -2,6 +2,9 @@
 
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <utility>
@@ -133,6 +136,12 @@ const char* AnswerSourceName(AnswerSource source) {
       return "stale-cache";
   }
   return "hub";
+}
+
+void ReleaseFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 HubCache::HubCache(HubClient* client, HubCacheOptions options)
@@ -276,34 +285,45 @@ absl::StatusOr<CachedAnswer<void>> HubCache::MakeRequest(
     CancellationScope upstream(&flight);  // the HTTP client gives up when every waiter has gone
     fetched = fetcher.fetch();
   }
-  absl::MutexLock lock(&mutex_);
-  ++stats_.upstream[absl::StrCat(fetcher.endpoint, " ",
-                                 absl::StatusCodeToString(fetched.status().code()))];
   absl::StatusOr<CachedAnswer<void>> answer = absl::UnknownError("unset");
-  if (fetched.ok()) {
-    const bool shared = fetcher.is_shared(fetched->get());
-    Store(shared ? shared_key : private_key, *fetched, fetcher.size_of(fetched->get()),
-          fetcher.expires);
-    answer = CachedAnswer<void>{*fetched, AnswerSource::kHub};
-  } else {
-    answer = fetched.status();
-  }
-  if (absl::IsNotFound(fetched.status())) {
-    Store(private_key, fetched.status(), 0, true);
-  } else if (IsTransient(fetched.status())) {
-    // Stale-if-error: an expired answer this caller could see.
-    for (const std::string* key : {&shared_key, &private_key}) {
-      auto it = entries_.find(*key);
-      if (it == entries_.end() || !it->second->answer.ok()) continue;
-      if (options_.now() - it->second->fetched > options_.max_stale) continue;
-      ++stats_.stale_served;
-      answer = CachedAnswer<void>{*it->second->answer, AnswerSource::kStaleCache};
-      break;
+  bool release_memory = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    ++stats_.upstream[absl::StrCat(fetcher.endpoint, " ",
+                                   absl::StatusCodeToString(fetched.status().code()))];
+    if (fetched.ok()) {
+      const bool shared = fetcher.is_shared(fetched->get());
+      Store(shared ? shared_key : private_key, *fetched, fetcher.size_of(fetched->get()),
+            fetcher.expires);
+      answer = CachedAnswer<void>{*fetched, AnswerSource::kHub};
+    } else {
+      answer = fetched.status();
+    }
+    if (absl::IsNotFound(fetched.status())) {
+      Store(private_key, fetched.status(), 0, true);
+    } else if (IsTransient(fetched.status())) {
+      // Stale-if-error: an expired answer this caller could see.
+      for (const std::string* key : {&shared_key, &private_key}) {
+        auto it = entries_.find(*key);
+        if (it == entries_.end() || !it->second->answer.ok()) continue;
+        if (options_.now() - it->second->fetched > options_.max_stale) continue;
+        ++stats_.stale_served;
+        answer = CachedAnswer<void>{*it->second->answer, AnswerSource::kStaleCache};
+        break;
+      }
+    }
+    flight.answer = answer;
+    flight.done = true;
+    flights_.erase(private_key);
+    if (evicted_since_release_ &&
+        options_.now() - last_release_ >= options_.release_interval) {
+      evicted_since_release_ = false;
+      last_release_ = options_.now();
+      release_memory = true;
     }
   }
-  flight.answer = answer;
-  flight.done = true;
-  flights_.erase(private_key);
+  // Outside the lock: giving pages back walks the allocator's free lists.
+  if (release_memory) options_.release_freed_memory();
   return answer;
 }
 
@@ -357,6 +377,7 @@ void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, size_
     entries_.erase(victim);
     lru_.pop_back();
     ++stats_.evictions;
+    evicted_since_release_ = true;
   }
   stats_.entries = static_cast<int64_t>(entries_.size());
 }

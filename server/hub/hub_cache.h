@@ -10,7 +10,8 @@
 //   owner's deadline; if that cuts it short, a waiter with time left makes it again. When every
 //   waiter has gone (its call cancelled, see cancellation.h, or past its deadline), the request
 //   is abandoned.
-// - Bounded by bytes: least recently used entries are evicted past `max_bytes`.
+// - Bounded by bytes: least recently used entries are evicted past `max_bytes`, and the memory
+//   they freed is handed back to the OS (at most once a second), so that RSS follows the bound.
 // - Partitioned by credentials: an answer is shared by every caller only when the repo's model
 //   info says it is neither private nor gated; anything else (and every error) is kept under a
 //   keyed hash of the caller's token, and served only to callers presenting the same token.
@@ -39,12 +40,20 @@
 
 namespace tasks::hub {
 
+// Hands the pages of freed memory back to the OS (glibc's malloc_trim). glibc keeps what an
+// evicted entry freed in its arenas, so a churning cache's RSS would creep past its bound.
+void ReleaseFreedMemory();
+
 struct HubCacheOptions {
   size_t max_bytes = 64 << 20;
   absl::Duration model_info_ttl = absl::Minutes(5);
   absl::Duration negative_ttl = absl::Seconds(30);
   absl::Duration max_stale = absl::Hours(24);
   std::function<absl::Time()> now = absl::Now;  // injected in tests
+  // Called, outside the cache's lock, after a request whose answer evicted entries; at most once
+  // per `release_interval`, since it walks the allocator's free lists. Injected in tests.
+  std::function<void()> release_freed_memory = ReleaseFreedMemory;
+  absl::Duration release_interval = absl::Seconds(1);
 };
 
 // Where an answer came from.
@@ -138,6 +147,8 @@ class HubCache {
   absl::flat_hash_map<std::string, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
   absl::flat_hash_map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
   HubCacheStats stats_ ABSL_GUARDED_BY(mutex_);
+  bool evicted_since_release_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Time last_release_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
 };
 
 const char* AnswerSourceName(AnswerSource source);

@@ -235,6 +235,31 @@ TEST_F(HubCacheTest, StaysUnderTheByteBound) {
             AnswerSource::kCache);
 }
 
+TEST_F(HubCacheTest, EvictionsHandFreedMemoryBackAtMostOnceAnInterval) {
+  int releases = 0;
+  HubCache cache(&hub_, {.max_bytes = 16 << 10,
+                         .now = [this] { return now_; },
+                         .release_freed_memory = [&releases] { ++releases; },
+                         .release_interval = absl::Seconds(1)});
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 20; ++i) files["file" + std::to_string(i)] = '"' + std::string(4 << 10, 'x') + '"';
+  hub_.AddRepo({Info("org/big"), files, ""});
+  auto fetch = [&](int i) {
+    ASSERT_TRUE(
+        cache.GetJsonFile("org/big", "sha", "file" + std::to_string(i), true, {}, Deadline(), Parse)
+            .ok());
+  };
+  for (int i = 0; i < 3; ++i) fetch(i);
+  ASSERT_EQ(cache.Stats().evictions, 0);
+  EXPECT_EQ(releases, 0);  // nothing evicted, nothing to hand back
+  for (int i = 3; i < 10; ++i) fetch(i);
+  ASSERT_GT(cache.Stats().evictions, 1);
+  EXPECT_EQ(releases, 1);  // several evictions within the interval: one release
+  now_ += absl::Seconds(1);
+  fetch(10);
+  EXPECT_EQ(releases, 2);
+}
+
 TEST_F(HubCacheTest, WaitersGiveUpAtTheirDeadline) {
   HubCache cache = MakeCache();
   hub_.Hold();
