@@ -11,7 +11,7 @@
 //   waiter has gone (its call cancelled, see cancellation.h, or past its deadline), the request
 //   is abandoned.
 // - Bounded by bytes: least recently used entries are evicted past `max_bytes`, and the memory
-//   they freed is handed back to the OS (at most once a second), so that RSS follows the bound.
+//   they freed is handed back to the OS (at most 4 times a second), so that RSS follows the bound.
 // - Partitioned by credentials: an answer is shared by every caller only when the repo's model
 //   info says it is neither private nor gated; anything else (and every error) is kept under a
 //   keyed hash of the caller's token, and served only to callers presenting the same token.
@@ -53,7 +53,7 @@ struct HubCacheOptions {
   // Called, outside the cache's lock, after a request whose answer evicted entries; at most once
   // per `release_interval`, since it walks the allocator's free lists. Injected in tests.
   std::function<void()> release_freed_memory = ReleaseFreedMemory;
-  absl::Duration release_interval = absl::Seconds(1);
+  absl::Duration release_interval = absl::Milliseconds(250);
 };
 
 // Where an answer came from.
