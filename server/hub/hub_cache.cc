@@ -315,8 +315,7 @@ absl::StatusOr<CachedAnswer<void>> HubCache::MakeRequest(
     flight.answer = answer;
     flight.done = true;
     flights_.erase(private_key);
-    if (evicted_since_release_ &&
-        options_.now() - last_release_ >= options_.release_interval) {
+    if (evicted_since_release_ && options_.now() - last_release_ >= options_.release_interval) {
       evicted_since_release_ = false;
       last_release_ = options_.now();
       release_memory = true;

@@ -304,10 +304,10 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHub(
   const hub::ModelInfo& model_info = *info->value;
   if (!model_info.siblings.empty()) {
     // Aliases the cached model info: the listing lives as long as it does.
-    auto siblings = std::shared_ptr<const std::vector<std::string>>(info->value,
-                                                                    &model_info.siblings);
-    return std::make_unique<HubFiles>(cache_, *info, std::move(siblings), ref.model,
-                                      ref.subfolder, credentials, deadline);
+    auto siblings =
+        std::shared_ptr<const std::vector<std::string>>(info->value, &model_info.siblings);
+    return std::make_unique<HubFiles>(cache_, *info, std::move(siblings), ref.model, ref.subfolder,
+                                      credentials, deadline);
   }
   // Without siblings (an empty repo, or a mirror that omits them), the tree listing decides.
   absl::StatusOr<hub::CachedAnswer<std::vector<std::string>>> listing =

@@ -26,8 +26,9 @@ v1::BatchResolveExportResponse ErrorAnswer(std::string id, const grpc::Status& s
 }  // namespace
 
 BatchResolveReactor::BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool,
-                                         CallLog::Call call, hub::Credentials credentials, absl::Time deadline,
-                                         absl::Duration max_hub_wait, size_t max_in_flight)
+                                         CallLog::Call call, hub::Credentials credentials,
+                                         absl::Time deadline, absl::Duration max_hub_wait,
+                                         size_t max_in_flight)
     : inference_(inference),
       pool_(pool),
       credentials_(std::move(credentials)),

@@ -32,8 +32,8 @@ class BatchResolveReactor final
                                      optimum::tasks::v1::BatchResolveExportResponse> {
  public:
   // Starts reading at once. `inference` and `pool` outlive every stream (the server drains the
-  // pool before destroying the service). `call` logs the stream's end. An item waits on the Hub for at most `max_hub_wait`
-  // from when its work starts, and never past the stream's `deadline`.
+  // pool before destroying the service). `call` logs the stream's end. An item waits on the Hub for
+  // at most `max_hub_wait` from when its work starts, and never past the stream's `deadline`.
   BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool, CallLog::Call call,
                       hub::Credentials credentials, absl::Time deadline,
                       absl::Duration max_hub_wait, size_t max_in_flight);

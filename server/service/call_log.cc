@@ -96,7 +96,8 @@ void CallLog::Write(const Call& call, const grpc::Status& status, absl::string_v
                                      {"request_id", call.request_id_}};
     if (!source.empty()) fields["source"] = std::string(source);
     if (!status.ok()) fields["error"] = status.error_message();
-    const std::string object = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string object =
+        fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     logger_->info("{}", std::string_view(object).substr(1, object.size() - 2));
     return;
   }

@@ -68,8 +68,7 @@ class CallLog {
   // Starts `context`'s line when the level logs it: `method` is the call's full path
   // ("/package.Service/Method", static storage) and `hub_method` whether it may reach the Hub.
   // Sends the request id back in the initial metadata, so call before the call's first write.
-  Call Begin(grpc::CallbackServerContext& context, absl::string_view method,
-             bool hub_method) const;
+  Call Begin(grpc::CallbackServerContext& context, absl::string_view method, bool hub_method) const;
 
  private:
   void Write(const Call& call, const grpc::Status& status, absl::string_view source) const;

@@ -102,9 +102,9 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   server->registry_ = std::make_unique<registry::TasksManagerHolder>(std::move(tasks));
   server->registry_dirs_ = options.registry_dirs;
   const bool own_logger = options.call_logger != nullptr;
-  server->call_log_ = std::make_unique<CallLog>(options.call_log,
-                                                own_logger ? options.call_log_json : JsonLogs(),
-                                                own_logger ? options.call_logger : CallLogger());
+  server->call_log_ =
+      std::make_unique<CallLog>(options.call_log, own_logger ? options.call_log_json : JsonLogs(),
+                                own_logger ? options.call_logger : CallLogger());
   server->pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
   server->service_ = std::make_unique<TasksManagerService>(
       RegistryHandlers(server->registry_.get()),

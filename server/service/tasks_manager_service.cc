@@ -137,8 +137,8 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   const bool queued = pool_->Submit([pooled, response, answer = std::move(answer),
                                      credentials = std::move(credentials), deadline] {
     if (pooled->caller_gone()->cancelled()) {
-      pooled->Answer(grpc::Status(grpc::StatusCode::CANCELLED,
-                                  "The call was cancelled before it started."));
+      pooled->Answer(
+          grpc::Status(grpc::StatusCode::CANCELLED, "The call was cancelled before it started."));
       return;
     }
     CancellationScope scope(pooled->caller_gone());
@@ -175,20 +175,20 @@ TASKS_REGISTRY_RPC(GetSupportMatrix)
 
 // Inference RPCs: from memory on the callback thread when they can, else on the worker pool
 // (the response is cleared of what an attempt from memory left in it).
-#define TASKS_INFERENCE_RPC(Method)                                                                \
-  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context,      \
-                                                        const v1::Method##Request* request,        \
-                                                        v1::Method##Response* response) {          \
-    CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(Method), true);              \
-    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, call, *request)) {        \
-      return refused;                                                                              \
-    }                                                                                              \
-    return AnswerInference(                                                                        \
-        context, std::move(call), response,                                                        \
-        [this, request, response](const hub::Credentials& credentials, absl::Time deadline) {      \
-          response->Clear();                                                                       \
-          return inference_.Method(*request, *response, credentials, deadline);                    \
-        });                                                                                        \
+#define TASKS_INFERENCE_RPC(Method)                                                           \
+  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
+                                                        const v1::Method##Request* request,   \
+                                                        v1::Method##Response* response) {     \
+    CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(Method), true);         \
+    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, call, *request)) {   \
+      return refused;                                                                         \
+    }                                                                                         \
+    return AnswerInference(                                                                   \
+        context, std::move(call), response,                                                   \
+        [this, request, response](const hub::Credentials& credentials, absl::Time deadline) { \
+          response->Clear();                                                                  \
+          return inference_.Method(*request, *response, credentials, deadline);               \
+        });                                                                                   \
   }
 TASKS_INFERENCE_RPC(DetermineFramework)
 TASKS_INFERENCE_RPC(InferLibraryFromModel)
@@ -209,9 +209,8 @@ TasksManagerService::BatchResolveExport(grpc::CallbackServerContext* context) {
   return new BatchResolveReactor(&inference_, pool_,
                                  call_log_->Begin(*context, TASKS_METHOD_PATH(BatchResolveExport),
                                                   /*hub_method=*/true),
-                                 CallerCredentials(*context),
-                                 absl::FromChrono(context->deadline()), options_.max_hub_wait,
-                                 options_.batch_max_in_flight);
+                                 CallerCredentials(*context), absl::FromChrono(context->deadline()),
+                                 options_.max_hub_wait, options_.batch_max_in_flight);
 }
 
 }  // namespace tasks::service

@@ -242,7 +242,8 @@ TEST_F(HubCacheTest, EvictionsHandFreedMemoryBackAtMostOnceAnInterval) {
                          .release_freed_memory = [&releases] { ++releases; },
                          .release_interval = absl::Seconds(1)});
   std::map<std::string, std::string> files;
-  for (int i = 0; i < 20; ++i) files["file" + std::to_string(i)] = '"' + std::string(4 << 10, 'x') + '"';
+  for (int i = 0; i < 20; ++i)
+    files["file" + std::to_string(i)] = '"' + std::string(4 << 10, 'x') + '"';
   hub_.AddRepo({Info("org/big"), files, ""});
   auto fetch = [&](int i) {
     ASSERT_TRUE(
