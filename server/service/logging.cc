@@ -97,7 +97,6 @@ absl::Status ConfigureLogging(absl::string_view level, absl::string_view format)
   call_logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
       format == "json" ? kJsonCallPattern : kTextCallPattern, spdlog::pattern_time_type::utc));
   call_logger->set_level(parsed);
-  call_logger->flush_on(spdlog::level::warn);
   // Registered, so that spdlog's flusher writes its batch every second and shutdown() the rest.
   spdlog::drop("rpc");
   spdlog::register_logger(call_logger);
