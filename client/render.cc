@@ -301,6 +301,7 @@ std::string RenderText(const optimum::tasks::v1::GetCacheStatsResponse& response
                            {"misses:", absl::StrCat(response.misses())},
                            {"coalesced:", absl::StrCat(response.coalesced())},
                            {"stale_served:", absl::StrCat(response.stale_served())},
+                           {"derived_hits:", absl::StrCat(response.derived_hits())},
                            {"evictions:", absl::StrCat(response.evictions())},
                            {"entries:", absl::StrCat(response.entries())},
                            {"bytes:", absl::StrCat(response.bytes())},

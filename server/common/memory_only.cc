@@ -24,6 +24,8 @@ bool MemoryOnlyScope::RefuseToBlock() {
   return true;
 }
 
+bool MemoryOnlyScope::AnswerMayBeIncomplete() { return scope_state.refused; }
+
 absl::Status WouldBlockError() {
   return absl::UnavailableError("answering from memory only, and this needs to wait");
 }

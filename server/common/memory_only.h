@@ -26,6 +26,10 @@ class MemoryOnlyScope {
   // For code about to block: true, and the refusal recorded, when a scope forbids it on this
   // thread. Callers then return WouldBlockError().
   static bool RefuseToBlock();
+
+  // True when a scope on this thread has refused to block: what was computed since may lack what
+  // the refusal withheld (some steps read a file only if they can), so it must not be kept.
+  static bool AnswerMayBeIncomplete();
 };
 
 // What code that refused to block returns (its value is never shown to a caller).

@@ -22,6 +22,7 @@ struct HubCache::Entry {
   bool expires = true;
   absl::Time fetched;
   std::list<std::string>::iterator lru_position;
+  std::weak_ptr<const void> derived_from;  // a derived answer's model info; else empty
 };
 
 // One upstream request and the callers waiting for it, its owner (who makes the request) among
@@ -225,6 +226,53 @@ absl::StatusOr<CachedAnswer<std::vector<std::string>>> HubCache::ListRepoFiles(
       });
 }
 
+namespace {
+
+// A derived answer's key: by the address of its model info, which the entry's `derived_from`
+// then confirms (an address can be reused once its object is gone).
+std::string DerivedKey(const ModelInfo* info, absl::string_view what) {
+  return absl::StrCat("derived|", absl::Hex(reinterpret_cast<uintptr_t>(info)), "|", what);
+}
+
+}  // namespace
+
+std::shared_ptr<const void> HubCache::FindDerivedValue(const std::shared_ptr<const ModelInfo>& info,
+                                                       absl::string_view what) {
+  const std::string key = DerivedKey(info.get(), what);
+  absl::MutexLock lock(&mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  const std::weak_ptr<const void>& from = it->second->derived_from;
+  if (from.owner_before(info) || info.owner_before(from)) return nullptr;
+  ++stats_.derived_hits;
+  lru_.splice(lru_.begin(), lru_, it->second->lru_position);
+  return *it->second->answer;
+}
+
+void HubCache::StoreDerived(const std::shared_ptr<const ModelInfo>& info, absl::string_view what,
+                            std::shared_ptr<const void> answer, size_t bytes) {
+  const std::string key = DerivedKey(info.get(), what);
+  // The weak reference keeps the model info's allocation (not what its members hold) alive
+  // after the model info itself is evicted.
+  bytes += sizeof(ModelInfo);
+  bool release_memory = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    Store(key, std::move(answer), bytes, /*expires=*/false, info);
+    release_memory = TakeReleaseTurn();
+  }
+  if (release_memory) options_.release_freed_memory();
+}
+
+bool HubCache::TakeReleaseTurn() {
+  if (!evicted_since_release_ || options_.now() - last_release_ < options_.release_interval) {
+    return false;
+  }
+  evicted_since_release_ = false;
+  last_release_ = options_.now();
+  return true;
+}
+
 bool HubCache::IsFresh(const Entry& entry, absl::Time now) const {
   if (!entry.answer.ok()) return now - entry.fetched < options_.negative_ttl;
   return !entry.expires || now - entry.fetched < options_.model_info_ttl;
@@ -315,11 +363,7 @@ absl::StatusOr<CachedAnswer<void>> HubCache::MakeRequest(
     flight.answer = answer;
     flight.done = true;
     flights_.erase(private_key);
-    if (evicted_since_release_ && options_.now() - last_release_ >= options_.release_interval) {
-      evicted_since_release_ = false;
-      last_release_ = options_.now();
-      release_memory = true;
-    }
+    release_memory = TakeReleaseTurn();
   }
   // Outside the lock: giving pages back walks the allocator's free lists.
   if (release_memory) options_.release_freed_memory();
@@ -349,7 +393,7 @@ absl::StatusOr<CachedAnswer<void>> HubCache::AwaitRequest(Flight& flight,
 }
 
 void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes,
-                     bool expires) {
+                     bool expires, std::weak_ptr<const void> derived_from) {
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     stats_.bytes -= static_cast<int64_t>(it->second->bytes);
@@ -368,6 +412,7 @@ void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, size_
   entry->expires = expires;
   entry->fetched = options_.now();
   entry->lru_position = lru_.begin();
+  entry->derived_from = std::move(derived_from);
   entries_[key] = std::move(entry);
   stats_.bytes += static_cast<int64_t>(bytes);
   while (static_cast<size_t>(stats_.bytes) > options_.max_bytes && !lru_.empty()) {

@@ -16,6 +16,11 @@
 //   info says it is neither private nor gated; anything else (and every error) is kept under a
 //   keyed hash of the caller's token, and served only to callers presenting the same token.
 //   Tokens themselves are never stored.
+// - Derived answers: what a caller computed from a model info (a whole inference answer) can be
+//   kept beside it, under the same bound and LRU, so that a warm call need not compute it again.
+//   It is found only with the very model info object it was derived from: a caller reaches that
+//   object only through its own credentials' partition, and a refetched model info is a new
+//   object, so a derived answer shares the model info's visibility and freshness.
 //
 // Thread-safe. Calls block until an answer or the deadline: run them on threads made for
 // waiting (see worker_pool.h), never on gRPC callback threads.
@@ -70,6 +75,7 @@ struct HubCacheStats {
   int64_t misses = 0;
   int64_t coalesced = 0;  // misses that waited for another caller's request
   int64_t stale_served = 0;
+  int64_t derived_hits = 0;  // derived answers found (not counted in hits)
   int64_t evictions = 0;
   int64_t entries = 0;
   int64_t bytes = 0;
@@ -100,6 +106,17 @@ class HubCache {
       absl::string_view repo_id, absl::string_view sha, bool shared, const Credentials& credentials,
       absl::Time deadline);
 
+  // The answer derived from `info` and stored under `what` (which names its type T), or null.
+  // Memory only: never blocks.
+  template <typename T>
+  std::shared_ptr<const T> FindDerived(const std::shared_ptr<const ModelInfo>& info,
+                                       absl::string_view what) {
+    return std::static_pointer_cast<const T>(FindDerivedValue(info, what));
+  }
+  // Keeps `answer`, derived from `info`, under `what`; `bytes` is what it holds on the heap.
+  void StoreDerived(const std::shared_ptr<const ModelInfo>& info, absl::string_view what,
+                    std::shared_ptr<const void> answer, size_t bytes);
+
   HubCacheStats Stats() const;
 
  private:
@@ -121,6 +138,9 @@ class HubCache {
                                       absl::Time deadline, const char* endpoint, bool expires,
                                       Fetch fetch, IsShared is_shared, SizeOf size_of);
 
+  std::shared_ptr<const void> FindDerivedValue(const std::shared_ptr<const ModelInfo>& info,
+                                               absl::string_view what);
+
   // The key of `what` in the shared partition, and in the caller's own.
   std::pair<std::string, std::string> Keys(absl::string_view what,
                                            const Credentials& credentials) const;
@@ -134,9 +154,11 @@ class HubCache {
   absl::StatusOr<CachedAnswer<void>> AwaitRequest(Flight& flight, const Cancellation* caller,
                                                   absl::Time deadline) ABSL_LOCKS_EXCLUDED(mutex_);
   // Stores `answer` under `key` and evicts past the byte bound.
-  void Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes, bool expires)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void Store(const std::string& key, absl::StatusOr<Value> answer, size_t bytes, bool expires,
+             std::weak_ptr<const void> derived_from = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool IsFresh(const Entry& entry, absl::Time now) const;
+  // Whether to hand freed memory back now (outside the lock): after evictions, once an interval.
+  bool TakeReleaseTurn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   HubClient* const client_;
   const HubCacheOptions options_;

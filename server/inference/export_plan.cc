@@ -41,14 +41,8 @@ absl::StatusOr<std::string> ConfigMember(ModelFiles& files, const char* key) {
 ExportPlanner::ExportPlanner(const ModelInference* inference) : inference_(inference) {}
 
 absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
-                                                  const hub::Credentials& credentials,
-                                                  absl::Time deadline) const {
-  if (request.exporter.empty()) return MissingArgument("exporter");
+                                                  ModelFiles& files) const {
   const registry::TasksManager& tasks = inference_->tasks();
-  absl::StatusOr<std::unique_ptr<ModelFiles>> opened =
-      inference_->Open(request.model, credentials, deadline);
-  if (!opened.ok()) return opened.status();
-  ModelFiles& files = **opened;
   ExportPlan plan;
   plan.source = files.source();
   plan.commit_sha = files.commit_sha();

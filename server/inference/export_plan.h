@@ -4,10 +4,11 @@
 // load, the exporter config class, the exporter's tasks for the model type, and for a diffusers
 // pipeline each component's registered model type and config class.
 //
-// Steps run in Optimum's order on one opening of the model; a failure names its step
-// ("library", "framework", "task", "model_type", "exporter_config", "model_class",
-// "supported_tasks", "components") in the message and in the ErrorInfo metadata "step".
-// Thread-safe; blocks on the Hub.
+// Steps run in Optimum's order on one opening of the model (ModelInference::Open); a failure
+// names its step ("library", "framework", "task", "model_type", "exporter_config",
+// "model_class", "supported_tasks", "components") in the message and in the ErrorInfo metadata
+// "step".
+// Thread-safe; blocks on the Hub (reading the model's files).
 #ifndef TASKS_SERVER_INFERENCE_EXPORT_PLAN_H_
 #define TASKS_SERVER_INFERENCE_EXPORT_PLAN_H_
 
@@ -62,9 +63,8 @@ class ExportPlanner {
  public:
   explicit ExportPlanner(const ModelInference* inference);
 
-  absl::StatusOr<ExportPlan> Resolve(const ExportRequest& request,
-                                     const hub::Credentials& credentials,
-                                     absl::Time deadline) const;
+  // `files`: the opening of request.model. `request.exporter` must not be empty.
+  absl::StatusOr<ExportPlan> Resolve(const ExportRequest& request, ModelFiles& files) const;
 
  private:
   const ModelInference* const inference_;

@@ -32,7 +32,7 @@ absl::Status Missing(absl::string_view what) {
 absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::string_view library) {
   if (library == "diffusers") {
     // The Hub's model info already carries model_index.json's class: no extra request.
-    if (const hub::ModelInfo* info = files.model_info();
+    if (const hub::ModelInfo* info = files.model_info().get();
         info && info->config.is_object() && info->config.contains("diffusers")) {
       if (auto name = Member(info->config["diffusers"], "_class_name")) return *name;
     }
@@ -123,35 +123,21 @@ absl::StatusOr<Inferred> ModelInference::Library(ModelFiles& files) {
   return InferLibraryFromConfig(**config);
 }
 
-absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(
-    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
-  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
-  if (!files.ok()) return files.status();
-  absl::StatusOr<Inferred> framework = inference::DetermineFramework((*files)->files());
+absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(const ModelFiles& files) {
+  absl::StatusOr<Inferred> framework = inference::DetermineFramework(files.files());
   if (!framework.ok()) return framework.status();
-  return Answer(*std::move(framework), **files);
+  return Answer(*std::move(framework), files);
 }
 
-absl::StatusOr<ModelInference::Opened> ModelInference::OpenWithLibrary(
-    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
-  absl::StatusOr<std::unique_ptr<ModelFiles>> files = Open(ref, credentials, deadline);
-  if (!files.ok()) return files.status();
-  absl::StatusOr<Inferred> library = Library(**files);
+absl::StatusOr<InferenceAnswer> ModelInference::InferLibrary(ModelFiles& files) {
+  absl::StatusOr<Inferred> library = Library(files);
   if (!library.ok()) return library.status();
-  return Opened{*std::move(files), *std::move(library)};
-}
-
-absl::StatusOr<InferenceAnswer> ModelInference::InferLibrary(const ModelRef& ref,
-                                                             const hub::Credentials& credentials,
-                                                             absl::Time deadline) const {
-  absl::StatusOr<Opened> opened = OpenWithLibrary(ref, credentials, deadline);
-  if (!opened.ok()) return opened.status();
-  return Answer(std::move(opened->library), *opened->files);
+  return Answer(*std::move(library), files);
 }
 
 absl::StatusOr<Inferred> ModelInference::Task(ModelFiles& files, const ModelRef& ref,
                                               absl::string_view library) const {
-  const hub::ModelInfo* info = files.model_info();
+  const hub::ModelInfo* info = files.model_info().get();
   if (info != nullptr && ref.subfolder.empty()) {
     return InferTaskFromHub(tasks_->snapshot(), ref.model, library,
                             {info->pipeline_tag, info->config, info->transformers_info});
@@ -180,23 +166,22 @@ absl::StatusOr<Inferred> ModelInference::ExportModelTypeOf(ModelFiles& files,
   return ExportModelType(tasks_->snapshot(), library, *name);
 }
 
-absl::StatusOr<InferenceAnswer> ModelInference::InferTask(const ModelRef& ref,
-                                                          const hub::Credentials& credentials,
-                                                          absl::Time deadline) const {
-  absl::StatusOr<Opened> opened = OpenWithLibrary(ref, credentials, deadline);
-  if (!opened.ok()) return opened.status();
-  absl::StatusOr<Inferred> task = Task(*opened->files, ref, opened->library.value);
+absl::StatusOr<InferenceAnswer> ModelInference::InferTask(ModelFiles& files,
+                                                          const ModelRef& ref) const {
+  absl::StatusOr<Inferred> library = Library(files);
+  if (!library.ok()) return library.status();
+  absl::StatusOr<Inferred> task = Task(files, ref, library->value);
   if (!task.ok()) return task.status();
-  return Answer(*std::move(task), *opened->files, opened->library.value);
+  return Answer(*std::move(task), files, library->value);
 }
 
 absl::StatusOr<InferenceAnswer> ModelInference::StandardizeModelAttributes(
-    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
-  absl::StatusOr<Opened> opened = OpenWithLibrary(ref, credentials, deadline);
-  if (!opened.ok()) return opened.status();
-  absl::StatusOr<Inferred> model_type = ExportModelTypeOf(*opened->files, opened->library.value);
+    ModelFiles& files) const {
+  absl::StatusOr<Inferred> library = Library(files);
+  if (!library.ok()) return library.status();
+  absl::StatusOr<Inferred> model_type = ExportModelTypeOf(files, library->value);
   if (!model_type.ok()) return model_type.status();
-  return Answer(*std::move(model_type), *opened->files, opened->library.value);
+  return Answer(*std::move(model_type), files, library->value);
 }
 
 }  // namespace tasks::inference

@@ -33,25 +33,20 @@ class ModelInference {
  public:
   ModelInference(std::shared_ptr<const registry::TasksManager> tasks, const ModelLocator* locator);
 
-  absl::StatusOr<InferenceAnswer> DetermineFramework(const ModelRef& ref,
-                                                     const hub::Credentials& credentials,
-                                                     absl::Time deadline) const;
-  absl::StatusOr<InferenceAnswer> InferLibrary(const ModelRef& ref,
-                                               const hub::Credentials& credentials,
-                                               absl::Time deadline) const;
-  absl::StatusOr<InferenceAnswer> InferTask(const ModelRef& ref,
-                                            const hub::Credentials& credentials,
-                                            absl::Time deadline) const;
-  // The export model type standardize_model_attributes sets (for transformers: the config's
-  // model_type, which it leaves alone).
-  absl::StatusOr<InferenceAnswer> StandardizeModelAttributes(const ModelRef& ref,
-                                                             const hub::Credentials& credentials,
-                                                             absl::Time deadline) const;
-
-  // The steps above, on a model already opened (ResolveExport chains them on one opening).
+  // Opens the model a request names. The methods below answer on one such opening, so that a
+  // caller can first look for an answer it kept for the same model info.
   absl::StatusOr<std::unique_ptr<ModelFiles>> Open(const ModelRef& ref,
                                                    const hub::Credentials& credentials,
                                                    absl::Time deadline) const;
+
+  static absl::StatusOr<InferenceAnswer> DetermineFramework(const ModelFiles& files);
+  static absl::StatusOr<InferenceAnswer> InferLibrary(ModelFiles& files);
+  absl::StatusOr<InferenceAnswer> InferTask(ModelFiles& files, const ModelRef& ref) const;
+  // The export model type standardize_model_attributes sets (for transformers: the config's
+  // model_type, which it leaves alone).
+  absl::StatusOr<InferenceAnswer> StandardizeModelAttributes(ModelFiles& files) const;
+
+  // Their steps, for callers chaining them (ExportPlanner).
   static absl::StatusOr<Inferred> Library(ModelFiles& files);
   absl::StatusOr<Inferred> Task(ModelFiles& files, const ModelRef& ref,
                                 absl::string_view library) const;
@@ -60,13 +55,6 @@ class ModelInference {
   const registry::TasksManager& tasks() const { return *tasks_; }
 
  private:
-  struct Opened {
-    std::unique_ptr<ModelFiles> files;
-    Inferred library;
-  };
-  absl::StatusOr<Opened> OpenWithLibrary(const ModelRef& ref, const hub::Credentials& credentials,
-                                         absl::Time deadline) const;
-
   std::shared_ptr<const registry::TasksManager> tasks_;
   const ModelLocator* const locator_;
 };

@@ -50,8 +50,9 @@ class ModelFiles {
   const std::vector<std::string>& files() const { return *files_; }
   const SourceName& source() const { return source_; }
   const std::string& commit_sha() const { return commit_sha_; }  // empty for local folders
-  // The Hub's model info (Hub and cache sources only).
-  const hub::ModelInfo* model_info() const { return model_info_.get(); }
+  // The Hub's model info (Hub and cache sources only; else null): the Hub cache's own object,
+  // which also identifies the answers derived from it (HubCache::FindDerived).
+  const std::shared_ptr<const hub::ModelInfo>& model_info() const { return model_info_; }
   bool is_local() const { return source_ == "local"; }
 
   // Reads and parses a JSON file of the (sub)folder. NOT_FOUND when it is not listed. A Hub

@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/memory_only.h"
 #include "server/inference/rules.h"
 #include "server/service/grpc_status.h"
 #include "server/service/proto_convert.h"
@@ -25,15 +27,87 @@ void SetProvenance(const inference::InferenceAnswer& answer, Response& response)
   response.mutable_source()->set_commit_sha(answer.commit_sha);
 }
 
+void SetPlan(const inference::ExportPlan& plan, v1::ResolveExportResponse& response) {
+  response.mutable_source()->set_source(plan.source);
+  response.mutable_source()->set_commit_sha(plan.commit_sha);
+  response.set_library_name(plan.library);
+  response.set_framework(plan.framework);
+  response.set_task(plan.task);
+  response.set_task_with_past(plan.task_with_past);
+  response.set_model_type(plan.model_type);
+  response.set_export_model_type(plan.export_model_type);
+  ToProto(plan.model_class, *response.mutable_model_class());
+  if (plan.exporter_config) {
+    ToProto(*plan.exporter_config, plan.exporter_config_model_type,
+            *response.mutable_exporter_config());
+  }
+  for (const registry::TaskEntry& entry : plan.supported_tasks) {
+    ToProto(entry, *response.add_supported_tasks());
+  }
+  for (const inference::PipelineComponent& component : plan.components) {
+    v1::PipelineComponent& out = *response.add_components();
+    out.set_name(component.name);
+    out.set_model_type(component.model_type);
+    out.set_task(component.task);
+    out.set_config_class(component.config_class);
+  }
+  for (const inference::Evidence& evidence : plan.evidence) {
+    SetEvidence(evidence, *response.add_evidence());
+  }
+}
+
+// A response kept in the Hub cache beside the model info it was computed from
+// (HubCache::StoreDerived), with the registry it was computed over: a reload makes it stale.
+template <typename Response>
+struct ReusableResponse {
+  std::weak_ptr<const registry::TasksManager> registry;
+  Response response;
+};
+
+// Whether `weak` was made from the object `shared` owns (even if that object is gone now).
+template <typename T, typename U>
+bool SameObject(const std::weak_ptr<T>& weak, const std::shared_ptr<U>& shared) {
+  return !weak.owner_before(shared) && !shared.owner_before(weak);
+}
+
 }  // namespace
 
 InferenceHandlers::InferenceHandlers(const registry::TasksManagerHolder* registry,
-                                     const inference::ModelLocator* locator,
-                                     const hub::HubCache* cache, size_t cache_max_bytes)
+                                     const inference::ModelLocator* locator, hub::HubCache* cache,
+                                     size_t cache_max_bytes)
     : registry_(registry), locator_(locator), cache_(cache), cache_max_bytes_(cache_max_bytes) {}
 
-inference::ModelInference InferenceHandlers::Inference() const {
-  return inference::ModelInference(registry_->Get(), locator_);
+template <typename Request, typename Response, typename Compute>
+grpc::Status InferenceHandlers::Answer(const Request& request, const inference::ModelRef& ref,
+                                       const hub::Credentials& credentials, absl::Time deadline,
+                                       Response& response, Compute compute) const {
+  const std::shared_ptr<const registry::TasksManager> tasks = registry_->Get();
+  const inference::ModelInference inference(tasks, locator_);
+  absl::StatusOr<std::unique_ptr<inference::ModelFiles>> files =
+      inference.Open(ref, credentials, deadline);
+  if (!files.ok()) return ToGrpcStatus(files.status());
+  const std::shared_ptr<const hub::ModelInfo>& info = (*files)->model_info();
+  if (info == nullptr || cache_ == nullptr) return compute(inference, **files, response);
+
+  // The same request about the same model info, over the same registry, has the same answer
+  // but for where the model info came from this time.
+  const std::string what =
+      absl::StrCat(Request::descriptor()->name(), " ", request.SerializeAsString());
+  if (auto reused = cache_->FindDerived<ReusableResponse<Response>>(info, what);
+      reused && SameObject(reused->registry, tasks)) {
+    response.CopyFrom(reused->response);
+    response.mutable_source()->set_source((*files)->source());
+    return grpc::Status::OK;
+  }
+  grpc::Status status = compute(inference, **files, response);
+  if (status.ok() && !MemoryOnlyScope::AnswerMayBeIncomplete()) {
+    auto kept = std::make_shared<ReusableResponse<Response>>();
+    kept->registry = tasks;
+    kept->response.CopyFrom(response);
+    const size_t bytes = sizeof(*kept) - sizeof(Response) + kept->response.SpaceUsedLong();
+    cache_->StoreDerived(info, what, std::move(kept), bytes);
+  }
+  return status;
 }
 
 grpc::Status InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkRequest& request,
@@ -43,25 +117,32 @@ grpc::Status InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkR
   if (request.model_name_or_path().empty()) {
     return ToGrpcStatus(MissingArgument("model_name_or_path"));
   }
-  auto answer = Inference().DetermineFramework(
-      {request.model_name_or_path(), request.subfolder(), request.revision()}, credentials,
-      deadline);
-  if (!answer.ok()) return ToGrpcStatus(answer.status());
-  response.set_framework(answer->value);
-  SetProvenance(*answer, response);
-  return grpc::Status::OK;
+  return Answer(request, {request.model_name_or_path(), request.subfolder(), request.revision()},
+                credentials, deadline, response,
+                [](const inference::ModelInference&, inference::ModelFiles& files,
+                   v1::DetermineFrameworkResponse& response) {
+                  auto answer = inference::ModelInference::DetermineFramework(files);
+                  if (!answer.ok()) return ToGrpcStatus(answer.status());
+                  response.set_framework(answer->value);
+                  SetProvenance(*answer, response);
+                  return grpc::Status::OK;
+                });
 }
 
 grpc::Status InferenceHandlers::InferLibraryFromModel(
     const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
     const hub::Credentials& credentials, absl::Time deadline) const {
   if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
-  auto answer = Inference().InferLibrary({request.model(), request.subfolder(), request.revision()},
-                                         credentials, deadline);
-  if (!answer.ok()) return ToGrpcStatus(answer.status());
-  response.set_library_name(answer->value);
-  SetProvenance(*answer, response);
-  return grpc::Status::OK;
+  return Answer(request, {request.model(), request.subfolder(), request.revision()}, credentials,
+                deadline, response,
+                [](const inference::ModelInference&, inference::ModelFiles& files,
+                   v1::InferLibraryFromModelResponse& response) {
+                  auto answer = inference::ModelInference::InferLibrary(files);
+                  if (!answer.ok()) return ToGrpcStatus(answer.status());
+                  response.set_library_name(answer->value);
+                  SetProvenance(*answer, response);
+                  return grpc::Status::OK;
+                });
 }
 
 grpc::Status InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModelRequest& request,
@@ -69,13 +150,17 @@ grpc::Status InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModelR
                                                    const hub::Credentials& credentials,
                                                    absl::Time deadline) const {
   if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
-  auto answer = Inference().InferTask({request.model(), request.subfolder(), request.revision()},
-                                      credentials, deadline);
-  if (!answer.ok()) return ToGrpcStatus(answer.status());
-  response.set_task(answer->value);
-  response.set_library_name(answer->library);
-  SetProvenance(*answer, response);
-  return grpc::Status::OK;
+  const inference::ModelRef ref{request.model(), request.subfolder(), request.revision()};
+  return Answer(request, ref, credentials, deadline, response,
+                [&ref](const inference::ModelInference& inference, inference::ModelFiles& files,
+                       v1::InferTaskFromModelResponse& response) {
+                  auto answer = inference.InferTask(files, ref);
+                  if (!answer.ok()) return ToGrpcStatus(answer.status());
+                  response.set_task(answer->value);
+                  response.set_library_name(answer->library);
+                  SetProvenance(*answer, response);
+                  return grpc::Status::OK;
+                });
 }
 
 grpc::Status InferenceHandlers::StandardizeModelAttributes(
@@ -93,13 +178,17 @@ grpc::Status InferenceHandlers::StandardizeModelAttributes(
     SetEvidence(type->evidence, *response.mutable_evidence());
     return grpc::Status::OK;
   }
-  auto answer = Inference().StandardizeModelAttributes(
-      {request.model(), request.subfolder(), request.revision()}, credentials, deadline);
-  if (!answer.ok()) return ToGrpcStatus(answer.status());
-  response.set_library_name(answer->library);
-  response.set_export_model_type(answer->value);
-  SetProvenance(*answer, response);
-  return grpc::Status::OK;
+  return Answer(request, {request.model(), request.subfolder(), request.revision()}, credentials,
+                deadline, response,
+                [](const inference::ModelInference& inference, inference::ModelFiles& files,
+                   v1::StandardizeModelAttributesResponse& response) {
+                  auto answer = inference.StandardizeModelAttributes(files);
+                  if (!answer.ok()) return ToGrpcStatus(answer.status());
+                  response.set_library_name(answer->library);
+                  response.set_export_model_type(answer->value);
+                  SetProvenance(*answer, response);
+                  return grpc::Status::OK;
+                });
 }
 
 grpc::Status InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& request,
@@ -107,42 +196,22 @@ grpc::Status InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& re
                                               const hub::Credentials& credentials,
                                               absl::Time deadline) const {
   if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
+  if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
   inference::ExportRequest export_request{
       {request.model(), request.subfolder(), request.revision()}, request.exporter()};
   if (request.has_task()) export_request.task = request.task();
   if (request.has_framework()) export_request.framework = request.framework();
   if (request.has_library_name()) export_request.library_name = request.library_name();
-  const inference::ModelInference model_inference = Inference();
-  absl::StatusOr<inference::ExportPlan> plan =
-      inference::ExportPlanner(&model_inference).Resolve(export_request, credentials, deadline);
-  if (!plan.ok()) return ToGrpcStatus(plan.status());
-  response.mutable_source()->set_source(plan->source);
-  response.mutable_source()->set_commit_sha(plan->commit_sha);
-  response.set_library_name(plan->library);
-  response.set_framework(plan->framework);
-  response.set_task(plan->task);
-  response.set_task_with_past(plan->task_with_past);
-  response.set_model_type(plan->model_type);
-  response.set_export_model_type(plan->export_model_type);
-  ToProto(plan->model_class, *response.mutable_model_class());
-  if (plan->exporter_config) {
-    ToProto(*plan->exporter_config, plan->exporter_config_model_type,
-            *response.mutable_exporter_config());
-  }
-  for (const registry::TaskEntry& entry : plan->supported_tasks) {
-    ToProto(entry, *response.add_supported_tasks());
-  }
-  for (const inference::PipelineComponent& component : plan->components) {
-    v1::PipelineComponent& out = *response.add_components();
-    out.set_name(component.name);
-    out.set_model_type(component.model_type);
-    out.set_task(component.task);
-    out.set_config_class(component.config_class);
-  }
-  for (const inference::Evidence& evidence : plan->evidence) {
-    SetEvidence(evidence, *response.add_evidence());
-  }
-  return grpc::Status::OK;
+  return Answer(
+      request, export_request.model, credentials, deadline, response,
+      [&export_request](const inference::ModelInference& inference, inference::ModelFiles& files,
+                        v1::ResolveExportResponse& response) {
+        absl::StatusOr<inference::ExportPlan> plan =
+            inference::ExportPlanner(&inference).Resolve(export_request, files);
+        if (!plan.ok()) return ToGrpcStatus(plan.status());
+        SetPlan(*plan, response);
+        return grpc::Status::OK;
+      });
 }
 
 grpc::Status InferenceHandlers::GetCacheStats(const v1::GetCacheStatsRequest&,
@@ -154,6 +223,7 @@ grpc::Status InferenceHandlers::GetCacheStats(const v1::GetCacheStatsRequest&,
   response.set_misses(stats.misses);
   response.set_coalesced(stats.coalesced);
   response.set_stale_served(stats.stale_served);
+  response.set_derived_hits(stats.derived_hits);
   response.set_evictions(stats.evictions);
   response.set_entries(stats.entries);
   response.set_bytes(stats.bytes);

@@ -19,8 +19,10 @@ namespace tasks::service {
 class InferenceHandlers {
  public:
   // `registry` and `locator` outlive the handlers; `cache` may be null (offline: no Hub).
+  // Answers computed from a Hub model info are kept in `cache` beside it, and a call asking the
+  // same of the same model info gets a copy (HubCache::FindDerived says when that is right).
   InferenceHandlers(const registry::TasksManagerHolder* registry,
-                    const inference::ModelLocator* locator, const hub::HubCache* cache,
+                    const inference::ModelLocator* locator, hub::HubCache* cache,
                     size_t cache_max_bytes);
 
   grpc::Status DetermineFramework(const optimum::tasks::v1::DetermineFrameworkRequest& request,
@@ -45,12 +47,17 @@ class InferenceHandlers {
                              optimum::tasks::v1::GetCacheStatsResponse& response) const;
 
  private:
-  // Inference over the current registry, for one call.
-  inference::ModelInference Inference() const;
+  // Opens `ref`, then answers `response` with `compute(inference, files, response)` over the
+  // current registry, or with the response an earlier call computed for the same request from
+  // the same model info and registry.
+  template <typename Request, typename Response, typename Compute>
+  grpc::Status Answer(const Request& request, const inference::ModelRef& ref,
+                      const hub::Credentials& credentials, absl::Time deadline, Response& response,
+                      Compute compute) const;
 
   const registry::TasksManagerHolder* const registry_;
   const inference::ModelLocator* const locator_;
-  const hub::HubCache* const cache_;
+  hub::HubCache* const cache_;
   const size_t cache_max_bytes_;
 };
 

@@ -140,6 +140,7 @@ std::string RpcMetrics::Render(const hub::HubCacheStats* cache) const {
                                                       {"misses", cache->misses},
                                                       {"coalesced", cache->coalesced},
                                                       {"stale_served", cache->stale_served},
+                                                      {"derived_hits", cache->derived_hits},
                                                       {"evictions", cache->evictions}};
   for (const auto& [name, value] : counters) {
     const std::string metric = absl::StrCat("tasks_hub_cache_", name, "_total");

@@ -151,10 +151,10 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
           while (!raw->stop_stats_.WaitForNotificationWithTimeout(interval)) {
             const hub::HubCacheStats stats = raw->cache_->Stats();
             spdlog::info(
-                "hub cache: {} hits, {} misses, {} coalesced, {} stale, {} evictions, {} entries, "
-                "{} bytes; upstream: {}",
-                stats.hits, stats.misses, stats.coalesced, stats.stale_served, stats.evictions,
-                stats.entries, stats.bytes,
+                "hub cache: {} hits, {} misses, {} coalesced, {} stale, {} derived hits, {} "
+                "evictions, {} entries, {} bytes; upstream: {}",
+                stats.hits, stats.misses, stats.coalesced, stats.stale_served, stats.derived_hits,
+                stats.evictions, stats.entries, stats.bytes,
                 absl::StrJoin(stats.upstream, ", ", absl::PairFormatter(" x")));
           }
         });

@@ -261,6 +261,75 @@ TEST_F(HubCacheTest, EvictionsHandFreedMemoryBackAtMostOnceAnInterval) {
   EXPECT_EQ(releases, 2);
 }
 
+TEST_F(HubCacheTest, ADerivedAnswerIsFoundOnlyWithTheModelInfoItCameFrom) {
+  HubCache cache = MakeCache();
+  auto info = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(info.ok());
+  cache.StoreDerived(info->value, "plan", std::make_shared<const std::string>("bert plan"), 64);
+  auto same = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(same.ok());
+  const auto found = cache.FindDerived<std::string>(same->value, "plan");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(*found, "bert plan");
+  EXPECT_EQ(cache.FindDerived<std::string>(same->value, "other plan"), nullptr);
+  EXPECT_EQ(cache.Stats().derived_hits, 1);
+  // Expired and fetched again, the model info is a new object: what was derived from the old one
+  // may no longer hold.
+  now_ += absl::Minutes(6);
+  auto refetched = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(refetched.ok());
+  ASSERT_EQ(refetched->source, AnswerSource::kHub);
+  EXPECT_EQ(cache.FindDerived<std::string>(refetched->value, "plan"), nullptr);
+  // A model info that merely has the same contents is another object too.
+  EXPECT_EQ(cache.FindDerived<std::string>(std::make_shared<const ModelInfo>(*same->value), "plan"),
+            nullptr);
+  EXPECT_EQ(cache.Stats().derived_hits, 1);
+}
+
+TEST_F(HubCacheTest, ANewModelInfoAtAReusedAddressFindsNothing) {
+  HubCache cache = MakeCache();
+  // Allocated apart from its control block, so that its memory is freed while the cache still
+  // holds a weak reference, and may be handed to the next model info.
+  std::shared_ptr<const ModelInfo> old_info(new ModelInfo(Info("org/public")));
+  const ModelInfo* const address = old_info.get();
+  cache.StoreDerived(old_info, "plan", std::make_shared<const std::string>("old plan"), 64);
+  old_info.reset();
+  std::shared_ptr<const ModelInfo> new_info(new ModelInfo(Info("org/public")));
+  if (new_info.get() != address) GTEST_SKIP() << "the allocator did not reuse the address";
+  EXPECT_EQ(cache.FindDerived<std::string>(new_info, "plan"), nullptr);
+}
+
+TEST_F(HubCacheTest, AnswersDerivedFromAPrivateModelInfoStayWithItsToken) {
+  HubCache cache = MakeCache();
+  auto with_a = cache.GetModelInfo("org/private", "main", {"token-a"}, Deadline());
+  ASSERT_TRUE(with_a.ok()) << with_a.status();
+  cache.StoreDerived(with_a->value, "plan", std::make_shared<const std::string>("a's plan"), 64);
+  hub_.AddRepo({Info("org/private", true), {}, "token-b"});  // now token-b may read it
+  auto with_b = cache.GetModelInfo("org/private", "main", {"token-b"}, Deadline());
+  ASSERT_TRUE(with_b.ok()) << with_b.status();
+  EXPECT_EQ(with_b->source, AnswerSource::kHub);  // b's own copy, in b's partition
+  EXPECT_EQ(cache.FindDerived<std::string>(with_b->value, "plan"), nullptr);
+  EXPECT_NE(cache.FindDerived<std::string>(with_a->value, "plan"), nullptr);
+}
+
+TEST_F(HubCacheTest, DerivedAnswersCountInTheByteBound) {
+  const size_t bound = 64 << 10;
+  HubCache cache = MakeCache(bound);
+  auto info = cache.GetModelInfo("org/public", "main", {}, Deadline());
+  ASSERT_TRUE(info.ok());
+  const int64_t before = cache.Stats().bytes;
+  cache.StoreDerived(info->value, "plan 0", std::make_shared<const std::string>("x"), 4 << 10);
+  EXPECT_GE(cache.Stats().bytes - before, 4 << 10);
+  for (int i = 1; i < 40; ++i) {
+    cache.StoreDerived(info->value, "plan " + std::to_string(i),
+                       std::make_shared<const std::string>("x"), 4 << 10);
+    EXPECT_LE(cache.Stats().bytes, static_cast<int64_t>(bound));
+  }
+  EXPECT_GT(cache.Stats().evictions, 20);
+  EXPECT_EQ(cache.FindDerived<std::string>(info->value, "plan 0"), nullptr);  // evicted first
+  EXPECT_NE(cache.FindDerived<std::string>(info->value, "plan 39"), nullptr);
+}
+
 TEST_F(HubCacheTest, WaitersGiveUpAtTheirDeadline) {
   HubCache cache = MakeCache();
   hub_.Hold();

@@ -1,7 +1,11 @@
 // The inference RPCs end to end: an in-process server with the libcurl Hub client against the
 // fake Hub (tests/hub/fixtures), a model root (tests/hub/local_models) and an HF cache folder
 // (tests/hub/hf_cache). Expected answers follow RULES.md sections 10-14 for each fixture.
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -264,6 +268,55 @@ TEST_F(InferenceE2eTest, ConcurrentColdCallsForOneModelCostOneColdCall) {
   EXPECT_EQ(harness_.hub().RequestCount(HubEndpoint::kResolve), 1);
 }
 
+TEST_F(InferenceE2eTest, AWarmCallGetsTheAnswerComputedFromTheSameModelInfo) {
+  auto derived_hits = [this] {
+    v1::GetCacheStatsResponse stats;
+    EXPECT_TRUE(
+        harness_.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats)
+            .ok());
+    return stats.derived_hits();
+  };
+  // Computed once, then copied: the same answer but for where the model info came from.
+  auto expect_reused = [&](auto method, const auto& request, auto cold) {
+    auto warm = cold;
+    ASSERT_TRUE(harness_.Call(method, request, cold).ok()) << request.GetTypeName();
+    const int64_t before = derived_hits();
+    ASSERT_TRUE(harness_.Call(method, request, warm).ok()) << request.GetTypeName();
+    EXPECT_EQ(derived_hits(), before + 1) << request.GetTypeName();
+    EXPECT_EQ(warm.source().source(), "cache");
+    warm.mutable_source()->set_source(cold.source().source());
+    EXPECT_EQ(warm.SerializeAsString(), cold.SerializeAsString()) << request.GetTypeName();
+  };
+  const std::string model = "google-bert/bert-base-uncased";
+  v1::DetermineFrameworkRequest framework;
+  framework.set_model_name_or_path(model);
+  expect_reused(&v1::TasksManager::Stub::DetermineFramework, framework,
+                v1::DetermineFrameworkResponse());
+  v1::InferLibraryFromModelRequest library;
+  library.set_model(model);
+  expect_reused(&v1::TasksManager::Stub::InferLibraryFromModel, library,
+                v1::InferLibraryFromModelResponse());
+  v1::InferTaskFromModelRequest task;
+  task.set_model(model);
+  expect_reused(&v1::TasksManager::Stub::InferTaskFromModel, task,
+                v1::InferTaskFromModelResponse());
+  v1::StandardizeModelAttributesRequest attributes;
+  attributes.set_model(model);
+  expect_reused(&v1::TasksManager::Stub::StandardizeModelAttributes, attributes,
+                v1::StandardizeModelAttributesResponse());
+  v1::ResolveExportRequest resolve;
+  resolve.set_model(model);
+  resolve.set_exporter("onnx");
+  expect_reused(&v1::TasksManager::Stub::ResolveExport, resolve, v1::ResolveExportResponse());
+
+  // Another question about the same model is answered for itself.
+  resolve.set_task("text-classification");
+  v1::ResolveExportResponse classification;
+  ASSERT_TRUE(harness_.Call(&v1::TasksManager::Stub::ResolveExport, resolve, classification).ok());
+  EXPECT_EQ(classification.task(), "text-classification");
+  EXPECT_EQ(classification.model_class().class_name(), "AutoModelForSequenceClassification");
+}
+
 TEST_F(InferenceE2eTest, PrivateAnswersAreServedOnlyWithTheirToken) {
   grpc::Status status;
   harness_.Resolve("meta-llama/Llama-2-7b-hf", "onnx", &status, kLlamaToken);
@@ -421,6 +474,34 @@ TEST(InferenceE2eStats, CacheStatisticsAreLoggedPeriodically) {
   spdlog::set_default_logger(previous);
   EXPECT_THAT(captured.str(), HasSubstr("hub cache:"));
   EXPECT_THAT(captured.str(), HasSubstr("model_info OK x1"));
+}
+
+TEST(InferenceE2eReload, AnswersOfThePreviousRegistryAreNotReused) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("tasks-e2e-reload-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write_registry = [&dir](const std::string& config_class) {
+    std::ofstream(dir / "mine.txtpb")
+        << "exporter: \"mine\"\nregistration { library: \"transformers\" model_type: \"bert\" "
+        << "config_class: \"" << config_class << "\" task: [\"fill-mask\"] }\n";
+  };
+  ServerOptions options;
+  options.registry_dirs = {dir.string()};
+  Harness harness(options);
+  auto config_class = [&harness] {
+    grpc::Status status;
+    v1::ResolveExportResponse plan =
+        harness.Resolve("google-bert/bert-base-uncased", "mine", &status);
+    return status.ok() ? plan.exporter_config().config_class() : status.error_message();
+  };
+  write_registry("MineBertConfig");
+  ASSERT_TRUE(harness.server().ReloadRegistry().ok());
+  EXPECT_EQ(config_class(), "MineBertConfig");
+  EXPECT_EQ(config_class(), "MineBertConfig");  // reused
+  write_registry("MineBertConfigV2");
+  ASSERT_TRUE(harness.server().ReloadRegistry().ok());
+  EXPECT_EQ(config_class(), "MineBertConfigV2");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(InferenceE2eOffline, AnswersFromTheHfCacheFolderOnly) {
