@@ -217,7 +217,12 @@ absl::StatusOr<CachedAnswer<std::vector<std::string>>> HubCache::ListRepoFiles(
   return Get<std::vector<std::string>>(
       absl::StrCat("tree|", repo_id, "@", sha), credentials, deadline, "tree",
       /*expires=*/false,
-      [&] { return client_->ListRepoFiles(repo_id, sha, credentials, deadline); },
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        absl::StatusOr<std::vector<std::string>> files =
+            client_->ListRepoFiles(repo_id, sha, credentials, deadline);
+        if (files.ok()) std::sort(files->begin(), files->end());  // once, not per opening
+        return files;
+      },
       [shared](const std::vector<std::string>&) { return shared; },
       [](const std::vector<std::string>& files) {
         size_t bytes = 0;

@@ -101,7 +101,8 @@ class HubCache {
       absl::string_view repo_id, absl::string_view sha, absl::string_view path, bool shared,
       const Credentials& credentials, absl::Time deadline, const JsonParser& parse);
 
-  // Every file of commit `sha`, for model info without `siblings` (some mirrors omit them).
+  // Every file of commit `sha`, sorted, for model info without `siblings` (some mirrors omit
+  // them).
   absl::StatusOr<CachedAnswer<std::vector<std::string>>> ListRepoFiles(
       absl::string_view repo_id, absl::string_view sha, bool shared, const Credentials& credentials,
       absl::Time deadline);

@@ -121,7 +121,7 @@ class FolderFiles final : public ModelFiles {
 
 class HubFiles final : public ModelFiles {
  public:
-  // `listing`: the commit's files (model info's siblings, or the tree listing).
+  // `listing`: the commit's files, sorted (model info's siblings, or the tree listing).
   HubFiles(hub::HubCache* cache, hub::CachedAnswer<hub::ModelInfo> info,
            std::shared_ptr<const std::vector<std::string>> listing, std::string repo_id,
            std::string subfolder, hub::Credentials credentials, absl::Time deadline)
@@ -133,7 +133,7 @@ class HubFiles final : public ModelFiles {
     model_info_ = info.value;
     source_ = hub::AnswerSourceName(info.source);
     commit_sha_ = model_info_->sha;
-    if (prefix_.empty() && std::is_sorted(listing->begin(), listing->end())) {
+    if (prefix_.empty()) {
       files_ = std::move(listing);
       return;
     }

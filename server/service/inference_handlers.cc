@@ -91,8 +91,8 @@ grpc::Status InferenceHandlers::Answer(const Request& request, const inference::
 
   // The same request about the same model info, over the same registry, has the same answer
   // but for where the model info came from this time.
-  const std::string what =
-      absl::StrCat(Request::descriptor()->name(), " ", request.SerializeAsString());
+  std::string what = absl::StrCat(Request::descriptor()->name(), " ");
+  request.AppendToString(&what);
   if (auto reused = cache_->FindDerived<ReusableResponse<Response>>(info, what);
       reused && SameObject(reused->registry, tasks)) {
     response.CopyFrom(reused->response);

@@ -330,6 +330,32 @@ TEST_F(HubCacheTest, DerivedAnswersCountInTheByteBound) {
   EXPECT_NE(cache.FindDerived<std::string>(info->value, "plan 39"), nullptr);
 }
 
+// The Hub lists a tree directory by directory, not sorted.
+class UnsortedTreeHub final : public HubClient {
+ public:
+  absl::StatusOr<ModelInfo> GetModelInfo(absl::string_view, absl::string_view, const Credentials&,
+                                         absl::Time) override {
+    return absl::NotFoundError("no model info");
+  }
+  absl::StatusOr<std::vector<std::string>> ListRepoFiles(absl::string_view, absl::string_view,
+                                                         const Credentials&, absl::Time) override {
+    return std::vector<std::string>{"vocab.txt", "onnx/model.onnx", "config.json"};
+  }
+  absl::StatusOr<std::string> GetFile(absl::string_view, absl::string_view, absl::string_view,
+                                      const Credentials&, absl::Time) override {
+    return absl::NotFoundError("no files");
+  }
+};
+
+TEST(HubCacheTreeTest, TreeListingsAreKeptSorted) {
+  UnsortedTreeHub hub;
+  HubCache cache(&hub, {});
+  auto files = cache.ListRepoFiles("org/repo", "sha", true, {}, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(*files->value,
+            (std::vector<std::string>{"config.json", "onnx/model.onnx", "vocab.txt"}));
+}
+
 TEST_F(HubCacheTest, WaitersGiveUpAtTheirDeadline) {
   HubCache cache = MakeCache();
   hub_.Hold();
