@@ -80,12 +80,7 @@ bool IsTransient(const absl::Status& status) {
 // element, and the 16 bytes glibc's malloc adds to each block.
 constexpr size_t kMallocOverhead = 16;
 
-size_t HeapBytes(const std::string& text) {
-  constexpr size_t kSmallString = 15;  // libstdc++ keeps up to this many characters inline
-  return text.size() <= kSmallString ? 0 : text.size() + 1 + kMallocOverhead;
-}
-
-size_t StringBytes(const std::string& text) { return sizeof(std::string) + HeapBytes(text); }
+size_t StringBytes(const std::string& text) { return sizeof(std::string) + StringHeapBytes(text); }
 
 // A parsed JSON value: nlohmann::json keeps objects as std::map (a node per member) and strings
 // and arrays on the heap.
@@ -113,7 +108,7 @@ size_t JsonBytes(const nlohmann::json& value) {
 }
 
 size_t SizeOf(const ModelInfo& info) {
-  size_t bytes = sizeof(ModelInfo) + HeapBytes(info.id) + HeapBytes(info.sha) +
+  size_t bytes = sizeof(ModelInfo) + StringHeapBytes(info.id) + StringHeapBytes(info.sha) +
                  JsonBytes(info.config) + JsonBytes(info.transformers_info);
   for (const std::string& sibling : info.siblings) bytes += StringBytes(sibling);
   return bytes;
@@ -137,6 +132,11 @@ const char* AnswerSourceName(AnswerSource source) {
       return "stale-cache";
   }
   return "hub";
+}
+
+size_t StringHeapBytes(const std::string& text) {
+  constexpr size_t kSmallString = 15;  // libstdc++ keeps up to this many characters inline
+  return text.capacity() <= kSmallString ? 0 : text.capacity() + 1 + kMallocOverhead;
 }
 
 void ReleaseFreedMemory() {
@@ -254,12 +254,15 @@ std::shared_ptr<const void> HubCache::FindDerivedValue(const std::shared_ptr<con
   return *it->second->answer;
 }
 
-void HubCache::StoreDerived(const std::shared_ptr<const ModelInfo>& info, absl::string_view what,
-                            std::shared_ptr<const void> answer, size_t bytes) {
+void HubCache::StoreDerivedValue(const std::shared_ptr<const ModelInfo>& info,
+                                 absl::string_view what, std::shared_ptr<const void> answer,
+                                 size_t bytes) {
   const std::string key = DerivedKey(info.get(), what);
-  // The weak reference keeps the model info's allocation (not what its members hold) alive
-  // after the model info itself is evicted.
-  bytes += sizeof(ModelInfo);
+  // The answer's own block, shared with its control block (make_shared); and the model info's
+  // allocation (not what its members hold), which the weak reference keeps after the model info
+  // itself is evicted.
+  constexpr size_t kControlBlock = 16;
+  bytes += kControlBlock + kMallocOverhead + sizeof(ModelInfo);
   bool release_memory = false;
   {
     absl::MutexLock lock(&mutex_);

@@ -114,9 +114,13 @@ class HubCache {
                                        absl::string_view what) {
     return std::static_pointer_cast<const T>(FindDerivedValue(info, what));
   }
-  // Keeps `answer`, derived from `info`, under `what`; `bytes` is what it holds on the heap.
+  // Keeps `answer`, derived from `info`, under `what`. `heap_bytes`: what it holds on the heap
+  // beyond itself (StringHeapBytes helps), so that the byte bound counts it.
+  template <typename T>
   void StoreDerived(const std::shared_ptr<const ModelInfo>& info, absl::string_view what,
-                    std::shared_ptr<const void> answer, size_t bytes);
+                    std::shared_ptr<const T> answer, size_t heap_bytes) {
+    StoreDerivedValue(info, what, std::move(answer), sizeof(T) + heap_bytes);
+  }
 
   HubCacheStats Stats() const;
 
@@ -141,6 +145,8 @@ class HubCache {
 
   std::shared_ptr<const void> FindDerivedValue(const std::shared_ptr<const ModelInfo>& info,
                                                absl::string_view what);
+  void StoreDerivedValue(const std::shared_ptr<const ModelInfo>& info, absl::string_view what,
+                         std::shared_ptr<const void> answer, size_t bytes);
 
   // The key of `what` in the shared partition, and in the caller's own.
   std::pair<std::string, std::string> Keys(absl::string_view what,
@@ -175,6 +181,10 @@ class HubCache {
 };
 
 const char* AnswerSourceName(AnswerSource source);
+
+// The heap bytes behind a std::string, malloc's own header included (none for a short string,
+// kept inside the object).
+size_t StringHeapBytes(const std::string& text);
 
 }  // namespace tasks::hub
 

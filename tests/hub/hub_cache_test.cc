@@ -265,7 +265,8 @@ TEST_F(HubCacheTest, ADerivedAnswerIsFoundOnlyWithTheModelInfoItCameFrom) {
   HubCache cache = MakeCache();
   auto info = cache.GetModelInfo("org/public", "main", {}, Deadline());
   ASSERT_TRUE(info.ok());
-  cache.StoreDerived(info->value, "plan", std::make_shared<const std::string>("bert plan"), 64);
+  cache.StoreDerived<std::string>(info->value, "plan",
+                                  std::make_shared<const std::string>("bert plan"), 64);
   auto same = cache.GetModelInfo("org/public", "main", {}, Deadline());
   ASSERT_TRUE(same.ok());
   const auto found = cache.FindDerived<std::string>(same->value, "plan");
@@ -292,7 +293,8 @@ TEST_F(HubCacheTest, ANewModelInfoAtAReusedAddressFindsNothing) {
   // holds a weak reference, and may be handed to the next model info.
   std::shared_ptr<const ModelInfo> old_info(new ModelInfo(Info("org/public")));
   const ModelInfo* const address = old_info.get();
-  cache.StoreDerived(old_info, "plan", std::make_shared<const std::string>("old plan"), 64);
+  cache.StoreDerived<std::string>(old_info, "plan", std::make_shared<const std::string>("old plan"),
+                                  64);
   old_info.reset();
   std::shared_ptr<const ModelInfo> new_info(new ModelInfo(Info("org/public")));
   if (new_info.get() != address) GTEST_SKIP() << "the allocator did not reuse the address";
@@ -303,7 +305,8 @@ TEST_F(HubCacheTest, AnswersDerivedFromAPrivateModelInfoStayWithItsToken) {
   HubCache cache = MakeCache();
   auto with_a = cache.GetModelInfo("org/private", "main", {"token-a"}, Deadline());
   ASSERT_TRUE(with_a.ok()) << with_a.status();
-  cache.StoreDerived(with_a->value, "plan", std::make_shared<const std::string>("a's plan"), 64);
+  cache.StoreDerived<std::string>(with_a->value, "plan",
+                                  std::make_shared<const std::string>("a's plan"), 64);
   hub_.AddRepo({Info("org/private", true), {}, "token-b"});  // now token-b may read it
   auto with_b = cache.GetModelInfo("org/private", "main", {"token-b"}, Deadline());
   ASSERT_TRUE(with_b.ok()) << with_b.status();
@@ -318,11 +321,12 @@ TEST_F(HubCacheTest, DerivedAnswersCountInTheByteBound) {
   auto info = cache.GetModelInfo("org/public", "main", {}, Deadline());
   ASSERT_TRUE(info.ok());
   const int64_t before = cache.Stats().bytes;
-  cache.StoreDerived(info->value, "plan 0", std::make_shared<const std::string>("x"), 4 << 10);
+  cache.StoreDerived<std::string>(info->value, "plan 0", std::make_shared<const std::string>("x"),
+                                  4 << 10);
   EXPECT_GE(cache.Stats().bytes - before, 4 << 10);
   for (int i = 1; i < 40; ++i) {
-    cache.StoreDerived(info->value, "plan " + std::to_string(i),
-                       std::make_shared<const std::string>("x"), 4 << 10);
+    cache.StoreDerived<std::string>(info->value, "plan " + std::to_string(i),
+                                    std::make_shared<const std::string>("x"), 4 << 10);
     EXPECT_LE(cache.Stats().bytes, static_cast<int64_t>(bound));
   }
   EXPECT_GT(cache.Stats().evictions, 20);
