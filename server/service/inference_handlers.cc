@@ -102,7 +102,9 @@ grpc::Status InferenceHandlers::Answer(const Request& request, const inference::
     return grpc::Status::OK;
   }
   grpc::Status status = compute(inference, **files, response);
-  if (status.ok() && !MemoryOnlyScope::AnswerMayBeIncomplete()) {
+  // Kept only once the model is asked about again (its model info came from the cache): answers
+  // to one-off questions would take the room of Hub answers.
+  if (status.ok() && (*files)->source() != "hub" && !MemoryOnlyScope::AnswerMayBeIncomplete()) {
     auto kept = std::make_shared<ReusableResponse<Response>>();
     kept->registry = tasks;
     kept->response.CopyFrom(response);

@@ -19,8 +19,9 @@ namespace tasks::service {
 class InferenceHandlers {
  public:
   // `registry` and `locator` outlive the handlers; `cache` may be null (offline: no Hub).
-  // Answers computed from a Hub model info are kept in `cache` beside it, and a call asking the
-  // same of the same model info gets a copy (HubCache::FindDerived says when that is right).
+  // Answers computed from a cached Hub model info are kept in `cache` beside it, and a call
+  // asking the same of the same model info gets a copy (HubCache::FindDerived says when that is
+  // right).
   InferenceHandlers(const registry::TasksManagerHolder* registry,
                     const inference::ModelLocator* locator, hub::HubCache* cache,
                     size_t cache_max_bytes);

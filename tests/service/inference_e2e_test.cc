@@ -276,16 +276,17 @@ TEST_F(InferenceE2eTest, AWarmCallGetsTheAnswerComputedFromTheSameModelInfo) {
             .ok());
     return stats.derived_hits();
   };
-  // Computed once, then copied: the same answer but for where the model info came from.
-  auto expect_reused = [&](auto method, const auto& request, auto cold) {
-    auto warm = cold;
-    ASSERT_TRUE(harness_.Call(method, request, cold).ok()) << request.GetTypeName();
+  // Computed (and kept once the model info is warm), then copied: the same answer but for where
+  // the model info came from.
+  auto expect_reused = [&](auto method, const auto& request, auto computed) {
+    auto copied = computed;
+    ASSERT_TRUE(harness_.Call(method, request, computed).ok()) << request.GetTypeName();
+    ASSERT_TRUE(harness_.Call(method, request, computed).ok()) << request.GetTypeName();
     const int64_t before = derived_hits();
-    ASSERT_TRUE(harness_.Call(method, request, warm).ok()) << request.GetTypeName();
+    ASSERT_TRUE(harness_.Call(method, request, copied).ok()) << request.GetTypeName();
     EXPECT_EQ(derived_hits(), before + 1) << request.GetTypeName();
-    EXPECT_EQ(warm.source().source(), "cache");
-    warm.mutable_source()->set_source(cold.source().source());
-    EXPECT_EQ(warm.SerializeAsString(), cold.SerializeAsString()) << request.GetTypeName();
+    EXPECT_EQ(copied.source().source(), "cache");
+    EXPECT_EQ(copied.SerializeAsString(), computed.SerializeAsString()) << request.GetTypeName();
   };
   const std::string model = "google-bert/bert-base-uncased";
   v1::DetermineFrameworkRequest framework;
@@ -309,7 +310,23 @@ TEST_F(InferenceE2eTest, AWarmCallGetsTheAnswerComputedFromTheSameModelInfo) {
   resolve.set_exporter("onnx");
   expect_reused(&v1::TasksManager::Stub::ResolveExport, resolve, v1::ResolveExportResponse());
 
+  // A model asked about once keeps only its Hub answers: model info and config.json.
+  v1::GetCacheStatsResponse stats;
+  ASSERT_TRUE(
+      harness_.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats)
+          .ok());
+  const int64_t entries = stats.entries();
+  resolve.set_model("openai-community/gpt2");
+  v1::ResolveExportResponse gpt2;
+  ASSERT_TRUE(harness_.Call(&v1::TasksManager::Stub::ResolveExport, resolve, gpt2).ok());
+  EXPECT_EQ(gpt2.source().source(), "hub");
+  ASSERT_TRUE(
+      harness_.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats)
+          .ok());
+  EXPECT_EQ(stats.entries(), entries + 2);
+
   // Another question about the same model is answered for itself.
+  resolve.set_model(model);
   resolve.set_task("text-classification");
   v1::ResolveExportResponse classification;
   ASSERT_TRUE(harness_.Call(&v1::TasksManager::Stub::ResolveExport, resolve, classification).ok());
@@ -497,7 +514,7 @@ TEST(InferenceE2eReload, AnswersOfThePreviousRegistryAreNotReused) {
   write_registry("MineBertConfig");
   ASSERT_TRUE(harness.server().ReloadRegistry().ok());
   EXPECT_EQ(config_class(), "MineBertConfig");
-  EXPECT_EQ(config_class(), "MineBertConfig");  // reused
+  EXPECT_EQ(config_class(), "MineBertConfig");  // computed from the cached model info, and kept
   write_registry("MineBertConfigV2");
   ASSERT_TRUE(harness.server().ReloadRegistry().ok());
   EXPECT_EQ(config_class(), "MineBertConfigV2");
