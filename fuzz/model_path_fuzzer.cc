@@ -71,7 +71,8 @@ const tasks::inference::ModelLocator& Locator() {
 }
 
 void CheckOpened(tasks::inference::ModelFiles& files, absl::string_view input) {
-  FUZZ_CHECK(files.is_local() || files.source() == "hf-cache-dir", input);
+  FUZZ_CHECK(files.is_local() || files.source() == tasks::inference::ModelSource::kHfCacheDir,
+             input);
   FUZZ_CHECK(files.commit_sha() != kHiddenSha, input);
   for (const std::string& file : files.files()) {
     FUZZ_CHECK(fs::path(file).filename() != "secret.json", input);

@@ -1,18 +1,22 @@
-// Cancellation: whether the caller some work is done for still wants its answer, so that work
-// shared by several callers (one Hub request that many calls wait for) stops once none of them
-// does, instead of running to its deadline for nobody.
+// Cancellation and WaitLimits: how long a piece of work may wait, passed down to whatever may
+// block on its behalf (the Hub cache, the HTTP client), so that a function's signature says
+// whether it may wait and for how long.
 //
-// CancellationScope makes a Cancellation the current one of a thread while the scope lives, so
-// code deep in a call (the Hub cache, the HTTP client) can ask without every layer in between
-// passing it along (the same idea as MemoryOnlyScope). Scopes nest; the innermost one counts.
+// Work shared by several callers (one Hub request many calls wait for) gets limits of its own
+// whose Cancellation says when none of them wants the answer any more, so that it stops instead
+// of running to its deadline for nobody.
 #ifndef TASKS_SERVER_COMMON_CANCELLATION_H_
 #define TASKS_SERVER_COMMON_CANCELLATION_H_
 
 #include <atomic>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace tasks {
 
-// Thread-safe: cancelled() may be asked from any thread, often; it must be cheap.
+// Whether the caller some work is done for still wants its answer. Thread-safe: cancelled() may
+// be asked from any thread, often; it must be cheap.
 class Cancellation {
  public:
   virtual ~Cancellation() = default;
@@ -29,21 +33,19 @@ class CancellationFlag final : public Cancellation {
   std::atomic<bool> cancelled_{false};
 };
 
-class CancellationScope {
- public:
-  // `cancellation` (not owned) must outlive the scope.
-  explicit CancellationScope(const Cancellation* cancellation);
-  ~CancellationScope();
-  CancellationScope(const CancellationScope&) = delete;
-  CancellationScope& operator=(const CancellationScope&) = delete;
+// Until when work may wait, and what may call it off earlier. A plain value, cheap to copy; the
+// Cancellation (not owned) must outlive the work. Converts from a bare deadline, for callers that
+// cannot be cancelled.
+struct WaitLimits {
+  WaitLimits(absl::Time deadline, const Cancellation* cancellation = nullptr)  // NOLINT: implicit
+      : deadline(deadline), cancellation(cancellation) {}
 
-  // The innermost scope's Cancellation on this thread; null outside any scope.
-  static const Cancellation* Current();
-  // Whether the current Cancellation says the work is no longer wanted (false outside a scope).
-  static bool Cancelled();
+  bool cancelled() const { return cancellation != nullptr && cancellation->cancelled(); }
+  // Past the deadline, or cancelled: nobody waits for the answer any more.
+  bool over() const { return absl::Now() >= deadline || cancelled(); }
 
- private:
-  const Cancellation* const previous_;
+  absl::Time deadline;
+  const Cancellation* cancellation;  // null: nothing calls the work off before its deadline
 };
 
 }  // namespace tasks

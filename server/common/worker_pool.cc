@@ -17,7 +17,7 @@ WorkerPool::~WorkerPool() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-bool WorkerPool::Submit(std::function<void()> work) {
+bool WorkerPool::Submit(absl::AnyInvocable<void()> work) {
   absl::MutexLock lock(&mutex_);
   if (stopping_ || queue_.size() >= max_queued_) return false;
   queue_.push_back(std::move(work));
@@ -26,7 +26,7 @@ bool WorkerPool::Submit(std::function<void()> work) {
 
 void WorkerPool::Run() {
   while (true) {
-    std::function<void()> work;
+    absl::AnyInvocable<void()> work;
     {
       absl::MutexLock lock(&mutex_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {

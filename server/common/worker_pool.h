@@ -7,11 +7,11 @@
 #define TASKS_SERVER_COMMON_WORKER_POOL_H_
 
 #include <deque>
-#include <functional>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 
 namespace tasks {
@@ -25,14 +25,14 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues `work`; false (and `work` dropped) when `max_queued` items already wait.
-  bool Submit(std::function<void()> work);
+  bool Submit(absl::AnyInvocable<void()> work);
 
  private:
   void Run();
 
   const size_t max_queued_;
   absl::Mutex mutex_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mutex_);
+  std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> threads_;
 };

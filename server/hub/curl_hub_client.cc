@@ -122,14 +122,14 @@ int AbortIfCancelled(void* cancellation, curl_off_t, curl_off_t, curl_off_t, cur
   return static_cast<const Cancellation*>(cancellation)->cancelled() ? 1 : 0;
 }
 
-// Sleeps for `duration` unless the current call is cancelled first; false if it was.
-bool SleepUnlessCancelled(absl::Duration duration) {
+// Sleeps for `duration` unless `limits` are cancelled first; false if they were.
+bool SleepUnlessCancelled(absl::Duration duration, const WaitLimits& limits) {
   constexpr absl::Duration kPoll = absl::Milliseconds(100);
   for (const absl::Time end = absl::Now() + duration; absl::Now() < end;) {
-    if (CancellationScope::Cancelled()) return false;
+    if (limits.cancelled()) return false;
     absl::SleepFor(std::min(kPoll, end - absl::Now()));
   }
-  return !CancellationScope::Cancelled();
+  return !limits.cancelled();
 }
 
 // A timeout for libcurl: whole milliseconds, rounded up so that it never ends before the
@@ -167,12 +167,12 @@ CurlHubClient::~CurlHubClient() = default;
 absl::StatusOr<ModelInfo> CurlHubClient::GetModelInfo(absl::string_view repo_id,
                                                       absl::string_view revision,
                                                       const Credentials& credentials,
-                                                      absl::Time deadline) {
+                                                      const WaitLimits& limits) {
   const HubErrors errors({repo_id, revision, ""}, credentials.token);
   if (absl::Status valid = errors.Validate(HubCall::kModelInfo); !valid.ok()) return valid;
   const std::string url = ModelInfoUrl(options_.endpoint, repo_id, revision);
   absl::StatusOr<HttpResponse> response =
-      Fetch(HubCall::kModelInfo, url, errors, credentials, deadline);
+      Fetch(HubCall::kModelInfo, url, errors, credentials, limits);
   if (!response.ok()) return response.status();
   absl::StatusOr<ModelInfo> info = ParseModelInfo(response->body);
   if (!info.ok()) return errors.BadJson(url, info.status().message());
@@ -182,7 +182,7 @@ absl::StatusOr<ModelInfo> CurlHubClient::GetModelInfo(absl::string_view repo_id,
 
 absl::StatusOr<std::vector<std::string>> CurlHubClient::ListRepoFiles(
     absl::string_view repo_id, absl::string_view revision, const Credentials& credentials,
-    absl::Time deadline) {
+    const WaitLimits& limits) {
   if (revision.empty()) revision = kDefaultRevision;
   const HubErrors errors({repo_id, revision, ""}, credentials.token);
   if (absl::Status valid = errors.Validate(HubCall::kTree); !valid.ok()) return valid;
@@ -190,8 +190,7 @@ absl::StatusOr<std::vector<std::string>> CurlHubClient::ListRepoFiles(
   std::vector<std::string> files;
   for (int page = 1;; ++page) {
     if (page > kMaxTreePages) return errors.TooManyPages(url, kMaxTreePages);
-    absl::StatusOr<HttpResponse> response =
-        Fetch(HubCall::kTree, url, errors, credentials, deadline);
+    absl::StatusOr<HttpResponse> response = Fetch(HubCall::kTree, url, errors, credentials, limits);
     if (!response.ok()) return response.status();
     absl::StatusOr<std::vector<std::string>> paths = ParseTreePage(response->body);
     if (!paths.ok()) return errors.BadJson(url, paths.status().message());
@@ -213,13 +212,13 @@ absl::StatusOr<std::string> CurlHubClient::GetFile(absl::string_view repo_id,
                                                    absl::string_view revision,
                                                    absl::string_view path,
                                                    const Credentials& credentials,
-                                                   absl::Time deadline) {
+                                                   const WaitLimits& limits) {
   if (revision.empty()) revision = kDefaultRevision;
   const HubErrors errors({repo_id, revision, path}, credentials.token);
   if (absl::Status valid = errors.Validate(HubCall::kResolve); !valid.ok()) return valid;
   const std::string url = ResolveUrl(options_.endpoint, repo_id, revision, path);
   absl::StatusOr<HttpResponse> response =
-      Fetch(HubCall::kResolve, url, errors, credentials, deadline);
+      Fetch(HubCall::kResolve, url, errors, credentials, limits);
   if (!response.ok()) return response.status();
   return std::move(response->body);
 }
@@ -227,12 +226,12 @@ absl::StatusOr<std::string> CurlHubClient::GetFile(absl::string_view repo_id,
 absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::string& url,
                                                   const HubErrors& errors,
                                                   const Credentials& credentials,
-                                                  absl::Time deadline) {
+                                                  const WaitLimits& limits) {
   for (int number = 1;; ++number) {
-    if (absl::Now() >= deadline) return errors.Timeout(url, number - 1);
-    if (CancellationScope::Cancelled()) return errors.Abandoned(url);
+    if (absl::Now() >= limits.deadline) return errors.Timeout(url, number - 1);
+    if (limits.cancelled()) return errors.Abandoned(url);
     const absl::Time start = absl::Now();
-    Attempt attempt = PerformOnce(url, credentials, deadline);
+    Attempt attempt = PerformOnce(url, credentials, limits);
     spdlog::debug("hub GET {} -> {} (attempt {}/{}, {} ms)", url,
                   attempt.answered ? absl::StrCat(attempt.response.status) : attempt.detail, number,
                   retry_policy_.max_attempts, absl::ToInt64Milliseconds(absl::Now() - start));
@@ -248,28 +247,29 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
       }
     } else if (attempt.too_large) {
       return errors.TooLarge(url, options_.max_response_bytes);
-    } else if (attempt.code == CURLE_OPERATION_TIMEDOUT && absl::Now() >= deadline - kTimerSlack) {
+    } else if (attempt.code == CURLE_OPERATION_TIMEDOUT &&
+               absl::Now() >= limits.deadline - kTimerSlack) {
       return errors.Timeout(url, number);
     } else if (attempt.code == CURLE_ABORTED_BY_CALLBACK) {
       // Waiters past their deadline count as gone: the owner's own deadline may be the reason.
-      return absl::Now() >= deadline - kTimerSlack ? errors.Timeout(url, number)
-                                                  : errors.Abandoned(url);
+      return absl::Now() >= limits.deadline - kTimerSlack ? errors.Timeout(url, number)
+                                                          : errors.Abandoned(url);
     } else if (attempt.code == CURLE_TOO_MANY_REDIRECTS) {
       return errors.TooManyRedirects(url);
     } else {
       failure = errors.Connection(url, attempt.detail, number);
       if (IsTransient(attempt.code)) wait = Backoff(number);
     }
-    if (!wait || number >= retry_policy_.max_attempts || absl::Now() + *wait >= deadline) {
+    if (!wait || number >= retry_policy_.max_attempts || absl::Now() + *wait >= limits.deadline) {
       return failure;
     }
-    if (!SleepUnlessCancelled(*wait)) return errors.Abandoned(url);
+    if (!SleepUnlessCancelled(*wait, limits)) return errors.Abandoned(url);
   }
 }
 
 CurlHubClient::Attempt CurlHubClient::PerformOnce(const std::string& url,
                                                   const Credentials& credentials,
-                                                  absl::Time deadline) {
+                                                  const WaitLimits& limits) {
   Attempt attempt;
   // Declared before the lease, so that they outlive the handle's last use of them.
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
@@ -287,7 +287,7 @@ CurlHubClient::Attempt CurlHubClient::PerformOnce(const std::string& url,
     return attempt;
   }
   BodySink sink{handle, options_.max_response_bytes};
-  const absl::Duration remaining = deadline - absl::Now();
+  const absl::Duration remaining = limits.deadline - absl::Now();
 
   curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
   curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
@@ -306,7 +306,7 @@ CurlHubClient::Attempt CurlHubClient::PerformOnce(const std::string& url,
   if (!options_.ca_bundle.empty()) {
     curl_easy_setopt(handle, CURLOPT_CAINFO, options_.ca_bundle.c_str());
   }
-  const Cancellation* const cancellation = CancellationScope::Current();
+  const Cancellation* const cancellation = limits.cancellation;
   curl_easy_setopt(handle, CURLOPT_NOPROGRESS, cancellation == nullptr ? 1L : 0L);
   curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, &AbortIfCancelled);
   curl_easy_setopt(handle, CURLOPT_XFERINFODATA, cancellation);

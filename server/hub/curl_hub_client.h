@@ -72,24 +72,25 @@ class CurlHubClient final : public HubClient {
 
   absl::StatusOr<ModelInfo> GetModelInfo(absl::string_view repo_id, absl::string_view revision,
                                          const Credentials& credentials,
-                                         absl::Time deadline) override;
+                                         const WaitLimits& limits) override;
   absl::StatusOr<std::vector<std::string>> ListRepoFiles(absl::string_view repo_id,
                                                          absl::string_view revision,
                                                          const Credentials& credentials,
-                                                         absl::Time deadline) override;
+                                                         const WaitLimits& limits) override;
   absl::StatusOr<std::string> GetFile(absl::string_view repo_id, absl::string_view revision,
                                       absl::string_view path, const Credentials& credentials,
-                                      absl::Time deadline) override;
+                                      const WaitLimits& limits) override;
 
  private:
   struct Attempt;
 
   // GET `url` with retries until a 2xx answer (returned), an answer or failure not worth
-  // retrying, no attempts left, or the deadline.
+  // retrying, no attempts left, or the end of `limits`.
   absl::StatusOr<HttpResponse> Fetch(HubCall call, const std::string& url, const HubErrors& errors,
-                                     const Credentials& credentials, absl::Time deadline);
-  // One transfer, bounded by `deadline`.
-  Attempt PerformOnce(const std::string& url, const Credentials& credentials, absl::Time deadline);
+                                     const Credentials& credentials, const WaitLimits& limits);
+  // One transfer, bounded by `limits`.
+  Attempt PerformOnce(const std::string& url, const Credentials& credentials,
+                      const WaitLimits& limits);
   absl::Duration Backoff(int retry);
 
   const CurlHubClientOptions options_;

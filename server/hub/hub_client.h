@@ -1,9 +1,9 @@
 // HubClient: the few Hugging Face Hub HTTP calls the service makes, behind an interface so that
 // rules and cache are testable without sockets (leveldb's Env idea).
 //
-// Calls block the calling thread until an answer, an error, `deadline`, or the cancellation of
-// the thread's current Cancellation (server/common/cancellation.h); callers run them on
-// threads built for waiting, never on a gRPC callback thread. Implementations are thread-safe.
+// Calls block the calling thread until an answer, an error, or the end of their WaitLimits
+// (the deadline, or the Cancellation saying nobody waits any more); callers run them on threads
+// built for waiting, never on a gRPC callback thread. Implementations are thread-safe.
 //
 // Errors are absl::Status values carrying a google.rpc.ErrorInfo (server/common/errors.h) whose
 // reason is the huggingface_hub exception the same answer raises in Python:
@@ -18,7 +18,7 @@
 //                             UNAVAILABLE (5xx after retries), INTERNAL (other statuses)
 //   ConnectionError           UNAVAILABLE        DNS, connect, reset, TLS (after retries)
 //   Timeout                   DEADLINE_EXCEEDED  the deadline passed
-//   Cancelled                 CANCELLED          the thread's Cancellation said nobody waits
+//   Cancelled                 CANCELLED          the limits' Cancellation said nobody waits
 // and metadata "repo_id", "revision" (and "path" for files). Tokens never appear in errors.
 // clang-format on
 #ifndef TASKS_SERVER_HUB_HUB_CLIENT_H_
@@ -32,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "server/common/cancellation.h"
 
 namespace tasks::hub {
 
@@ -53,6 +54,25 @@ struct ModelInfo {
   nlohmann::json transformers_info;   // "transformersInfo" object, or null
 };
 
+// A repo anyone may be shown: neither private nor gated. Answers about anything else stay with
+// the credentials that obtained them.
+inline bool IsPublic(const ModelInfo& info) { return !info.is_private && !info.gated; }
+
+// The Hub endpoints the client calls, for errors and statistics.
+enum class HubCall { kModelInfo, kTree, kResolve };
+// "model_info", "tree" or "resolve".
+inline const char* HubCallName(HubCall call) {
+  switch (call) {
+    case HubCall::kModelInfo:
+      return "model_info";
+    case HubCall::kTree:
+      return "tree";
+    case HubCall::kResolve:
+      return "resolve";
+  }
+  return "unknown";
+}
+
 class HubClient {
  public:
   virtual ~HubClient() = default;
@@ -62,7 +82,7 @@ class HubClient {
   virtual absl::StatusOr<ModelInfo> GetModelInfo(absl::string_view repo_id,
                                                  absl::string_view revision,
                                                  const Credentials& credentials,
-                                                 absl::Time deadline) = 0;
+                                                 const WaitLimits& limits) = 0;
 
   // Every file path of the repo at `revision` (a sha or a ref), following the tree listing's
   // `Link: <...>; rel="next"` pages: GET .../api/models/{repo_id}/tree/{revision}?recursive=True
@@ -70,14 +90,14 @@ class HubClient {
   virtual absl::StatusOr<std::vector<std::string>> ListRepoFiles(absl::string_view repo_id,
                                                                  absl::string_view revision,
                                                                  const Credentials& credentials,
-                                                                 absl::Time deadline) = 0;
+                                                                 const WaitLimits& limits) = 0;
 
   // The bytes of one small file: GET {endpoint}/{repo_id}/resolve/{revision}/{path}, following
   // redirects. Bodies over the client's size limit fail with RESOURCE_EXHAUSTED.
   virtual absl::StatusOr<std::string> GetFile(absl::string_view repo_id, absl::string_view revision,
                                               absl::string_view path,
                                               const Credentials& credentials,
-                                              absl::Time deadline) = 0;
+                                              const WaitLimits& limits) = 0;
 };
 
 }  // namespace tasks::hub

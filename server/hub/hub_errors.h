@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/hub/hub_client.h"
 
 namespace tasks::hub {
 
@@ -26,8 +27,6 @@ struct HubTarget {
   absl::string_view revision;
   absl::string_view path;  // GetFile only
 };
-
-enum class HubCall { kModelInfo, kTree, kResolve };
 
 // The parts of an HTTP answer that errors and pagination read.
 struct HttpResponse {

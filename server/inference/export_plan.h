@@ -4,7 +4,7 @@
 // load, the exporter config class, the exporter's tasks for the model type, and for a diffusers
 // pipeline each component's registered model type and config class.
 //
-// Steps run in Optimum's order on one opening of the model (ModelInference::Open); a failure
+// Steps run in Optimum's order on one opening of the model (ModelLocator::Open); a failure
 // names its step ("library", "framework", "task", "model_type", "exporter_config",
 // "model_class", "supported_tasks", "components") in the message and in the ErrorInfo metadata
 // "step".
@@ -42,7 +42,7 @@ struct PipelineComponent {
 // Its registry parts are views of the registry snapshot the planner's ModelInference holds: valid
 // while that ModelInference lives.
 struct ExportPlan {
-  SourceName source;
+  ModelSource source;
   std::string commit_sha;
   std::string library;
   std::string framework;

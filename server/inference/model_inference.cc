@@ -105,14 +105,8 @@ absl::StatusOr<JsonFile> ReadTransformersConfig(ModelFiles& files) {
   return chosen == "config.json" ? config : files.ReadJson(chosen);
 }
 
-ModelInference::ModelInference(std::shared_ptr<const registry::TasksManager> tasks,
-                               const ModelLocator* locator)
-    : tasks_(std::move(tasks)), locator_(locator) {}
-
-absl::StatusOr<std::unique_ptr<ModelFiles>> ModelInference::Open(
-    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
-  return locator_->Open(ref, credentials, deadline);
-}
+ModelInference::ModelInference(std::shared_ptr<const registry::TasksManager> tasks)
+    : tasks_(std::move(tasks)) {}
 
 absl::StatusOr<Inferred> ModelInference::Library(ModelFiles& files) {
   absl::StatusOr<std::optional<Inferred>> from_files = InferLibraryFromFiles(files.files());

@@ -1,8 +1,8 @@
-// ModelInference: Optimum's inference methods for a model named by a request: opens it with the
-// ModelLocator, gathers the facts the rules (rules.h) need, reading only the small files a rule
+// ModelInference: Optimum's inference methods for a model a request names, on an opening of it
+// (ModelFiles): gathers the facts the rules (rules.h) need, reading only the small files a rule
 // asks for, and answers with the rule's evidence and where the facts came from.
 //
-// Thread-safe; methods block on the Hub, so run them on a WorkerPool.
+// Thread-safe; methods may wait on the Hub (reading files), so run them on a WorkerPool.
 #ifndef TASKS_SERVER_INFERENCE_MODEL_INFERENCE_H_
 #define TASKS_SERVER_INFERENCE_MODEL_INFERENCE_H_
 
@@ -21,7 +21,7 @@ struct InferenceAnswer {
   std::string value;
   std::string library;  // the library the rule used (task and export model type answers)
   Evidence evidence;
-  SourceName source;
+  ModelSource source;
   std::string commit_sha;
 };
 
@@ -31,13 +31,10 @@ absl::StatusOr<JsonFile> ReadTransformersConfig(ModelFiles& files);
 
 class ModelInference {
  public:
-  ModelInference(std::shared_ptr<const registry::TasksManager> tasks, const ModelLocator* locator);
+  explicit ModelInference(std::shared_ptr<const registry::TasksManager> tasks);
 
-  // Opens the model a request names. The methods below answer on one such opening, so that a
-  // caller can first look for an answer it kept for the same model info.
-  absl::StatusOr<std::unique_ptr<ModelFiles>> Open(const ModelRef& ref,
-                                                   const hub::Credentials& credentials,
-                                                   absl::Time deadline) const;
+  // Each method answers on one opening of the model (ModelLocator), so that a caller can first
+  // look for an answer it kept for the same model info.
 
   static absl::StatusOr<InferenceAnswer> DetermineFramework(const ModelFiles& files);
   static absl::StatusOr<InferenceAnswer> InferLibrary(ModelFiles& files);
@@ -56,7 +53,6 @@ class ModelInference {
 
  private:
   std::shared_ptr<const registry::TasksManager> tasks_;
-  const ModelLocator* const locator_;
 };
 
 }  // namespace tasks::inference

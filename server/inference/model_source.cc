@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -12,7 +13,6 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
-#include "server/common/memory_only.h"
 
 namespace tasks::inference {
 namespace {
@@ -81,11 +81,11 @@ std::vector<std::string> ListFolder(const fs::path& dir) {
 
 class FolderFiles final : public ModelFiles {
  public:
-  FolderFiles(fs::path folder, std::string root, SourceName source, std::string sha,
+  FolderFiles(fs::path folder, std::string root, ModelSource source, std::string sha,
               size_t max_json_bytes)
       : folder_(std::move(folder)), root_(std::move(root)), max_json_bytes_(max_json_bytes) {
     files_ = std::make_shared<const std::vector<std::string>>(ListFolder(folder_));
-    source_ = std::move(source);
+    source_ = source;
     commit_sha_ = std::move(sha);
   }
 
@@ -119,19 +119,30 @@ class FolderFiles final : public ModelFiles {
   const size_t max_json_bytes_;
 };
 
+ModelSource FromCache(hub::AnswerSource source) {
+  switch (source) {
+    case hub::AnswerSource::kHub:
+      return ModelSource::kHub;
+    case hub::AnswerSource::kCache:
+      return ModelSource::kCache;
+    case hub::AnswerSource::kStaleCache:
+      return ModelSource::kStaleCache;
+  }
+  return ModelSource::kHub;
+}
+
 class HubFiles final : public ModelFiles {
  public:
   // `listing`: the commit's files, sorted (model info's siblings, or the tree listing).
   HubFiles(hub::HubCache* cache, hub::CachedAnswer<hub::ModelInfo> info,
            std::shared_ptr<const std::vector<std::string>> listing, std::string repo_id,
-           std::string subfolder, hub::Credentials credentials, absl::Time deadline)
+           std::string subfolder, hub::Credentials credentials)
       : cache_(cache),
         repo_id_(std::move(repo_id)),
         prefix_(subfolder.empty() ? "" : subfolder + "/"),
-        credentials_(std::move(credentials)),
-        deadline_(deadline) {
+        credentials_(std::move(credentials)) {
     model_info_ = info.value;
-    source_ = hub::AnswerSourceName(info.source);
+    source_ = FromCache(info.source);
     commit_sha_ = model_info_->sha;
     if (prefix_.empty()) {
       files_ = std::move(listing);
@@ -152,10 +163,9 @@ class HubFiles final : public ModelFiles {
                        absl::StrCat(prefix_, path, " is not in ", repo_id_, "@", commit_sha_, "."),
                        {"model"});
     }
-    const bool shared = !model_info_->is_private && !model_info_->gated;
     const std::string what = absl::StrCat(repo_id_, "/", prefix_, path);
     absl::StatusOr<hub::CachedAnswer<nlohmann::json>> parsed = cache_->GetJsonFile(
-        repo_id_, commit_sha_, absl::StrCat(prefix_, path), shared, credentials_, deadline_,
+        repo_id_, *model_info_, absl::StrCat(prefix_, path), credentials_, limits_,
         [&what](const std::string& text) { return ParseJson(text, what); });
     if (!parsed.ok()) return parsed.status();
     return std::move(parsed->value);
@@ -166,8 +176,23 @@ class HubFiles final : public ModelFiles {
   const std::string repo_id_;
   const std::string prefix_;
   const hub::Credentials credentials_;
-  const absl::Time deadline_;
 };
+
+// The opening of a Hub model whose model info (and, without siblings, listing) is at hand.
+std::unique_ptr<ModelFiles> HubOpening(hub::HubCache* cache, const ModelRef& ref,
+                                       const hub::CachedAnswer<hub::ModelInfo>& info,
+                                       std::shared_ptr<const std::vector<std::string>> listing,
+                                       const hub::Credentials& credentials) {
+  return std::make_unique<HubFiles>(cache, info, std::move(listing), ref.model, ref.subfolder,
+                                    credentials);
+}
+
+// The model info's siblings as the listing: aliases the cached model info, so the listing lives
+// as long as it does.
+std::shared_ptr<const std::vector<std::string>> Siblings(
+    const std::shared_ptr<const hub::ModelInfo>& info) {
+  return std::shared_ptr<const std::vector<std::string>>(info, &info->siblings);
+}
 
 bool IsCommitSha(absl::string_view revision) {
   return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](char c) {
@@ -184,6 +209,22 @@ absl::Status PermissionDenied(absl::string_view model) {
 }
 
 }  // namespace
+
+const char* ModelSourceName(ModelSource source) {
+  switch (source) {
+    case ModelSource::kHub:
+      return "hub";
+    case ModelSource::kCache:
+      return "cache";
+    case ModelSource::kStaleCache:
+      return "stale-cache";
+    case ModelSource::kLocal:
+      return "local";
+    case ModelSource::kHfCacheDir:
+      return "hf-cache-dir";
+  }
+  return "hub";
+}
 
 absl::Status ValidateRepoId(absl::string_view repo_id) {
   const std::vector<absl::string_view> parts = absl::StrSplit(repo_id, '/');
@@ -248,10 +289,17 @@ ModelLocator::ModelLocator(ModelLocatorOptions options, hub::HubCache* cache)
   }
 }
 
-absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& ref,
-                                                               const hub::Credentials& credentials,
-                                                               absl::Time deadline) const {
+absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::Locate(
+    const ModelRef& ref) const {
   if (ref.model.empty()) return MissingArgument("model");
+  // The OS reads a path up to its first NUL while the checks below read the whole string: refused
+  // here, so the path checked is always the path opened.
+  if (absl::c_any_of(ref.model, [](char c) { return absl::ascii_iscntrl(c); })) {
+    return MakeError(
+        StatusCode::kInvalidArgument, "HFValidationError",
+        absl::StrCat("model '", absl::CHexEscape(ref.model), "' holds a control character."),
+        {"model"});
+  }
   if (absl::Status status = ValidateSubfolder(ref.subfolder); !status.ok()) return status;
   if (!ref.revision.empty()) {
     if (absl::Status status = ValidateRevision(ref.revision); !status.ok()) return status;
@@ -272,11 +320,7 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& r
       continue;
     }
     std::error_code error;
-    if (fs::is_directory(folder, error)) {
-      // Listing and reading the folder are file I/O.
-      if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
-      return std::make_unique<FolderFiles>(folder, root, "local", "", options_.max_json_bytes);
-    }
+    if (fs::is_directory(folder, error)) return LocalFolder{folder, root};
     if (path_like) {
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat("No model folder at ", ref.model,
@@ -285,42 +329,67 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& r
     }
   }
   if (path_like) return PermissionDenied(ref.model);
-
   if (absl::Status status = ValidateRepoId(ref.model); !status.ok()) return status;
+  return std::nullopt;
+}
+
+absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& ref,
+                                                               const hub::Credentials& credentials,
+                                                               const WaitLimits& limits) const {
+  absl::StatusOr<std::optional<LocalFolder>> local = Locate(ref);
+  if (!local.ok()) return local.status();
+  if (*local) {
+    return std::make_unique<FolderFiles>((*local)->folder, (*local)->root, ModelSource::kLocal, "",
+                                         options_.max_json_bytes);
+  }
   if (options_.offline || cache_ == nullptr) return OpenHfCacheDir(ref);
-  absl::StatusOr<std::unique_ptr<ModelFiles>> hub = OpenHub(ref, credentials, deadline);
+  absl::StatusOr<std::unique_ptr<ModelFiles>> hub = OpenHub(ref, credentials, limits);
   if (absl::IsUnavailable(hub.status()) && !options_.hf_cache_dir.empty()) {
     absl::StatusOr<std::unique_ptr<ModelFiles>> cached = OpenHfCacheDir(ref);
     if (cached.ok()) return cached;
   }
+  if (hub.ok()) (*hub)->AllowWaiting(limits);
   return hub;
 }
 
+std::optional<absl::StatusOr<std::unique_ptr<ModelFiles>>> ModelLocator::TryOpen(
+    const ModelRef& ref, const hub::Credentials& credentials) const {
+  absl::StatusOr<std::optional<LocalFolder>> local = Locate(ref);
+  if (!local.ok()) return local.status();
+  // Listing a folder is file I/O; without a Hub, so is the cache folder.
+  if (*local || options_.offline || cache_ == nullptr) return std::nullopt;
+  hub::Peeked<hub::ModelInfo> info = cache_->PeekModelInfo(ref.model, ref.revision, credentials);
+  if (!info) return std::nullopt;
+  // A kept error is definitive (not found), never one the cache folder could stand in for.
+  if (!info->ok()) return info->status();
+  const std::shared_ptr<const hub::ModelInfo>& model_info = (*info)->value;
+  if (!model_info->siblings.empty()) {
+    return HubOpening(cache_, ref, **info, Siblings(model_info), credentials);
+  }
+  hub::Peeked<std::vector<std::string>> listing =
+      cache_->PeekRepoFiles(ref.model, *model_info, credentials);
+  if (!listing) return std::nullopt;
+  if (!listing->ok()) return listing->status();
+  return HubOpening(cache_, ref, **info, (*listing)->value, credentials);
+}
+
 absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHub(
-    const ModelRef& ref, const hub::Credentials& credentials, absl::Time deadline) const {
+    const ModelRef& ref, const hub::Credentials& credentials, const WaitLimits& limits) const {
   absl::StatusOr<hub::CachedAnswer<hub::ModelInfo>> info =
-      cache_->GetModelInfo(ref.model, ref.revision, credentials, deadline);
+      cache_->GetModelInfo(ref.model, ref.revision, credentials, limits);
   if (!info.ok()) return info.status();
-  const hub::ModelInfo& model_info = *info->value;
-  if (!model_info.siblings.empty()) {
-    // Aliases the cached model info: the listing lives as long as it does.
-    auto siblings =
-        std::shared_ptr<const std::vector<std::string>>(info->value, &model_info.siblings);
-    return std::make_unique<HubFiles>(cache_, *info, std::move(siblings), ref.model, ref.subfolder,
-                                      credentials, deadline);
+  if (!info->value->siblings.empty()) {
+    return HubOpening(cache_, ref, *info, Siblings(info->value), credentials);
   }
   // Without siblings (an empty repo, or a mirror that omits them), the tree listing decides.
   absl::StatusOr<hub::CachedAnswer<std::vector<std::string>>> listing =
-      cache_->ListRepoFiles(ref.model, model_info.sha, !model_info.is_private && !model_info.gated,
-                            credentials, deadline);
+      cache_->ListRepoFiles(ref.model, *info->value, credentials, limits);
   if (!listing.ok()) return listing.status();
-  return std::make_unique<HubFiles>(cache_, *info, listing->value, ref.model, ref.subfolder,
-                                    credentials, deadline);
+  return HubOpening(cache_, ref, *info, listing->value, credentials);
 }
 
 absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
     const ModelRef& ref) const {
-  if (MemoryOnlyScope::RefuseToBlock()) return WouldBlockError();
   const std::string revision = ref.revision.empty() ? "main" : ref.revision;
   const std::string repo_folder =
       absl::StrCat("models--", absl::StrReplaceAll(ref.model, {{"/", "--"}}));
@@ -354,7 +423,7 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
                                   " resolves outside the Hugging Face cache folder."),
                      {"subfolder"});
   }
-  return std::make_unique<FolderFiles>(folder, canonical_repo, "hf-cache-dir", sha,
+  return std::make_unique<FolderFiles>(folder, canonical_repo, ModelSource::kHfCacheDir, sha,
                                        options_.max_json_bytes);
 }
 

@@ -11,11 +11,14 @@
 //   3. a Hugging Face cache folder (`models--org--name/refs/<rev>`, `snapshots/<sha>/`): the only
 //      source when offline, and the fallback when the Hub is unreachable online.
 //
-// Thread-safe; Open blocks on the Hub, so run it on a WorkerPool.
+// Thread-safe. Open blocks on the Hub and on files, so run it on a WorkerPool; TryOpen never
+// waits.
 #ifndef TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_
 #define TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "server/common/cancellation.h"
 #include "server/hub/hub_cache.h"
 
 namespace tasks::inference {
@@ -35,8 +39,10 @@ struct ModelRef {
   std::string revision;   // Hub branch, tag or commit; "" for the default branch
 };
 
-// "hub", "cache", "stale-cache", "local" or "hf-cache-dir".
-using SourceName = std::string;
+// Where a model's files came from.
+enum class ModelSource { kHub, kCache, kStaleCache, kLocal, kHfCacheDir };
+// As the API spells it: "hub", "cache", "stale-cache", "local" or "hf-cache-dir".
+const char* ModelSourceName(ModelSource source);
 
 // An opened model: its listing and its small files.
 using JsonFile = std::shared_ptr<const nlohmann::json>;
@@ -48,17 +54,21 @@ class ModelFiles {
 
   // Every file of the (sub)folder, relative to it, '/'-separated, sorted.
   const std::vector<std::string>& files() const { return *files_; }
-  const SourceName& source() const { return source_; }
+  ModelSource source() const { return source_; }
   const std::string& commit_sha() const { return commit_sha_; }  // empty for local folders
-  // The Hub's model info (Hub and cache sources only; else null): the Hub cache's own object,
-  // which also identifies the answers derived from it (HubCache::FindDerived).
+  // The Hub's model info (Hub and cache sources only; else null): the Hub cache's own object, so
+  // that its identity says which answers were computed from it (the service's AnswerMemo).
   const std::shared_ptr<const hub::ModelInfo>& model_info() const { return model_info_; }
-  bool is_local() const { return source_ == "local"; }
+  bool is_local() const { return source_ == ModelSource::kLocal; }
+
+  // How long reading a Hub file not yet in memory may wait. An opening made by TryOpen has no
+  // time to wait (such a read fails at once) until a thread that may wait gives it some.
+  void AllowWaiting(const WaitLimits& limits) { limits_ = limits; }
 
   // Reads and parses a JSON file of the (sub)folder. NOT_FOUND when it is not listed. A Hub
   // file is the Hub cache's parsed copy, shared rather than copied per call. Each path is read
-  // once per opening: a call's inference steps ask for config.json three or four times, and get
-  // the first answer again (one version of the file, one cache lookup).
+  // once per opening: a call's inference steps ask for config.json several times, and get the
+  // first answer again (one version of the file, one cache lookup).
   absl::StatusOr<JsonFile> ReadJson(absl::string_view path);
 
  protected:
@@ -66,9 +76,10 @@ class ModelFiles {
 
   // Shared: a Hub model's whole listing is its cached model info's, not a copy per call.
   std::shared_ptr<const std::vector<std::string>> files_;
-  SourceName source_;
+  ModelSource source_ = ModelSource::kLocal;
   std::string commit_sha_;
   std::shared_ptr<const hub::ModelInfo> model_info_;
+  WaitLimits limits_{absl::InfinitePast()};
 
  private:
   std::vector<std::pair<std::string, absl::StatusOr<JsonFile>>> read_;  // a few paths per call
@@ -86,14 +97,28 @@ class ModelLocator {
   // `cache` may be null when offline.
   ModelLocator(ModelLocatorOptions options, hub::HubCache* cache);
 
+  // Opens the model, waiting for the Hub within `limits`; reads of the opening may wait as long.
   absl::StatusOr<std::unique_ptr<ModelFiles>> Open(const ModelRef& ref,
                                                    const hub::Credentials& credentials,
-                                                   absl::Time deadline) const;
+                                                   const WaitLimits& limits) const;
+
+  // Opens the model from memory, never waiting (safe on a gRPC callback thread): the opening
+  // or a definitive error, or nullopt when opening it needs files or the Hub (then Open it where
+  // waiting is allowed).
+  std::optional<absl::StatusOr<std::unique_ptr<ModelFiles>>> TryOpen(
+      const ModelRef& ref, const hub::Credentials& credentials) const;
 
  private:
+  struct LocalFolder {
+    std::filesystem::path folder;
+    std::string root;
+  };
+  // The checks every opening makes first, and the local folder `ref` names (nullopt: a Hub
+  // repo id, itself checked).
+  absl::StatusOr<std::optional<LocalFolder>> Locate(const ModelRef& ref) const;
   absl::StatusOr<std::unique_ptr<ModelFiles>> OpenHub(const ModelRef& ref,
                                                       const hub::Credentials& credentials,
-                                                      absl::Time deadline) const;
+                                                      const WaitLimits& limits) const;
   absl::StatusOr<std::unique_ptr<ModelFiles>> OpenHfCacheDir(const ModelRef& ref) const;
 
   const ModelLocatorOptions options_;

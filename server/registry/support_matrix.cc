@@ -89,4 +89,20 @@ absl::StatusOr<SupportMatrix> BuildSupportMatrix(const RegistrySnapshot& snapsho
   return matrix;
 }
 
+std::vector<ExporterCount> CountExporter(const RegistrySnapshot& snapshot,
+                                         absl::string_view exporter) {
+  std::vector<ExporterCount> counts;
+  for (const LibraryRegistry& library : snapshot.libraries) {
+    ExporterCount count{library.name, 0, 0};
+    for (const ModelTypeEntry& entry : library.model_types.entries()) {
+      if (const ExporterTasks* found = entry.FindExporter(exporter)) {
+        ++count.model_types;
+        count.tasks += static_cast<int>(found->tasks.size());
+      }
+    }
+    if (count.model_types > 0) counts.push_back(count);
+  }
+  return counts;
+}
+
 }  // namespace tasks::registry

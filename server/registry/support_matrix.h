@@ -44,6 +44,17 @@ struct SupportMatrix {
 absl::StatusOr<SupportMatrix> BuildSupportMatrix(const RegistrySnapshot& snapshot,
                                                  const SupportMatrixFilter& filter);
 
+// What an exporter registers for one library. Views into the snapshot.
+struct ExporterCount {
+  absl::string_view library;
+  int model_types;
+  int tasks;  // registry keys, summed over its model types
+};
+
+// Per library (merge order), for the libraries `exporter` registers anything in.
+std::vector<ExporterCount> CountExporter(const RegistrySnapshot& snapshot,
+                                         absl::string_view exporter);
+
 }  // namespace tasks::registry
 
 #endif  // TASKS_SERVER_REGISTRY_SUPPORT_MATRIX_H_

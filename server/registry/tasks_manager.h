@@ -57,6 +57,12 @@ struct SynonymAnswer {
   bool is_with_past = false;
 };
 
+// Optimum's defaults for arguments a caller leaves out: get_exporter_config_constructor's task,
+// get_model_class_for_task's framework and library.
+inline constexpr absl::string_view kDefaultExporterConfigTask = "feature-extraction";
+inline constexpr absl::string_view kDefaultFramework = "pt";
+inline constexpr absl::string_view kDefaultLibrary = "transformers";
+
 class TasksManager {
  public:
   explicit TasksManager(std::shared_ptr<const RegistrySnapshot> snapshot);

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/cancellation.h"
-#include "server/common/memory_only.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_limits.h"
 
@@ -16,7 +15,7 @@ namespace {
 
 namespace v1 = optimum::tasks::v1;
 
-v1::BatchResolveExportResponse ErrorAnswer(std::string id, const grpc::Status& status) {
+v1::BatchResolveExportResponse ErrorAnswer(std::string id, const absl::Status& status) {
   v1::BatchResolveExportResponse response;
   response.set_id(std::move(id));
   *response.mutable_error() = ToRpcStatus(status);
@@ -62,62 +61,57 @@ void BatchResolveReactor::OnReadDone(bool ok) {
 void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
   if (item.id().size() > kMaxBatchItemIdBytes) {
     std::string id = item.id().substr(0, kMaxBatchItemIdBytes);
-    Answer(ErrorAnswer(std::move(id),
-                       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                    absl::StrCat("id is longer than ", kMaxBatchItemIdBytes,
-                                                 " bytes (shown truncated)."))));
+    Answer(ErrorAnswer(std::move(id), absl::InvalidArgumentError(
+                                          absl::StrCat("id is longer than ", kMaxBatchItemIdBytes,
+                                                       " bytes (shown truncated)."))));
     return;
   }
   if (absl::Status checked = CheckRequestFields(item.request()); !checked.ok()) {
-    Answer(ErrorAnswer(item.id(), ToGrpcStatus(checked)));
+    Answer(ErrorAnswer(item.id(), checked));
     return;
   }
+  // The item and its answer live on the heap: a step that needs the pool finishes them there.
+  auto work = std::make_unique<Item>();
+  work->request = std::move(item);
+  work->response.set_id(work->request.id());
+  InferenceStep step = inference_->ResolveExport(work->request.request(),
+                                                 *work->response.mutable_answer(), credentials_);
   // A warm item is answered from memory right here, as the unary call would be.
-  {
-    MemoryOnlyScope memory_only;
-    v1::BatchResolveExportResponse response = Work(item);
-    if (!memory_only.refused()) {
-      Answer(std::move(response));
-      return;
-    }
+  if (step.answered()) {
+    Answer(Finished(*std::move(work), step.status()));
+    return;
   }
   refs_.fetch_add(1, std::memory_order_relaxed);
-  auto shared_item = std::make_shared<v1::BatchResolveExportRequest>(std::move(item));
-  const bool queued = pool_->Submit([this, shared_item] {
-    Resolve(*shared_item);
-    Unref();
-  });
+  const std::string id = work->request.id();
+  const bool queued =
+      pool_->Submit([this, work = std::move(work), step = std::move(step)]() mutable {
+        Resolve(*work, std::move(step));
+        Unref();
+      });
   if (!queued) {
     refs_.fetch_sub(1, std::memory_order_relaxed);
-    Answer(ErrorAnswer(shared_item->id(),
-                       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                    "The server is busy with Hub requests; retry this item "
-                                    "with backoff.")));
+    Answer(ErrorAnswer(id, absl::ResourceExhaustedError(
+                               "The server is busy with Hub requests; retry this item with "
+                               "backoff.")));
   }
 }
 
-void BatchResolveReactor::Resolve(const v1::BatchResolveExportRequest& item) {
+void BatchResolveReactor::Resolve(Item& item, InferenceStep step) {
   if (stream_gone_.cancelled()) {              // nobody will read this answer: skip the work
     Answer(v1::BatchResolveExportResponse());  // only counts it done
     return;
   }
-  v1::BatchResolveExportResponse response;
-  {
-    CancellationScope scope(&stream_gone_);  // a Hub request nobody else waits for stops too
-    response = Work(item);
-  }
-  Answer(std::move(response));
+  // An item waits on the Hub for at most max_hub_wait from when its work starts; a Hub request
+  // nobody else waits for stops with the stream.
+  const WaitLimits limits(std::min(deadline_, absl::Now() + max_hub_wait_), &stream_gone_);
+  const absl::Status status = std::move(step).Finish(limits);
+  Answer(Finished(std::move(item), status));
 }
 
-v1::BatchResolveExportResponse BatchResolveReactor::Work(
-    const v1::BatchResolveExportRequest& item) const {
-  v1::BatchResolveExportResponse response;
-  response.set_id(item.id());
-  const grpc::Status status =
-      inference_->ResolveExport(item.request(), *response.mutable_answer(), credentials_,
-                                std::min(deadline_, absl::Now() + max_hub_wait_));
-  if (!status.ok()) response = ErrorAnswer(item.id(), status);
-  return response;
+v1::BatchResolveExportResponse BatchResolveReactor::Finished(Item item,
+                                                             const absl::Status& status) {
+  if (!status.ok()) return ErrorAnswer(item.request.id(), status);
+  return std::move(item.response);
 }
 
 void BatchResolveReactor::Answer(v1::BatchResolveExportResponse response) {

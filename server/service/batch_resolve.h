@@ -1,10 +1,10 @@
-// BatchResolveReactor: one BatchResolveExport stream. Each item read is resolved from memory at
-// once when it can be, else on the WorkerPool (as a unary ResolveExport would be), and its answer
-// written as soon as it is ready, so answers come back in completion order. At most `max_in_flight`
-// items are read and not yet answered; the reactor reads no further until one is written, which
-// lets gRPC's flow control slow a fast sender instead of buffering its items here. A failed item
-// becomes an error answer; only a broken stream (the caller cancelled, or its deadline passed) ends
-// the call early, and then items not yet started are skipped.
+// BatchResolveReactor: one BatchResolveExport stream. Each item read is answered from memory at
+// once when it can be, else finished on the WorkerPool (as a unary ResolveExport would be); its
+// answer is written as soon as it is ready, so answers come back in completion order. At most
+// `max_in_flight` items are read and not yet answered; the reactor reads no further until one is
+// written, which lets gRPC's flow control slow a fast sender instead of buffering its items here.
+// A failed item becomes an error answer; only a broken stream (the caller cancelled, or its
+// deadline passed) ends the call early, and then items not yet started are skipped.
 #ifndef TASKS_SERVER_SERVICE_BATCH_RESOLVE_H_
 #define TASKS_SERVER_SERVICE_BATCH_RESOLVE_H_
 
@@ -46,12 +46,20 @@ class BatchResolveReactor final
  private:
   using Response = optimum::tasks::v1::BatchResolveExportResponse;
 
-  // Runs on the pool: resolves one item, unless the stream broke while it waited.
-  void Resolve(const optimum::tasks::v1::BatchResolveExportRequest& item);
-  // An item's answer, or its error answer.
-  Response Work(const optimum::tasks::v1::BatchResolveExportRequest& item) const;
-  // Sends a read item to the pool, or answers it at once when it cannot go there.
+  // A read item and its answer, filled as it is resolved.
+  struct Item {
+    optimum::tasks::v1::BatchResolveExportRequest request;
+    Response response;
+  };
+
+  // Begins an item from memory; answers it at once, or sends the rest of its work to the pool
+  // (or answers RESOURCE_EXHAUSTED when the pool's queue is full).
   void Dispatch(optimum::tasks::v1::BatchResolveExportRequest item);
+  // Runs on the pool: finishes one item, unless the stream broke while it waited.
+  // `step` fills `item.response`.
+  void Resolve(Item& item, InferenceStep step);
+  // An item's answer, or its error answer.
+  static Response Finished(Item item, const absl::Status& status);
   // Queues an item's answer for writing (any thread).
   void Answer(Response response);
   // Reads the next item if the in-flight bound allows; writes the next answer if none is being

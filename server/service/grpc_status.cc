@@ -4,8 +4,7 @@
 
 namespace tasks::service {
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
+google::rpc::Status ToRpcStatus(const absl::Status& status) {
   google::rpc::Status details;
   // absl::StatusCode and grpc::StatusCode share the canonical code numbers.
   details.set_code(static_cast<int>(status.code()));
@@ -15,19 +14,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     any->set_type_url(std::string(type_url));
     any->set_value(std::string(payload));
   });
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  return details;
 }
 
-google::rpc::Status ToRpcStatus(const grpc::Status& status) {
-  google::rpc::Status rpc_status;
-  if (!status.error_details().empty() && rpc_status.ParseFromString(status.error_details())) {
-    return rpc_status;
-  }
-  rpc_status.Clear();
-  rpc_status.set_code(status.error_code());
-  rpc_status.set_message(status.error_message());
-  return rpc_status;
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      ToRpcStatus(status).SerializeAsString());
 }
 
 }  // namespace tasks::service

@@ -14,7 +14,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The google.rpc.Status a call failing with `status` sends in its trailer, for errors that travel
 // inside a message (one item of a stream) rather than as the call's status.
-google::rpc::Status ToRpcStatus(const grpc::Status& status);
+google::rpc::Status ToRpcStatus(const absl::Status& status);
 
 }  // namespace tasks::service
 

@@ -4,33 +4,38 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
-#include "server/common/memory_only.h"
+#include "server/inference/export_plan.h"
+#include "server/inference/model_inference.h"
 #include "server/inference/rules.h"
-#include "server/service/grpc_status.h"
-#include "server/service/message_bytes.h"
 #include "server/service/proto_convert.h"
 
 namespace tasks::service {
 namespace {
 
 namespace v1 = optimum::tasks::v1;
+using inference::ModelFiles;
+using inference::ModelInference;
 
 void SetEvidence(const inference::Evidence& evidence, v1::Evidence& out) {
   out.set_rule(evidence.rule);
   for (const std::string& fact : evidence.facts) out.add_facts(fact);
 }
 
+template <typename Response>
+void SetSource(inference::ModelSource source, const std::string& commit_sha, Response& response) {
+  response.mutable_source()->set_source(inference::ModelSourceName(source));
+  response.mutable_source()->set_commit_sha(commit_sha);
+}
+
 // Fills the evidence and source of any inference response.
 template <typename Response>
 void SetProvenance(const inference::InferenceAnswer& answer, Response& response) {
   SetEvidence(answer.evidence, *response.mutable_evidence());
-  response.mutable_source()->set_source(answer.source);
-  response.mutable_source()->set_commit_sha(answer.commit_sha);
+  SetSource(answer.source, answer.commit_sha, response);
 }
 
 void SetPlan(const inference::ExportPlan& plan, v1::ResolveExportResponse& response) {
-  response.mutable_source()->set_source(plan.source);
-  response.mutable_source()->set_commit_sha(plan.commit_sha);
+  SetSource(plan.source, plan.commit_sha, response);
   response.set_library_name(plan.library);
   response.set_framework(plan.framework);
   response.set_task(plan.task);
@@ -57,184 +62,198 @@ void SetPlan(const inference::ExportPlan& plan, v1::ResolveExportResponse& respo
   }
 }
 
-// A response kept in the Hub cache beside the model info it was computed from
-// (HubCache::StoreDerived), with the registry it was computed over: a reload makes it stale.
-// Kept as a message: copying one costs less than half of parsing it again.
-template <typename Response>
-struct ReusableResponse {
-  std::weak_ptr<const registry::TasksManager> registry;
-  Response response;
-};
-
-// Whether `weak` was made from the object `shared` owns (even if that object is gone now).
-template <typename T, typename U>
-bool SameObject(const std::weak_ptr<T>& weak, const std::shared_ptr<U>& shared) {
-  return !weak.owner_before(shared) && !shared.owner_before(weak);
-}
-
 }  // namespace
 
 InferenceHandlers::InferenceHandlers(const registry::TasksManagerHolder* registry,
                                      const inference::ModelLocator* locator, hub::HubCache* cache,
-                                     size_t cache_max_bytes)
-    : registry_(registry), locator_(locator), cache_(cache), cache_max_bytes_(cache_max_bytes) {}
+                                     AnswerMemo* memo, size_t cache_max_bytes)
+    : registry_(registry),
+      locator_(locator),
+      cache_(cache),
+      memo_(memo),
+      cache_max_bytes_(cache_max_bytes) {}
 
-template <typename Request, typename Response, typename Compute>
-grpc::Status InferenceHandlers::Answer(const Request& request, const inference::ModelRef& ref,
-                                       const hub::Credentials& credentials, absl::Time deadline,
-                                       Response& response, Compute compute) const {
-  const std::shared_ptr<const registry::TasksManager> tasks = registry_->Get();
-  const inference::ModelInference inference(tasks, locator_);
-  absl::StatusOr<std::unique_ptr<inference::ModelFiles>> files =
-      inference.Open(ref, credentials, deadline);
-  if (!files.ok()) return ToGrpcStatus(files.status());
-  const std::shared_ptr<const hub::ModelInfo>& info = (*files)->model_info();
-  if (info == nullptr || cache_ == nullptr) return compute(inference, **files, response);
-
+template <typename Response>
+bool InferenceHandlers::Reuse(const google::protobuf::Message& request, const ModelFiles& files,
+                              const std::shared_ptr<const registry::TasksManager>& tasks,
+                              Response& response) const {
   // The same request about the same model info, over the same registry, has the same answer
   // but for where the model info came from this time.
-  std::string what = absl::StrCat(Request::descriptor()->name(), " ");
-  request.AppendToString(&what);
-  if (auto reused = cache_->FindDerived<ReusableResponse<Response>>(info, what);
-      reused && SameObject(reused->registry, tasks)) {
-    response.CopyFrom(reused->response);
-    response.mutable_source()->set_source((*files)->source());
-    return grpc::Status::OK;
-  }
-  grpc::Status status = compute(inference, **files, response);
+  const std::shared_ptr<const hub::ModelInfo>& info = files.model_info();
+  if (info == nullptr || !memo_->Find(info, tasks, request, response)) return false;
+  response.mutable_source()->set_source(inference::ModelSourceName(files.source()));
+  return true;
+}
+
+template <typename Request, typename Response, typename Fn>
+absl::Status InferenceHandlers::ComputeAndKeep(
+    const Request& request, ModelFiles& files,
+    const std::shared_ptr<const registry::TasksManager>& tasks, Response& response,
+    Fn& compute) const {
+  absl::Status status = compute(ModelInference(tasks), files, response);
   // Kept only once the model is asked about again (its model info came from the cache): answers
   // to one-off questions would take the room of Hub answers.
-  if (status.ok() && (*files)->source() != "hub" && !MemoryOnlyScope::AnswerMayBeIncomplete()) {
-    auto kept = std::make_shared<ReusableResponse<Response>>();
-    kept->registry = tasks;
-    kept->response.CopyFrom(response);
-    const size_t heap_bytes = MessageBytes(kept->response) - sizeof(Response);
-    cache_->StoreDerived<ReusableResponse<Response>>(info, what, std::move(kept), heap_bytes);
+  if (status.ok() && files.model_info() != nullptr &&
+      files.source() != inference::ModelSource::kHub) {
+    memo_->Keep(files.model_info(), tasks, request, response);
   }
   return status;
 }
 
-grpc::Status InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkRequest& request,
-                                                   v1::DetermineFrameworkResponse& response,
-                                                   const hub::Credentials& credentials,
-                                                   absl::Time deadline) const {
-  if (request.model_name_or_path().empty()) {
-    return ToGrpcStatus(MissingArgument("model_name_or_path"));
+template <typename Request, typename Response, typename Fn>
+InferenceStep InferenceHandlers::Begin(const Request& request, inference::ModelRef ref,
+                                       const hub::Credentials& credentials, Response& response,
+                                       Fn compute) const {
+  std::shared_ptr<const registry::TasksManager> tasks = registry_->Get();
+  std::optional<absl::StatusOr<std::unique_ptr<ModelFiles>>> opened =
+      locator_->TryOpen(ref, credentials);
+  std::unique_ptr<ModelFiles> files;
+  if (opened) {
+    if (!opened->ok()) return InferenceStep::Answered(opened->status());
+    files = *std::move(*opened);
+    if (Reuse(request, *files, tasks, response)) return InferenceStep::Answered(absl::OkStatus());
   }
-  return Answer(request, {request.model_name_or_path(), request.subfolder(), request.revision()},
-                credentials, deadline, response,
-                [](const inference::ModelInference&, inference::ModelFiles& files,
-                   v1::DetermineFrameworkResponse& response) {
-                  auto answer = inference::ModelInference::DetermineFramework(files);
-                  if (!answer.ok()) return ToGrpcStatus(answer.status());
-                  response.set_framework(answer->value);
-                  SetProvenance(*answer, response);
-                  return grpc::Status::OK;
-                });
+  return InferenceStep::Later([this, &request, &response, ref = std::move(ref), credentials,
+                               tasks = std::move(tasks), files = std::move(files),
+                               compute](const WaitLimits& limits) mutable -> absl::Status {
+    if (files != nullptr) {
+      files->AllowWaiting(limits);  // opened from memory, and no answer kept for it
+    } else {
+      absl::StatusOr<std::unique_ptr<ModelFiles>> opening =
+          locator_->Open(ref, credentials, limits);
+      if (!opening.ok()) return opening.status();
+      files = *std::move(opening);
+      if (Reuse(request, *files, tasks, response)) return absl::OkStatus();
+    }
+    return ComputeAndKeep(request, *files, tasks, response, compute);
+  });
 }
 
-grpc::Status InferenceHandlers::InferLibraryFromModel(
+InferenceStep InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkRequest& request,
+                                                    v1::DetermineFrameworkResponse& response,
+                                                    const hub::Credentials& credentials) const {
+  if (request.model_name_or_path().empty()) {
+    return InferenceStep::Answered(MissingArgument("model_name_or_path"));
+  }
+  return Begin(request, {request.model_name_or_path(), request.subfolder(), request.revision()},
+               credentials, response,
+               [](const ModelInference&, ModelFiles& files,
+                  v1::DetermineFrameworkResponse& response) -> absl::Status {
+                 auto answer = ModelInference::DetermineFramework(files);
+                 if (!answer.ok()) return answer.status();
+                 response.set_framework(answer->value);
+                 SetProvenance(*answer, response);
+                 return absl::OkStatus();
+               });
+}
+
+InferenceStep InferenceHandlers::InferLibraryFromModel(
     const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
-    const hub::Credentials& credentials, absl::Time deadline) const {
-  if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
-  return Answer(request, {request.model(), request.subfolder(), request.revision()}, credentials,
-                deadline, response,
-                [](const inference::ModelInference&, inference::ModelFiles& files,
-                   v1::InferLibraryFromModelResponse& response) {
-                  auto answer = inference::ModelInference::InferLibrary(files);
-                  if (!answer.ok()) return ToGrpcStatus(answer.status());
-                  response.set_library_name(answer->value);
-                  SetProvenance(*answer, response);
-                  return grpc::Status::OK;
-                });
+    const hub::Credentials& credentials) const {
+  if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
+  return Begin(request, {request.model(), request.subfolder(), request.revision()}, credentials,
+               response,
+               [](const ModelInference&, ModelFiles& files,
+                  v1::InferLibraryFromModelResponse& response) -> absl::Status {
+                 auto answer = ModelInference::InferLibrary(files);
+                 if (!answer.ok()) return answer.status();
+                 response.set_library_name(answer->value);
+                 SetProvenance(*answer, response);
+                 return absl::OkStatus();
+               });
 }
 
-grpc::Status InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModelRequest& request,
-                                                   v1::InferTaskFromModelResponse& response,
-                                                   const hub::Credentials& credentials,
-                                                   absl::Time deadline) const {
-  if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
+InferenceStep InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModelRequest& request,
+                                                    v1::InferTaskFromModelResponse& response,
+                                                    const hub::Credentials& credentials) const {
+  if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
   const inference::ModelRef ref{request.model(), request.subfolder(), request.revision()};
-  return Answer(request, ref, credentials, deadline, response,
-                [&ref](const inference::ModelInference& inference, inference::ModelFiles& files,
-                       v1::InferTaskFromModelResponse& response) {
-                  auto answer = inference.InferTask(files, ref);
-                  if (!answer.ok()) return ToGrpcStatus(answer.status());
-                  response.set_task(answer->value);
-                  response.set_library_name(answer->library);
-                  SetProvenance(*answer, response);
-                  return grpc::Status::OK;
-                });
+  return Begin(request, ref, credentials, response,
+               [ref](const ModelInference& inference, ModelFiles& files,
+                     v1::InferTaskFromModelResponse& response) -> absl::Status {
+                 auto answer = inference.InferTask(files, ref);
+                 if (!answer.ok()) return answer.status();
+                 response.set_task(answer->value);
+                 response.set_library_name(answer->library);
+                 SetProvenance(*answer, response);
+                 return absl::OkStatus();
+               });
 }
 
-grpc::Status InferenceHandlers::StandardizeModelAttributes(
+InferenceStep InferenceHandlers::StandardizeModelAttributes(
     const v1::StandardizeModelAttributesRequest& request,
-    v1::StandardizeModelAttributesResponse& response, const hub::Credentials& credentials,
-    absl::Time deadline) const {
+    v1::StandardizeModelAttributesResponse& response, const hub::Credentials& credentials) const {
   if (request.model().empty()) {
-    if (request.library_name().empty()) return ToGrpcStatus(MissingArgument("library_name"));
-    if (request.class_name().empty()) return ToGrpcStatus(MissingArgument("class_name"));
+    // From (library, class name) alone: the registry answers, nothing to open.
+    if (request.library_name().empty()) {
+      return InferenceStep::Answered(MissingArgument("library_name"));
+    }
+    if (request.class_name().empty()) return InferenceStep::Answered(MissingArgument("class_name"));
     absl::StatusOr<inference::Inferred> type = inference::ExportModelType(
         registry_->Get()->snapshot(), request.library_name(), request.class_name());
-    if (!type.ok()) return ToGrpcStatus(type.status());
+    if (!type.ok()) return InferenceStep::Answered(type.status());
     response.set_library_name(request.library_name());
     response.set_export_model_type(type->value);
     SetEvidence(type->evidence, *response.mutable_evidence());
-    return grpc::Status::OK;
+    return InferenceStep::Answered(absl::OkStatus());
   }
-  return Answer(request, {request.model(), request.subfolder(), request.revision()}, credentials,
-                deadline, response,
-                [](const inference::ModelInference& inference, inference::ModelFiles& files,
-                   v1::StandardizeModelAttributesResponse& response) {
-                  auto answer = inference.StandardizeModelAttributes(files);
-                  if (!answer.ok()) return ToGrpcStatus(answer.status());
-                  response.set_library_name(answer->library);
-                  response.set_export_model_type(answer->value);
-                  SetProvenance(*answer, response);
-                  return grpc::Status::OK;
-                });
+  return Begin(request, {request.model(), request.subfolder(), request.revision()}, credentials,
+               response,
+               [](const ModelInference& inference, ModelFiles& files,
+                  v1::StandardizeModelAttributesResponse& response) -> absl::Status {
+                 auto answer = inference.StandardizeModelAttributes(files);
+                 if (!answer.ok()) return answer.status();
+                 response.set_library_name(answer->library);
+                 response.set_export_model_type(answer->value);
+                 SetProvenance(*answer, response);
+                 return absl::OkStatus();
+               });
 }
 
-grpc::Status InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& request,
-                                              v1::ResolveExportResponse& response,
-                                              const hub::Credentials& credentials,
-                                              absl::Time deadline) const {
-  if (request.model().empty()) return ToGrpcStatus(MissingArgument("model"));
-  if (request.exporter().empty()) return ToGrpcStatus(MissingArgument("exporter"));
+InferenceStep InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& request,
+                                               v1::ResolveExportResponse& response,
+                                               const hub::Credentials& credentials) const {
+  if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
+  if (request.exporter().empty()) return InferenceStep::Answered(MissingArgument("exporter"));
   inference::ExportRequest export_request{
       {request.model(), request.subfolder(), request.revision()}, request.exporter()};
   if (request.has_task()) export_request.task = request.task();
   if (request.has_framework()) export_request.framework = request.framework();
   if (request.has_library_name()) export_request.library_name = request.library_name();
-  return Answer(
-      request, export_request.model, credentials, deadline, response,
-      [&export_request](const inference::ModelInference& inference, inference::ModelFiles& files,
-                        v1::ResolveExportResponse& response) {
-        absl::StatusOr<inference::ExportPlan> plan =
-            inference::ExportPlanner(&inference).Resolve(export_request, files);
-        if (!plan.ok()) return ToGrpcStatus(plan.status());
-        SetPlan(*plan, response);
-        return grpc::Status::OK;
-      });
+  inference::ModelRef ref = export_request.model;
+  return Begin(request, std::move(ref), credentials, response,
+               [export_request = std::move(export_request)](
+                   const ModelInference& inference, ModelFiles& files,
+                   v1::ResolveExportResponse& response) -> absl::Status {
+                 absl::StatusOr<inference::ExportPlan> plan =
+                     inference::ExportPlanner(&inference).Resolve(export_request, files);
+                 if (!plan.ok()) return plan.status();
+                 SetPlan(*plan, response);
+                 return absl::OkStatus();
+               });
 }
 
-grpc::Status InferenceHandlers::GetCacheStats(const v1::GetCacheStatsRequest&,
+absl::Status InferenceHandlers::GetCacheStats(const v1::GetCacheStatsRequest&,
                                               v1::GetCacheStatsResponse& response) const {
-  if (cache_ == nullptr) return grpc::Status::OK;  // offline: no Hub, no cache
+  if (cache_ == nullptr) return absl::OkStatus();  // offline: no Hub, no cache
   response.set_max_bytes(static_cast<int64_t>(cache_max_bytes_));
-  const hub::HubCacheStats stats = cache_->Stats();
+  hub::HubCacheStats stats = cache_->Stats();
+  const AnswerMemoStats memo = memo_->Stats();
+  AddTo(memo, stats);
   response.set_hits(stats.hits);
   response.set_misses(stats.misses);
   response.set_coalesced(stats.coalesced);
   response.set_stale_served(stats.stale_served);
-  response.set_derived_hits(stats.derived_hits);
+  response.set_derived_hits(memo.hits);
   response.set_evictions(stats.evictions);
   response.set_entries(stats.entries);
   response.set_bytes(stats.bytes);
-  for (const auto& [what, count] : stats.upstream) {
-    (*response.mutable_upstream_requests())[what] = count;
+  for (const auto& [key, count] : stats.upstream) {
+    const auto& [call, code] = key;
+    (*response.mutable_upstream_requests())[absl::StrCat(hub::HubCallName(call), " ",
+                                                         absl::StatusCodeToString(code))] = count;
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace tasks::service

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "server/common/heap_bytes.h"
+
 namespace tasks::service {
 namespace {
 
@@ -10,15 +12,10 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// What glibc adds to each block: its size word, and the rounding up to 16 bytes (with a 32-byte
-// minimum), which for a response's many small blocks comes to about 24 bytes (measured by
-// message_bytes_test against mallinfo2).
-constexpr size_t kMallocHeader = 24;
-constexpr size_t kSmallString = 15;  // libstdc++ keeps up to this many characters inline
-
-// What SpaceUsedLong leaves out of a string: its buffer's overhead and terminating NUL.
+// What SpaceUsedLong leaves out of a string: its buffer's block beyond its capacity.
 size_t StringOverhead(const std::string& text) {
-  return text.capacity() <= kSmallString ? 0 : kMallocHeader + 1;
+  const size_t block = StringHeapBytes(text);
+  return block == 0 ? 0 : block - text.capacity();
 }
 
 // What SpaceUsedLong leaves out of what `message` points to: the overhead of each block.
@@ -34,18 +31,18 @@ size_t Overhead(const Message& message) {
       if (type == FieldDescriptor::CPPTYPE_STRING) {
         bytes += StringOverhead(reflection.GetStringReference(message, field, &scratch));
       } else if (type == FieldDescriptor::CPPTYPE_MESSAGE) {
-        bytes += kMallocHeader + Overhead(reflection.GetMessage(message, field));
+        bytes += kSmallBlockOverhead + Overhead(reflection.GetMessage(message, field));
       }
       continue;
     }
-    bytes += kMallocHeader;  // the field's array
+    bytes += kSmallBlockOverhead;  // the field's array
     const int count = reflection.FieldSize(message, field);
     for (int i = 0; i < count; ++i) {
       if (type == FieldDescriptor::CPPTYPE_STRING) {  // each element a block of its own
-        bytes += kMallocHeader +
+        bytes += kSmallBlockOverhead +
                  StringOverhead(reflection.GetRepeatedStringReference(message, field, i, &scratch));
       } else if (type == FieldDescriptor::CPPTYPE_MESSAGE) {
-        bytes += kMallocHeader + Overhead(reflection.GetRepeatedMessage(message, field, i));
+        bytes += kSmallBlockOverhead + Overhead(reflection.GetRepeatedMessage(message, field, i));
       }
     }
   }

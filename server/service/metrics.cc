@@ -104,7 +104,8 @@ void RpcMetrics::Record(int method, grpc::StatusCode code, absl::Duration latenc
   counters.latency_micros.fetch_add(absl::ToInt64Microseconds(latency), std::memory_order_relaxed);
 }
 
-std::string RpcMetrics::Render(const hub::HubCacheStats* cache) const {
+std::string RpcMetrics::Render(const hub::HubCacheStats* hub_cache,
+                               const AnswerMemoStats* answers) const {
   std::string out;
   Header(out, "tasks_rpc_calls_total", "counter", "Calls finished, by method and status code.");
   for (const auto& method : methods_) {
@@ -134,13 +135,16 @@ std::string RpcMetrics::Render(const hub::HubCacheStats* cache) const {
   }
   Header(out, "tasks_rpc_in_flight", "gauge", "Calls started and not yet finished.");
   absl::StrAppend(&out, "tasks_rpc_in_flight ", in_flight_.load(std::memory_order_relaxed), "\n");
-  if (cache == nullptr) return out;
+  if (hub_cache == nullptr) return out;
+  hub::HubCacheStats totals = *hub_cache;
+  if (answers != nullptr) AddTo(*answers, totals);
+  const hub::HubCacheStats* cache = &totals;
 
   const std::pair<const char*, int64_t> counters[] = {{"hits", cache->hits},
                                                       {"misses", cache->misses},
                                                       {"coalesced", cache->coalesced},
                                                       {"stale_served", cache->stale_served},
-                                                      {"derived_hits", cache->derived_hits},
+                                                      {"derived_hits", answers ? answers->hits : 0},
                                                       {"evictions", cache->evictions}};
   for (const auto& [name, value] : counters) {
     const std::string metric = absl::StrCat("tasks_hub_cache_", name, "_total");
@@ -157,9 +161,9 @@ std::string RpcMetrics::Render(const hub::HubCacheStats* cache) const {
   Header(out, "tasks_hub_upstream_requests_total", "counter",
          "Requests to the Hub, by endpoint and outcome.");
   for (const auto& [key, count] : cache->upstream) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(key, absl::MaxSplits(' ', 1));
-    absl::StrAppend(&out, "tasks_hub_upstream_requests_total{endpoint=\"", Label(parts.first),
-                    "\",status=\"", Label(parts.second), "\"} ", count, "\n");
+    absl::StrAppend(&out, "tasks_hub_upstream_requests_total{endpoint=\"",
+                    hub::HubCallName(key.first), "\",status=\"",
+                    absl::StatusCodeToString(key.second), "\"} ", count, "\n");
   }
   return out;
 }

@@ -20,6 +20,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "grpcpp/support/status.h"
 #include "server/hub/hub_cache.h"
+#include "server/service/answer_memo.h"
 
 namespace tasks::service {
 
@@ -32,8 +33,9 @@ class RpcMetrics {
   // For grpc::ServerBuilder::experimental().SetInterceptorCreators.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
-  // The Prometheus text exposition (format 0.0.4); `cache` may be null (no Hub).
-  std::string Render(const hub::HubCacheStats* cache) const;
+  // The Prometheus text exposition (format 0.0.4); `hub_cache` may be null (no Hub), `answers`
+  // too (no kept answers).
+  std::string Render(const hub::HubCacheStats* hub_cache, const AnswerMemoStats* answers) const;
 
  private:
   class Interceptor;

@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "grpcpp/support/status.h"
+#include "absl/status/status.h"
 #include "optimum/tasks/v1/tasks_manager.pb.h"
 #include "server/registry/tasks_manager_holder.h"
 
@@ -18,25 +18,25 @@ class RegistryHandlers {
   // `registry` outlives the handlers.
   explicit RegistryHandlers(const registry::TasksManagerHolder* registry);
 
-  grpc::Status GetAllTasks(const optimum::tasks::v1::GetAllTasksRequest& request,
+  absl::Status GetAllTasks(const optimum::tasks::v1::GetAllTasksRequest& request,
                            optimum::tasks::v1::GetAllTasksResponse& response) const;
-  grpc::Status MapFromSynonym(const optimum::tasks::v1::MapFromSynonymRequest& request,
+  absl::Status MapFromSynonym(const optimum::tasks::v1::MapFromSynonymRequest& request,
                               optimum::tasks::v1::MapFromSynonymResponse& response) const;
-  grpc::Status GetSupportedTasksForModelType(
+  absl::Status GetSupportedTasksForModelType(
       const optimum::tasks::v1::GetSupportedTasksForModelTypeRequest& request,
       optimum::tasks::v1::GetSupportedTasksForModelTypeResponse& response) const;
-  grpc::Status GetSupportedModelTypeForTask(
+  absl::Status GetSupportedModelTypeForTask(
       const optimum::tasks::v1::GetSupportedModelTypeForTaskRequest& request,
       optimum::tasks::v1::GetSupportedModelTypeForTaskResponse& response) const;
-  grpc::Status GetExporterConfigConstructor(
+  absl::Status GetExporterConfigConstructor(
       const optimum::tasks::v1::GetExporterConfigConstructorRequest& request,
       optimum::tasks::v1::GetExporterConfigConstructorResponse& response) const;
-  grpc::Status GetModelClassForTask(
+  absl::Status GetModelClassForTask(
       const optimum::tasks::v1::GetModelClassForTaskRequest& request,
       optimum::tasks::v1::GetModelClassForTaskResponse& response) const;
-  grpc::Status ListExporters(const optimum::tasks::v1::ListExportersRequest& request,
+  absl::Status ListExporters(const optimum::tasks::v1::ListExportersRequest& request,
                              optimum::tasks::v1::ListExportersResponse& response) const;
-  grpc::Status GetSupportMatrix(const optimum::tasks::v1::GetSupportMatrixRequest& request,
+  absl::Status GetSupportMatrix(const optimum::tasks::v1::GetSupportMatrixRequest& request,
                                 optimum::tasks::v1::GetSupportMatrixResponse& response) const;
 
  private:

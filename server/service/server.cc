@@ -95,7 +95,10 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   std::unique_ptr<TasksServer> server(new TasksServer());
   server->hub_ = std::move(hub);
   if (server->hub_ != nullptr) {
-    server->cache_ = std::make_unique<hub::HubCache>(server->hub_.get(), options.cache);
+    // One bound for Hub answers and the answers computed from them: most of it for the first.
+    hub::HubCacheOptions cache_options = options.cache;
+    cache_options.max_bytes = options.cache.max_bytes - options.cache.max_bytes / 4;
+    server->cache_ = std::make_unique<hub::HubCache>(server->hub_.get(), cache_options);
   }
   server->locator_ =
       std::make_unique<inference::ModelLocator>(options.locator, server->cache_.get());
@@ -105,20 +108,22 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   server->call_log_ =
       std::make_unique<CallLog>(options.call_log, own_logger ? options.call_log_json : JsonLogs(),
                                 own_logger ? options.call_logger : CallLogger());
+  server->memo_ = std::make_unique<AnswerMemo>(options.cache.max_bytes / 4);
   server->pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
   server->service_ = std::make_unique<TasksManagerService>(
       RegistryHandlers(server->registry_.get()),
       InferenceHandlers(server->registry_.get(), server->locator_.get(), server->cache_.get(),
-                        options.cache.max_bytes),
+                        server->memo_.get(), options.cache.max_bytes),
       server->pool_.get(), server->call_log_.get(), options.service);
 
   server->metrics_ = std::make_unique<RpcMetrics>(CountedMethods());
   if (!options.metrics_address.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
         MetricsEndpoint::Start(options.metrics_address, [raw = server.get()] {
-          if (raw->cache_ == nullptr) return raw->metrics_->Render(nullptr);
+          if (raw->cache_ == nullptr) return raw->metrics_->Render(nullptr, nullptr);
           const hub::HubCacheStats stats = raw->cache_->Stats();
-          return raw->metrics_->Render(&stats);
+          const AnswerMemoStats answers = raw->memo_->Stats();
+          return raw->metrics_->Render(&stats, &answers);
         });
     if (!endpoint.ok()) return endpoint.status();
     server->metrics_endpoint_ = *std::move(endpoint);
@@ -149,13 +154,19 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
     server->stats_logger_ =
         std::thread([raw = server.get(), interval = options.stats_log_interval] {
           while (!raw->stop_stats_.WaitForNotificationWithTimeout(interval)) {
-            const hub::HubCacheStats stats = raw->cache_->Stats();
+            hub::HubCacheStats stats = raw->cache_->Stats();
+            const AnswerMemoStats answers = raw->memo_->Stats();
+            AddTo(answers, stats);
+            std::string upstream;
+            for (const auto& [key, count] : stats.upstream) {
+              absl::StrAppend(&upstream, upstream.empty() ? "" : ", ", hub::HubCallName(key.first),
+                              " ", absl::StatusCodeToString(key.second), " x", count);
+            }
             spdlog::info(
                 "hub cache: {} hits, {} misses, {} coalesced, {} stale, {} derived hits, {} "
                 "evictions, {} entries, {} bytes; upstream: {}",
-                stats.hits, stats.misses, stats.coalesced, stats.stale_served, stats.derived_hits,
-                stats.evictions, stats.entries, stats.bytes,
-                absl::StrJoin(stats.upstream, ", ", absl::PairFormatter(" x")));
+                stats.hits, stats.misses, stats.coalesced, stats.stale_served, answers.hits,
+                stats.evictions, stats.entries, stats.bytes, upstream);
           }
         });
   }

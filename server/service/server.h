@@ -21,6 +21,7 @@
 #include "server/inference/model_source.h"
 #include "server/registry/tasks_manager.h"
 #include "server/registry/tasks_manager_holder.h"
+#include "server/service/answer_memo.h"
 #include "server/service/call_log.h"
 #include "server/service/metrics.h"
 #include "server/service/metrics_endpoint.h"
@@ -113,6 +114,7 @@ class TasksServer {
   std::unique_ptr<hub::HubCache> cache_;
   std::unique_ptr<inference::ModelLocator> locator_;
   std::unique_ptr<registry::TasksManagerHolder> registry_;
+  std::unique_ptr<AnswerMemo> memo_;
   std::unique_ptr<CallLog> call_log_;
   std::unique_ptr<TasksManagerService> service_;
   std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here

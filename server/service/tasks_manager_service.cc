@@ -4,9 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/cancellation.h"
-#include "server/common/memory_only.h"
 #include "server/service/arena_messages.h"
 #include "server/service/batch_resolve.h"
 #include "server/service/grpc_status.h"
@@ -17,24 +17,14 @@ namespace {
 
 namespace v1 = optimum::tasks::v1;
 
-// The full path of a TasksManager method, as gRPC and the call log name it.
-#define TASKS_METHOD_PATH(Method) "/optimum.tasks.v1.TasksManager/" #Method
-
 // Logs and finishes a call answered on the callback thread; `source` is the answer's, if any.
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, CallLog::Call& call,
-                                 grpc::Status status, absl::string_view source = "") {
-  call.End(status, source);
+                                 const absl::Status& status, absl::string_view source = "") {
+  grpc::Status answer = ToGrpcStatus(status);
+  call.End(answer, source);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(std::move(status));
+  reactor->Finish(std::move(answer));
   return reactor;
-}
-
-// The call finished with INVALID_ARGUMENT when `request` breaks request_limits.h; null if not.
-grpc::ServerUnaryReactor* RefuseIfOutOfBounds(grpc::CallbackServerContext* context,
-                                              CallLog::Call& call,
-                                              const google::protobuf::Message& request) {
-  const absl::Status checked = CheckRequestFields(request);
-  return checked.ok() ? nullptr : Finish(context, call, ToGrpcStatus(checked));
 }
 
 // The token of `authorization: Bearer <token>`, as grpcurl -H and huggingface_hub send it.
@@ -62,14 +52,15 @@ class PooledCallReactor final : public grpc::ServerUnaryReactor {
   void OnDone() override { delete this; }
 
   // Logs and finishes the call; the line says CANCELLED when the caller has gone meanwhile.
-  void Answer(grpc::Status status, absl::string_view source = "") {
+  void Answer(const absl::Status& status, absl::string_view source = "") {
+    grpc::Status answer = ToGrpcStatus(status);
     if (caller_gone_.cancelled()) {
       call_.End(grpc::Status(grpc::StatusCode::CANCELLED,
                              "cancelled by the caller, or its deadline passed"));
     } else {
-      call_.End(status, source);
+      call_.End(answer, source);
     }
-    Finish(std::move(status));
+    Finish(std::move(answer));
   }
 
  private:
@@ -87,24 +78,41 @@ TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHan
       pool_(pool),
       call_log_(call_log),
       options_(std::move(options)) {
-#define TASKS_ARENA_MESSAGES(Method) \
-  SetMessageAllocatorFor_##Method(   \
-      ArenaMessageAllocator<v1::Method##Request, v1::Method##Response>::Get())
-  TASKS_ARENA_MESSAGES(GetAllTasks);
-  TASKS_ARENA_MESSAGES(MapFromSynonym);
-  TASKS_ARENA_MESSAGES(GetSupportedTasksForModelType);
-  TASKS_ARENA_MESSAGES(GetSupportedModelTypeForTask);
-  TASKS_ARENA_MESSAGES(GetExporterConfigConstructor);
-  TASKS_ARENA_MESSAGES(GetModelClassForTask);
-  TASKS_ARENA_MESSAGES(ListExporters);
-  TASKS_ARENA_MESSAGES(DetermineFramework);
-  TASKS_ARENA_MESSAGES(InferLibraryFromModel);
-  TASKS_ARENA_MESSAGES(InferTaskFromModel);
-  TASKS_ARENA_MESSAGES(StandardizeModelAttributes);
-  TASKS_ARENA_MESSAGES(ResolveExport);
-  TASKS_ARENA_MESSAGES(GetCacheStats);
-  TASKS_ARENA_MESSAGES(GetSupportMatrix);
-#undef TASKS_ARENA_MESSAGES
+  // Requests and responses on a per-call arena: one allocation instead of one per field.
+  SetMessageAllocatorFor_GetAllTasks(
+      ArenaMessageAllocator<v1::GetAllTasksRequest, v1::GetAllTasksResponse>::Get());
+  SetMessageAllocatorFor_MapFromSynonym(
+      ArenaMessageAllocator<v1::MapFromSynonymRequest, v1::MapFromSynonymResponse>::Get());
+  SetMessageAllocatorFor_GetSupportedTasksForModelType(
+      ArenaMessageAllocator<v1::GetSupportedTasksForModelTypeRequest,
+                            v1::GetSupportedTasksForModelTypeResponse>::Get());
+  SetMessageAllocatorFor_GetSupportedModelTypeForTask(
+      ArenaMessageAllocator<v1::GetSupportedModelTypeForTaskRequest,
+                            v1::GetSupportedModelTypeForTaskResponse>::Get());
+  SetMessageAllocatorFor_GetExporterConfigConstructor(
+      ArenaMessageAllocator<v1::GetExporterConfigConstructorRequest,
+                            v1::GetExporterConfigConstructorResponse>::Get());
+  SetMessageAllocatorFor_GetModelClassForTask(
+      ArenaMessageAllocator<v1::GetModelClassForTaskRequest,
+                            v1::GetModelClassForTaskResponse>::Get());
+  SetMessageAllocatorFor_ListExporters(
+      ArenaMessageAllocator<v1::ListExportersRequest, v1::ListExportersResponse>::Get());
+  SetMessageAllocatorFor_DetermineFramework(
+      ArenaMessageAllocator<v1::DetermineFrameworkRequest, v1::DetermineFrameworkResponse>::Get());
+  SetMessageAllocatorFor_InferLibraryFromModel(
+      ArenaMessageAllocator<v1::InferLibraryFromModelRequest,
+                            v1::InferLibraryFromModelResponse>::Get());
+  SetMessageAllocatorFor_InferTaskFromModel(
+      ArenaMessageAllocator<v1::InferTaskFromModelRequest, v1::InferTaskFromModelResponse>::Get());
+  SetMessageAllocatorFor_StandardizeModelAttributes(
+      ArenaMessageAllocator<v1::StandardizeModelAttributesRequest,
+                            v1::StandardizeModelAttributesResponse>::Get());
+  SetMessageAllocatorFor_ResolveExport(
+      ArenaMessageAllocator<v1::ResolveExportRequest, v1::ResolveExportResponse>::Get());
+  SetMessageAllocatorFor_GetCacheStats(
+      ArenaMessageAllocator<v1::GetCacheStatsRequest, v1::GetCacheStatsResponse>::Get());
+  SetMessageAllocatorFor_GetSupportMatrix(
+      ArenaMessageAllocator<v1::GetSupportMatrixRequest, v1::GetSupportMatrixResponse>::Get());
 }
 
 hub::Credentials TasksManagerService::CallerCredentials(
@@ -116,101 +124,171 @@ hub::Credentials TasksManagerService::CallerCredentials(
   return credentials;
 }
 
-template <typename Response, typename Answer>
+template <typename Request, typename Answer>
+grpc::ServerUnaryReactor* TasksManagerService::AnswerNow(grpc::CallbackServerContext* context,
+                                                         absl::string_view method_path,
+                                                         const Request& request, Answer answer) {
+  CallLog::Call call = call_log_->Begin(*context, method_path, /*hub_method=*/false);
+  if (absl::Status checked = CheckRequestFields(request); !checked.ok()) {
+    return Finish(context, call, checked);
+  }
+  return Finish(context, call, answer());
+}
+
+template <typename Request, typename Response, typename Begin>
 grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackServerContext* context,
-                                                               CallLog::Call call,
+                                                               absl::string_view method_path,
+                                                               const Request& request,
                                                                const Response* response,
-                                                               Answer answer) {
-  hub::Credentials credentials = CallerCredentials(*context);
+                                                               Begin begin) {
+  CallLog::Call call = call_log_->Begin(*context, method_path, /*hub_method=*/true);
+  if (absl::Status checked = CheckRequestFields(request); !checked.ok()) {
+    return Finish(context, call, checked);
+  }
+  InferenceStep step = begin(CallerCredentials(*context));
+  if (step.answered()) return Finish(context, call, step.status(), response->source().source());
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
-  // A warm answer needs nothing but memory: answered here, without a hop to the pool.
-  {
-    MemoryOnlyScope memory_only;
-    grpc::Status status = answer(credentials, deadline);
-    if (!memory_only.refused()) {
-      return Finish(context, call, std::move(status), response->source().source());
-    }
-  }
   // Deletes itself when gRPC is done with it.
   auto* pooled = new PooledCallReactor(std::move(call));
-  const bool queued = pool_->Submit([pooled, response, answer = std::move(answer),
-                                     credentials = std::move(credentials), deadline] {
+  const bool queued = pool_->Submit([pooled, response, deadline, step = std::move(step)]() mutable {
     if (pooled->caller_gone()->cancelled()) {
-      pooled->Answer(
-          grpc::Status(grpc::StatusCode::CANCELLED, "The call was cancelled before it started."));
+      pooled->Answer(absl::CancelledError("The call was cancelled before it started."));
       return;
     }
-    CancellationScope scope(pooled->caller_gone());
-    grpc::Status status = answer(credentials, deadline);
-    pooled->Answer(std::move(status), response->source().source());
+    const absl::Status status = std::move(step).Finish(WaitLimits(deadline, pooled->caller_gone()));
+    pooled->Answer(status, response->source().source());
   });
   if (!queued) {
-    pooled->Answer(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                "The server is busy with Hub requests; retry with backoff."));
+    pooled->Answer(
+        absl::ResourceExhaustedError("The server is busy with Hub requests; retry with backoff."));
   }
   return pooled;
 }
 
 // Registry RPCs: answered at once on the callback thread.
-#define TASKS_REGISTRY_RPC(Method)                                                            \
-  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
-                                                        const v1::Method##Request* request,   \
-                                                        v1::Method##Response* response) {     \
-    CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(Method), false);        \
-    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, call, *request)) {   \
-      return refused;                                                                         \
-    }                                                                                         \
-    return Finish(context, call, registry_.Method(*request, *response));                      \
-  }
-TASKS_REGISTRY_RPC(GetAllTasks)
-TASKS_REGISTRY_RPC(MapFromSynonym)
-TASKS_REGISTRY_RPC(GetSupportedTasksForModelType)
-TASKS_REGISTRY_RPC(GetSupportedModelTypeForTask)
-TASKS_REGISTRY_RPC(GetExporterConfigConstructor)
-TASKS_REGISTRY_RPC(GetModelClassForTask)
-TASKS_REGISTRY_RPC(ListExporters)
-TASKS_REGISTRY_RPC(GetSupportMatrix)
-#undef TASKS_REGISTRY_RPC
 
-// Inference RPCs: from memory on the callback thread when they can, else on the worker pool
-// (the response is cleared of what an attempt from memory left in it).
-#define TASKS_INFERENCE_RPC(Method)                                                           \
-  grpc::ServerUnaryReactor* TasksManagerService::Method(grpc::CallbackServerContext* context, \
-                                                        const v1::Method##Request* request,   \
-                                                        v1::Method##Response* response) {     \
-    CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(Method), true);         \
-    if (grpc::ServerUnaryReactor* refused = RefuseIfOutOfBounds(context, call, *request)) {   \
-      return refused;                                                                         \
-    }                                                                                         \
-    return AnswerInference(                                                                   \
-        context, std::move(call), response,                                                   \
-        [this, request, response](const hub::Credentials& credentials, absl::Time deadline) { \
-          response->Clear();                                                                  \
-          return inference_.Method(*request, *response, credentials, deadline);               \
-        });                                                                                   \
-  }
-TASKS_INFERENCE_RPC(DetermineFramework)
-TASKS_INFERENCE_RPC(InferLibraryFromModel)
-TASKS_INFERENCE_RPC(InferTaskFromModel)
-TASKS_INFERENCE_RPC(StandardizeModelAttributes)
-TASKS_INFERENCE_RPC(ResolveExport)
-#undef TASKS_INFERENCE_RPC
+grpc::ServerUnaryReactor* TasksManagerService::GetAllTasks(grpc::CallbackServerContext* context,
+                                                           const v1::GetAllTasksRequest* request,
+                                                           v1::GetAllTasksResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetAllTasks", *request,
+                   [&] { return registry_.GetAllTasks(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::MapFromSynonym(
+    grpc::CallbackServerContext* context, const v1::MapFromSynonymRequest* request,
+    v1::MapFromSynonymResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/MapFromSynonym", *request,
+                   [&] { return registry_.MapFromSynonym(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::GetSupportedTasksForModelType(
+    grpc::CallbackServerContext* context, const v1::GetSupportedTasksForModelTypeRequest* request,
+    v1::GetSupportedTasksForModelTypeResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetSupportedTasksForModelType",
+                   *request,
+                   [&] { return registry_.GetSupportedTasksForModelType(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::GetSupportedModelTypeForTask(
+    grpc::CallbackServerContext* context, const v1::GetSupportedModelTypeForTaskRequest* request,
+    v1::GetSupportedModelTypeForTaskResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetSupportedModelTypeForTask", *request,
+                   [&] { return registry_.GetSupportedModelTypeForTask(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::GetExporterConfigConstructor(
+    grpc::CallbackServerContext* context, const v1::GetExporterConfigConstructorRequest* request,
+    v1::GetExporterConfigConstructorResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor", *request,
+                   [&] { return registry_.GetExporterConfigConstructor(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::GetModelClassForTask(
+    grpc::CallbackServerContext* context, const v1::GetModelClassForTaskRequest* request,
+    v1::GetModelClassForTaskResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetModelClassForTask", *request,
+                   [&] { return registry_.GetModelClassForTask(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::ListExporters(
+    grpc::CallbackServerContext* context, const v1::ListExportersRequest* request,
+    v1::ListExportersResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/ListExporters", *request,
+                   [&] { return registry_.ListExporters(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::GetSupportMatrix(
+    grpc::CallbackServerContext* context, const v1::GetSupportMatrixRequest* request,
+    v1::GetSupportMatrixResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetSupportMatrix", *request,
+                   [&] { return registry_.GetSupportMatrix(*request, *response); });
+}
 
 grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
     grpc::CallbackServerContext* context, const v1::GetCacheStatsRequest* request,
     v1::GetCacheStatsResponse* response) {
-  CallLog::Call call = call_log_->Begin(*context, TASKS_METHOD_PATH(GetCacheStats), false);
-  return Finish(context, call, inference_.GetCacheStats(*request, *response));
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetCacheStats", *request,
+                   [&] { return inference_.GetCacheStats(*request, *response); });
+}
+
+// Inference RPCs: from memory on the callback thread when they can, else on the worker pool.
+
+grpc::ServerUnaryReactor* TasksManagerService::DetermineFramework(
+    grpc::CallbackServerContext* context, const v1::DetermineFrameworkRequest* request,
+    v1::DetermineFrameworkResponse* response) {
+  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/DetermineFramework", *request,
+                         response, [&](const hub::Credentials& credentials) {
+                           return inference_.DetermineFramework(*request, *response, credentials);
+                         });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::InferLibraryFromModel(
+    grpc::CallbackServerContext* context, const v1::InferLibraryFromModelRequest* request,
+    v1::InferLibraryFromModelResponse* response) {
+  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/InferLibraryFromModel", *request,
+                         response, [&](const hub::Credentials& credentials) {
+                           return inference_.InferLibraryFromModel(*request, *response,
+                                                                   credentials);
+                         });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::InferTaskFromModel(
+    grpc::CallbackServerContext* context, const v1::InferTaskFromModelRequest* request,
+    v1::InferTaskFromModelResponse* response) {
+  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/InferTaskFromModel", *request,
+                         response, [&](const hub::Credentials& credentials) {
+                           return inference_.InferTaskFromModel(*request, *response, credentials);
+                         });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::StandardizeModelAttributes(
+    grpc::CallbackServerContext* context, const v1::StandardizeModelAttributesRequest* request,
+    v1::StandardizeModelAttributesResponse* response) {
+  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/StandardizeModelAttributes",
+                         *request, response, [&](const hub::Credentials& credentials) {
+                           return inference_.StandardizeModelAttributes(*request, *response,
+                                                                        credentials);
+                         });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::ResolveExport(
+    grpc::CallbackServerContext* context, const v1::ResolveExportRequest* request,
+    v1::ResolveExportResponse* response) {
+  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/ResolveExport", *request,
+                         response, [&](const hub::Credentials& credentials) {
+                           return inference_.ResolveExport(*request, *response, credentials);
+                         });
 }
 
 grpc::ServerBidiReactor<v1::BatchResolveExportRequest, v1::BatchResolveExportResponse>*
 TasksManagerService::BatchResolveExport(grpc::CallbackServerContext* context) {
-  return new BatchResolveReactor(&inference_, pool_,
-                                 call_log_->Begin(*context, TASKS_METHOD_PATH(BatchResolveExport),
-                                                  /*hub_method=*/true),
-                                 CallerCredentials(*context), absl::FromChrono(context->deadline()),
-                                 options_.max_hub_wait, options_.batch_max_in_flight);
+  return new BatchResolveReactor(
+      &inference_, pool_,
+      call_log_->Begin(*context, "/optimum.tasks.v1.TasksManager/BatchResolveExport",
+                       /*hub_method=*/true),
+      CallerCredentials(*context), absl::FromChrono(context->deadline()), options_.max_hub_wait,
+      options_.batch_max_in_flight);
 }
 
 }  // namespace tasks::service

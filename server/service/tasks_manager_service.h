@@ -1,9 +1,9 @@
 // The optimum.tasks.v1.TasksManager gRPC service, on gRPC's callback API: registry RPCs answer
-// on the callback thread from the immutable snapshot; inference RPCs too when memory holds all
-// they need (a MemoryOnlyScope attempt), and otherwise go to a bounded WorkerPool (they wait on
-// the Hub) and finish when done, or fail fast with RESOURCE_EXHAUSTED when the pool's queue is
-// full. BatchResolveExport streams run the same work item by item (see
-// batch_resolve.h). This class only wires calls to the handlers; thread-safe.
+// on the callback thread from the immutable snapshot; inference RPCs too when memory holds their
+// answer (InferenceStep answered), and otherwise finish on a bounded WorkerPool (they wait on the
+// Hub), or fail fast with RESOURCE_EXHAUSTED when the pool's queue is full. BatchResolveExport
+// streams run the same work item by item (see batch_resolve.h). This class only wires calls to
+// the handlers and turns their absl::Status into the call's grpc::Status; thread-safe.
 #ifndef TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 #define TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 
@@ -35,37 +35,76 @@ class TasksManagerService final : public optimum::tasks::v1::TasksManager::Callb
   TasksManagerService(RegistryHandlers registry, InferenceHandlers inference, WorkerPool* pool,
                       const CallLog* call_log, ServiceOptions options);
 
-#define TASKS_UNARY(Method)                                                            \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,               \
-                                   const optimum::tasks::v1::Method##Request* request, \
-                                   optimum::tasks::v1::Method##Response* response) override
-  TASKS_UNARY(GetAllTasks);
-  TASKS_UNARY(MapFromSynonym);
-  TASKS_UNARY(GetSupportedTasksForModelType);
-  TASKS_UNARY(GetSupportedModelTypeForTask);
-  TASKS_UNARY(GetExporterConfigConstructor);
-  TASKS_UNARY(GetModelClassForTask);
-  TASKS_UNARY(ListExporters);
-  TASKS_UNARY(DetermineFramework);
-  TASKS_UNARY(InferLibraryFromModel);
-  TASKS_UNARY(InferTaskFromModel);
-  TASKS_UNARY(StandardizeModelAttributes);
-  TASKS_UNARY(ResolveExport);
-  TASKS_UNARY(GetCacheStats);
-  TASKS_UNARY(GetSupportMatrix);
-#undef TASKS_UNARY
+  grpc::ServerUnaryReactor* GetAllTasks(grpc::CallbackServerContext* context,
+                                        const optimum::tasks::v1::GetAllTasksRequest* request,
+                                        optimum::tasks::v1::GetAllTasksResponse* response) override;
+  grpc::ServerUnaryReactor* MapFromSynonym(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::MapFromSynonymRequest* request,
+      optimum::tasks::v1::MapFromSynonymResponse* response) override;
+  grpc::ServerUnaryReactor* GetSupportedTasksForModelType(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::GetSupportedTasksForModelTypeRequest* request,
+      optimum::tasks::v1::GetSupportedTasksForModelTypeResponse* response) override;
+  grpc::ServerUnaryReactor* GetSupportedModelTypeForTask(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::GetSupportedModelTypeForTaskRequest* request,
+      optimum::tasks::v1::GetSupportedModelTypeForTaskResponse* response) override;
+  grpc::ServerUnaryReactor* GetExporterConfigConstructor(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::GetExporterConfigConstructorRequest* request,
+      optimum::tasks::v1::GetExporterConfigConstructorResponse* response) override;
+  grpc::ServerUnaryReactor* GetModelClassForTask(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::GetModelClassForTaskRequest* request,
+      optimum::tasks::v1::GetModelClassForTaskResponse* response) override;
+  grpc::ServerUnaryReactor* ListExporters(
+      grpc::CallbackServerContext* context, const optimum::tasks::v1::ListExportersRequest* request,
+      optimum::tasks::v1::ListExportersResponse* response) override;
+  grpc::ServerUnaryReactor* DetermineFramework(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::DetermineFrameworkRequest* request,
+      optimum::tasks::v1::DetermineFrameworkResponse* response) override;
+  grpc::ServerUnaryReactor* InferLibraryFromModel(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::InferLibraryFromModelRequest* request,
+      optimum::tasks::v1::InferLibraryFromModelResponse* response) override;
+  grpc::ServerUnaryReactor* InferTaskFromModel(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::InferTaskFromModelRequest* request,
+      optimum::tasks::v1::InferTaskFromModelResponse* response) override;
+  grpc::ServerUnaryReactor* StandardizeModelAttributes(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::StandardizeModelAttributesRequest* request,
+      optimum::tasks::v1::StandardizeModelAttributesResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveExport(
+      grpc::CallbackServerContext* context, const optimum::tasks::v1::ResolveExportRequest* request,
+      optimum::tasks::v1::ResolveExportResponse* response) override;
+  grpc::ServerUnaryReactor* GetCacheStats(
+      grpc::CallbackServerContext* context, const optimum::tasks::v1::GetCacheStatsRequest* request,
+      optimum::tasks::v1::GetCacheStatsResponse* response) override;
+  grpc::ServerUnaryReactor* GetSupportMatrix(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::GetSupportMatrixRequest* request,
+      optimum::tasks::v1::GetSupportMatrixResponse* response) override;
 
   grpc::ServerBidiReactor<optimum::tasks::v1::BatchResolveExportRequest,
                           optimum::tasks::v1::BatchResolveExportResponse>*
   BatchResolveExport(grpc::CallbackServerContext* context) override;
 
  private:
-  // Runs `answer(credentials, deadline)`, which fills `response`, from memory, or else on the
-  // pool, and finishes the call with its status; `call` logs it.
-  template <typename Response, typename Answer>
+  // Answers a registry call at once from `answer()`, which fills the response. `method_path`:
+  // the full gRPC path, as the call log names it.
+  template <typename Request, typename Answer>
+  grpc::ServerUnaryReactor* AnswerNow(grpc::CallbackServerContext* context,
+                                      absl::string_view method_path, const Request& request,
+                                      Answer answer);
+  // Begins an inference call with `begin(credentials)`, and finishes it at once when that
+  // answered it, else on the pool; `response` carries the answer's source for the call log.
+  template <typename Request, typename Response, typename Begin>
   grpc::ServerUnaryReactor* AnswerInference(grpc::CallbackServerContext* context,
-                                            CallLog::Call call, const Response* response,
-                                            Answer answer);
+                                            absl::string_view method_path, const Request& request,
+                                            const Response* response, Begin begin);
   // The caller's Hub token, or the server's when the caller sends none and that is allowed.
   hub::Credentials CallerCredentials(const grpc::CallbackServerContext& context) const;
 

@@ -611,11 +611,11 @@ std::pair<absl::Status, absl::Duration> GetModelInfoAbandoned(CurlHubClient& cli
     absl::SleepFor(absl::Milliseconds(200));
     nobody_waits.Cancel();
   });
-  absl::Status status;
-  {
-    CancellationScope scope(&nobody_waits);
-    status = client.GetModelInfo("org/name", "", {}, absl::Now() + absl::Seconds(20)).status();
-  }
+  const absl::Status status =
+      client
+          .GetModelInfo("org/name", "", {},
+                        WaitLimits(absl::Now() + absl::Seconds(20), &nobody_waits))
+          .status();
   cancel.join();
   return {status, absl::Now() - start};
 }
@@ -653,9 +653,9 @@ TEST_F(CurlHubClientTest, ACancelledCallSendsNothing) {
   ServeError(500);
   CancellationFlag nobody_waits;
   nobody_waits.Cancel();
-  CancellationScope scope(&nobody_waits);
-  ExpectError(client().GetModelInfo("org/name", "", {}, Deadline()).status(),
-              absl::StatusCode::kCancelled, "Cancelled");
+  ExpectError(
+      client().GetModelInfo("org/name", "", {}, WaitLimits(Deadline(), &nobody_waits)).status(),
+      absl::StatusCode::kCancelled, "Cancelled");
   EXPECT_EQ(server_.count(), 0);
 }
 

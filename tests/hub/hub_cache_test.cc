@@ -8,7 +8,6 @@
 
 #include "gtest/gtest.h"
 #include "server/common/cancellation.h"
-#include "server/common/memory_only.h"
 #include "tests/hub/in_memory_hub_client.h"
 
 namespace tasks::hub {
@@ -62,42 +61,42 @@ TEST_F(HubCacheTest, SecondCallIsAHit) {
   EXPECT_EQ(second->source, AnswerSource::kCache);
   EXPECT_EQ(hub_.calls(), 1);
   EXPECT_EQ(cache.Stats().hits, 1);
-  EXPECT_EQ(cache.Stats().upstream.at("model_info OK"), 1);
+  EXPECT_EQ(cache.Stats().upstream.at({HubCall::kModelInfo, absl::StatusCode::kOk}), 1);
 }
 
-TEST_F(HubCacheTest, MemoryOnlyAnswersFreshEntriesAndRefusesTheRest) {
+TEST_F(HubCacheTest, PeekAnswersFreshEntriesAndNeverAsks) {
   HubCache cache = MakeCache();
-  {
-    MemoryOnlyScope memory_only;
-    EXPECT_FALSE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
-    EXPECT_TRUE(memory_only.refused());
-  }
-  EXPECT_EQ(hub_.calls(), 0);  // refused before any request
+  EXPECT_FALSE(cache.PeekModelInfo("org/public", "main", {}).has_value());
+  EXPECT_EQ(hub_.calls(), 0);  // a look, not a request
   ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
-  {
-    MemoryOnlyScope memory_only;
-    auto warm = cache.GetModelInfo("org/public", "main", {}, Deadline());
-    ASSERT_TRUE(warm.ok());
-    EXPECT_EQ(warm->source, AnswerSource::kCache);
-    EXPECT_FALSE(memory_only.refused());
-    now_ += absl::Minutes(6);  // expired: refreshing it would wait on the Hub
-    EXPECT_FALSE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
-    EXPECT_TRUE(memory_only.refused());
-  }
-  EXPECT_EQ(hub_.calls(), 1);
-  EXPECT_FALSE(MemoryOnlyScope::RefuseToBlock());  // no scope, no refusal
+  auto warm = cache.PeekModelInfo("org/public", "main", {});
+  ASSERT_TRUE(warm.has_value());
+  ASSERT_TRUE(warm->ok());
+  EXPECT_EQ((*warm)->source, AnswerSource::kCache);
+  // A kept not-found answer is an answer too.
+  EXPECT_FALSE(cache.GetModelInfo("org/missing", "main", {}, Deadline()).ok());
+  auto missing = cache.PeekModelInfo("org/missing", "main", {});
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_TRUE(absl::IsNotFound(missing->status()));
+  now_ += absl::Minutes(6);  // expired: refreshing it would wait on the Hub
+  EXPECT_FALSE(cache.PeekModelInfo("org/public", "main", {}).has_value());
+  EXPECT_EQ(hub_.calls(), 2);
 }
 
 TEST_F(HubCacheTest, ModelInfoExpiresFilesDoNot) {
   HubCache cache = MakeCache();
   ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {}, Deadline()).ok());
-  ASSERT_TRUE(
-      cache.GetJsonFile("org/public", "sha", "config.json", true, {}, Deadline(), Parse).ok());
+  ASSERT_TRUE(cache
+                  .GetJsonFile("org/public", Info("org/public", false), "config.json", {},
+                               Deadline(), Parse)
+                  .ok());
   now_ += absl::Minutes(6);
   EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kHub);
-  EXPECT_EQ(
-      cache.GetJsonFile("org/public", "sha", "config.json", true, {}, Deadline(), Parse)->source,
-      AnswerSource::kCache);
+  EXPECT_EQ(cache
+                .GetJsonFile("org/public", Info("org/public", false), "config.json", {}, Deadline(),
+                             Parse)
+                ->source,
+            AnswerSource::kCache);
   EXPECT_EQ(hub_.calls(), 3);
 }
 
@@ -110,17 +109,20 @@ TEST_F(HubCacheTest, FilesAreKeptParsedAndParseErrorsAreNot) {
     return Parse(text);
   };
   for (int i = 0; i < 3; ++i) {
-    auto file = cache.GetJsonFile("org/odd", "sha", "config.json", true, {}, Deadline(), counting);
+    auto file = cache.GetJsonFile("org/odd", Info("org/odd", false), "config.json", {}, Deadline(),
+                                  counting);
     ASSERT_TRUE(file.ok());
     EXPECT_EQ((*file->value)["a"], 1);
   }
   EXPECT_EQ(parses, 1);
-  EXPECT_EQ(cache.GetJsonFile("org/odd", "sha", "bad.json", true, {}, Deadline(), Parse)
+  EXPECT_EQ(cache.GetJsonFile("org/odd", Info("org/odd", false), "bad.json", {}, Deadline(), Parse)
                 .status()
                 .message(),
             "not JSON");
-  EXPECT_FALSE(cache.GetJsonFile("org/odd", "sha", "bad.json", true, {}, Deadline(), Parse).ok());
-  EXPECT_EQ(cache.Stats().upstream.at("resolve FAILED_PRECONDITION"), 2);
+  EXPECT_FALSE(
+      cache.GetJsonFile("org/odd", Info("org/odd", false), "bad.json", {}, Deadline(), Parse).ok());
+  EXPECT_EQ(cache.Stats().upstream.at({HubCall::kResolve, absl::StatusCode::kFailedPrecondition}),
+            2);
 }
 
 TEST_F(HubCacheTest, NotFoundIsCachedBriefly) {
@@ -184,12 +186,14 @@ TEST_F(HubCacheTest, PrivateAnswersStayWithTheirToken) {
   ASSERT_TRUE(cache.GetModelInfo("org/public", "main", {"token-a"}, Deadline()).ok());
   EXPECT_EQ(cache.GetModelInfo("org/public", "main", {}, Deadline())->source, AnswerSource::kCache);
   // Private files too.
-  ASSERT_TRUE(
-      cache.GetJsonFile("org/private", "sha", "config.json", false, {"token-a"}, Deadline(), Parse)
-          .ok());
-  EXPECT_TRUE(absl::IsNotFound(
-      cache.GetJsonFile("org/private", "sha", "config.json", false, {}, Deadline(), Parse)
-          .status()));
+  ASSERT_TRUE(cache
+                  .GetJsonFile("org/private", Info("org/private", true), "config.json", {"token-a"},
+                               Deadline(), Parse)
+                  .ok());
+  EXPECT_TRUE(absl::IsNotFound(cache
+                                   .GetJsonFile("org/private", Info("org/private", true),
+                                                "config.json", {}, Deadline(), Parse)
+                                   .status()));
 }
 
 TEST_F(HubCacheTest, PrivateAnswersStayWithTheirTokenUnderConcurrency) {
@@ -226,13 +230,15 @@ TEST_F(HubCacheTest, StaysUnderTheByteBound) {
     files["file" + std::to_string(i)] = '"' + std::string(4 << 10, 'x') + '"';
   hub_.AddRepo({Info("org/big"), files, ""});
   for (const auto& [path, contents] : files) {
-    ASSERT_TRUE(cache.GetJsonFile("org/big", "sha", path, true, {}, Deadline(), Parse).ok());
+    ASSERT_TRUE(
+        cache.GetJsonFile("org/big", Info("org/big", false), path, {}, Deadline(), Parse).ok());
     EXPECT_LE(cache.Stats().bytes, static_cast<int64_t>(bound));
   }
   EXPECT_GT(cache.Stats().evictions, 80);
   // The most recent ones are still there.
-  EXPECT_EQ(cache.GetJsonFile("org/big", "sha", "file99", true, {}, Deadline(), Parse)->source,
-            AnswerSource::kCache);
+  EXPECT_EQ(
+      cache.GetJsonFile("org/big", Info("org/big", false), "file99", {}, Deadline(), Parse)->source,
+      AnswerSource::kCache);
 }
 
 TEST_F(HubCacheTest, EvictionsHandFreedMemoryBackAtMostOnceAnInterval) {
@@ -246,9 +252,10 @@ TEST_F(HubCacheTest, EvictionsHandFreedMemoryBackAtMostOnceAnInterval) {
     files["file" + std::to_string(i)] = '"' + std::string(4 << 10, 'x') + '"';
   hub_.AddRepo({Info("org/big"), files, ""});
   auto fetch = [&](int i) {
-    ASSERT_TRUE(
-        cache.GetJsonFile("org/big", "sha", "file" + std::to_string(i), true, {}, Deadline(), Parse)
-            .ok());
+    ASSERT_TRUE(cache
+                    .GetJsonFile("org/big", Info("org/big", false), "file" + std::to_string(i), {},
+                                 Deadline(), Parse)
+                    .ok());
   };
   for (int i = 0; i < 3; ++i) fetch(i);
   ASSERT_EQ(cache.Stats().evictions, 0);
@@ -261,92 +268,20 @@ TEST_F(HubCacheTest, EvictionsHandFreedMemoryBackAtMostOnceAnInterval) {
   EXPECT_EQ(releases, 2);
 }
 
-TEST_F(HubCacheTest, ADerivedAnswerIsFoundOnlyWithTheModelInfoItCameFrom) {
-  HubCache cache = MakeCache();
-  auto info = cache.GetModelInfo("org/public", "main", {}, Deadline());
-  ASSERT_TRUE(info.ok());
-  cache.StoreDerived<std::string>(info->value, "plan",
-                                  std::make_shared<const std::string>("bert plan"), 64);
-  auto same = cache.GetModelInfo("org/public", "main", {}, Deadline());
-  ASSERT_TRUE(same.ok());
-  const auto found = cache.FindDerived<std::string>(same->value, "plan");
-  ASSERT_NE(found, nullptr);
-  EXPECT_EQ(*found, "bert plan");
-  EXPECT_EQ(cache.FindDerived<std::string>(same->value, "other plan"), nullptr);
-  EXPECT_EQ(cache.Stats().derived_hits, 1);
-  // Expired and fetched again, the model info is a new object: what was derived from the old one
-  // may no longer hold.
-  now_ += absl::Minutes(6);
-  auto refetched = cache.GetModelInfo("org/public", "main", {}, Deadline());
-  ASSERT_TRUE(refetched.ok());
-  ASSERT_EQ(refetched->source, AnswerSource::kHub);
-  EXPECT_EQ(cache.FindDerived<std::string>(refetched->value, "plan"), nullptr);
-  // A model info that merely has the same contents is another object too.
-  EXPECT_EQ(cache.FindDerived<std::string>(std::make_shared<const ModelInfo>(*same->value), "plan"),
-            nullptr);
-  EXPECT_EQ(cache.Stats().derived_hits, 1);
-}
-
-TEST_F(HubCacheTest, ANewModelInfoAtAReusedAddressFindsNothing) {
-  HubCache cache = MakeCache();
-  // Allocated apart from its control block, so that its memory is freed while the cache still
-  // holds a weak reference, and may be handed to the next model info.
-  std::shared_ptr<const ModelInfo> old_info(new ModelInfo(Info("org/public")));
-  const ModelInfo* const address = old_info.get();
-  cache.StoreDerived<std::string>(old_info, "plan", std::make_shared<const std::string>("old plan"),
-                                  64);
-  old_info.reset();
-  std::shared_ptr<const ModelInfo> new_info(new ModelInfo(Info("org/public")));
-  if (new_info.get() != address) GTEST_SKIP() << "the allocator did not reuse the address";
-  EXPECT_EQ(cache.FindDerived<std::string>(new_info, "plan"), nullptr);
-}
-
-TEST_F(HubCacheTest, AnswersDerivedFromAPrivateModelInfoStayWithItsToken) {
-  HubCache cache = MakeCache();
-  auto with_a = cache.GetModelInfo("org/private", "main", {"token-a"}, Deadline());
-  ASSERT_TRUE(with_a.ok()) << with_a.status();
-  cache.StoreDerived<std::string>(with_a->value, "plan",
-                                  std::make_shared<const std::string>("a's plan"), 64);
-  hub_.AddRepo({Info("org/private", true), {}, "token-b"});  // now token-b may read it
-  auto with_b = cache.GetModelInfo("org/private", "main", {"token-b"}, Deadline());
-  ASSERT_TRUE(with_b.ok()) << with_b.status();
-  EXPECT_EQ(with_b->source, AnswerSource::kHub);  // b's own copy, in b's partition
-  EXPECT_EQ(cache.FindDerived<std::string>(with_b->value, "plan"), nullptr);
-  EXPECT_NE(cache.FindDerived<std::string>(with_a->value, "plan"), nullptr);
-}
-
-TEST_F(HubCacheTest, DerivedAnswersCountInTheByteBound) {
-  const size_t bound = 64 << 10;
-  HubCache cache = MakeCache(bound);
-  auto info = cache.GetModelInfo("org/public", "main", {}, Deadline());
-  ASSERT_TRUE(info.ok());
-  const int64_t before = cache.Stats().bytes;
-  cache.StoreDerived<std::string>(info->value, "plan 0", std::make_shared<const std::string>("x"),
-                                  4 << 10);
-  EXPECT_GE(cache.Stats().bytes - before, 4 << 10);
-  for (int i = 1; i < 40; ++i) {
-    cache.StoreDerived<std::string>(info->value, "plan " + std::to_string(i),
-                                    std::make_shared<const std::string>("x"), 4 << 10);
-    EXPECT_LE(cache.Stats().bytes, static_cast<int64_t>(bound));
-  }
-  EXPECT_GT(cache.Stats().evictions, 20);
-  EXPECT_EQ(cache.FindDerived<std::string>(info->value, "plan 0"), nullptr);  // evicted first
-  EXPECT_NE(cache.FindDerived<std::string>(info->value, "plan 39"), nullptr);
-}
-
 // The Hub lists a tree directory by directory, not sorted.
 class UnsortedTreeHub final : public HubClient {
  public:
   absl::StatusOr<ModelInfo> GetModelInfo(absl::string_view, absl::string_view, const Credentials&,
-                                         absl::Time) override {
+                                         const WaitLimits&) override {
     return absl::NotFoundError("no model info");
   }
   absl::StatusOr<std::vector<std::string>> ListRepoFiles(absl::string_view, absl::string_view,
-                                                         const Credentials&, absl::Time) override {
+                                                         const Credentials&,
+                                                         const WaitLimits&) override {
     return std::vector<std::string>{"vocab.txt", "onnx/model.onnx", "config.json"};
   }
   absl::StatusOr<std::string> GetFile(absl::string_view, absl::string_view, absl::string_view,
-                                      const Credentials&, absl::Time) override {
+                                      const Credentials&, const WaitLimits&) override {
     return absl::NotFoundError("no files");
   }
 };
@@ -354,7 +289,8 @@ class UnsortedTreeHub final : public HubClient {
 TEST(HubCacheTreeTest, TreeListingsAreKeptSorted) {
   UnsortedTreeHub hub;
   HubCache cache(&hub, {});
-  auto files = cache.ListRepoFiles("org/repo", "sha", true, {}, absl::Now() + absl::Seconds(10));
+  auto files =
+      cache.ListRepoFiles("org/repo", Info("org/repo"), {}, absl::Now() + absl::Seconds(10));
   ASSERT_TRUE(files.ok()) << files.status();
   EXPECT_EQ(*files->value,
             (std::vector<std::string>{"config.json", "onnx/model.onnx", "vocab.txt"}));
@@ -403,8 +339,7 @@ class HubCacheCancellationTest : public HubCacheTest {
     hub_.Hold();
     CancellationFlag first_gone, second_gone;
     auto call = [&](CancellationFlag* gone, absl::Status* status) {
-      CancellationScope scope(gone);
-      *status = cache.GetModelInfo("org/public", "main", {}, Deadline()).status();
+      *status = cache.GetModelInfo("org/public", "main", {}, WaitLimits(Deadline(), gone)).status();
     };
     std::thread first(call, &first_gone, &first_status_);
     while (hub_.waiting() < 1) std::this_thread::yield();
@@ -432,7 +367,7 @@ TEST_F(HubCacheCancellationTest, TheRequestIsAbandonedWhenEveryCallerHasGone) {
   EXPECT_TRUE(absl::IsCancelled(second_status_)) << second_status_;
   EXPECT_EQ(hub_.abandoned(), 1);
   EXPECT_EQ(hub_.calls(), 1);
-  EXPECT_EQ(stats_.upstream.at("model_info CANCELLED"), 1);
+  EXPECT_EQ(stats_.upstream.at({HubCall::kModelInfo, absl::StatusCode::kCancelled}), 1);
 }
 
 TEST_F(HubCacheCancellationTest, TheRequestGoesOnWhileTheOwnersWaiterRemains) {

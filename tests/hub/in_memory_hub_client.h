@@ -1,7 +1,7 @@
 // InMemoryHubClient: a HubClient answering from maps, for tests of the layers above the HTTP
 // client (cache, sources, service) without sockets. Counts calls, can hold answers until
 // released (to line up concurrent callers), and fails on demand. A held call gives up when the
-// thread's Cancellation says nobody waits any more, as the HTTP client does.
+// limits' Cancellation says nobody waits any more, as the HTTP client does.
 #ifndef TASKS_TESTS_HUB_IN_MEMORY_HUB_CLIENT_H_
 #define TASKS_TESTS_HUB_IN_MEMORY_HUB_CLIENT_H_
 
@@ -59,8 +59,8 @@ class InMemoryHubClient final : public hub::HubClient {
 
   absl::StatusOr<hub::ModelInfo> GetModelInfo(absl::string_view repo_id, absl::string_view,
                                               const hub::Credentials& credentials,
-                                              absl::Time deadline) override {
-    absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, deadline);
+                                              const WaitLimits& limits) override {
+    absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, limits);
     if (!repo.ok()) return repo.status();
     return (*repo)->info;
   }
@@ -68,8 +68,8 @@ class InMemoryHubClient final : public hub::HubClient {
   absl::StatusOr<std::vector<std::string>> ListRepoFiles(absl::string_view repo_id,
                                                          absl::string_view,
                                                          const hub::Credentials& credentials,
-                                                         absl::Time deadline) override {
-    absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, deadline);
+                                                         const WaitLimits& limits) override {
+    absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, limits);
     if (!repo.ok()) return repo.status();
     std::vector<std::string> paths;
     for (const auto& [path, contents] : (*repo)->files) paths.push_back(path);
@@ -78,8 +78,8 @@ class InMemoryHubClient final : public hub::HubClient {
 
   absl::StatusOr<std::string> GetFile(absl::string_view repo_id, absl::string_view,
                                       absl::string_view path, const hub::Credentials& credentials,
-                                      absl::Time deadline) override {
-    absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, deadline);
+                                      const WaitLimits& limits) override {
+    absl::StatusOr<const Repo*> repo = Enter(repo_id, credentials, limits);
     if (!repo.ok()) return repo.status();
     auto it = (*repo)->files.find(std::string(path));
     if (it == (*repo)->files.end()) return absl::NotFoundError("EntryNotFound");
@@ -88,19 +88,19 @@ class InMemoryHubClient final : public hub::HubClient {
 
  private:
   absl::StatusOr<const Repo*> Enter(absl::string_view repo_id, const hub::Credentials& credentials,
-                                    absl::Time deadline) {
+                                    const WaitLimits& limits) {
     absl::MutexLock lock(&mutex_);
     ++calls_;
     ++waiting_;
     auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !held_; };
     constexpr absl::Duration kCancellationPoll = absl::Milliseconds(5);
     while (!mutex_.AwaitWithDeadline(absl::Condition(&released),
-                                     std::min(deadline, absl::Now() + kCancellationPoll))) {
-      if (absl::Now() >= deadline) {
+                                     std::min(limits.deadline, absl::Now() + kCancellationPoll))) {
+      if (absl::Now() >= limits.deadline) {
         --waiting_;
         return absl::DeadlineExceededError("held past the deadline");
       }
-      if (CancellationScope::Cancelled()) {
+      if (limits.cancelled()) {
         --waiting_;
         ++abandoned_;
         return absl::CancelledError("abandoned while held");

@@ -77,7 +77,7 @@ TEST_F(ModelSourceTest, ReadsFoldersUnderARoot) {
   ModelLocator locator = Locator();
   auto files = Open(locator, (root_ / "bert").string());
   ASSERT_TRUE(files.ok()) << files.status();
-  EXPECT_EQ((*files)->source(), "local");
+  EXPECT_EQ((*files)->source(), ModelSource::kLocal);
   EXPECT_THAT((*files)->files(), ElementsAre("config.json", "linked.json", "model.safetensors"));
   auto config = (*files)->ReadJson("config.json");
   ASSERT_TRUE(config.ok());
@@ -85,7 +85,7 @@ TEST_F(ModelSourceTest, ReadsFoldersUnderARoot) {
   // A name that exists under a root shadows the Hub repo of the same name.
   auto by_name = Open(locator, "bert");
   ASSERT_TRUE(by_name.ok()) << by_name.status();
-  EXPECT_EQ((*by_name)->source(), "local");
+  EXPECT_EQ((*by_name)->source(), ModelSource::kLocal);
   EXPECT_EQ(hub_.calls(), 0);
 }
 
@@ -136,6 +136,19 @@ TEST_F(ModelSourceTest, SymlinksLeavingTheRootAreDenied) {
   EXPECT_EQ((*files)->ReadJson("linked.json").status().code(), absl::StatusCode::kPermissionDenied);
 }
 
+// The OS stops reading a path at NUL, so "<root>/b\0/../.." is "<root>/b" to it but "<root>" after
+// lexical normalisation: refused before any check, so a checked path is the path opened (the
+// model_path_fuzzer found it listing the folder above the root).
+TEST_F(ModelSourceTest, ControlCharactersInAPathAreRefused) {
+  ModelLocator locator = Locator();
+  const std::string with_nul = (root_ / "b").string() + std::string("\0s/../..\0c/.", 12);
+  auto answer = Open(locator, with_nul);
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument) << answer.status();
+  EXPECT_THAT(answer.status().message(), HasSubstr("control character"));
+  EXPECT_EQ(Open(locator, (root_ / "bert").string() + "\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(ModelSourceTest, WithoutRootsLocalPathsAreRefused) {
   EXPECT_EQ(Open(Locator(/*with_root=*/false), (root_ / "bert").string()).status().code(),
             absl::StatusCode::kPermissionDenied);
@@ -158,7 +171,7 @@ TEST_F(ModelSourceTest, HubSubfolderFiltersByPathComponent) {
   ModelLocator locator = Locator();
   auto unet = Open(locator, "org/pipeline", "unet");
   ASSERT_TRUE(unet.ok()) << unet.status();
-  EXPECT_EQ((*unet)->source(), "hub");
+  EXPECT_EQ((*unet)->source(), ModelSource::kHub);
   EXPECT_EQ((*unet)->commit_sha(), "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
   EXPECT_THAT((*unet)->files(), ElementsAre("config.json"));  // not unet_lora/x.safetensors
   auto config = (*unet)->ReadJson("config.json");
@@ -182,7 +195,7 @@ TEST_F(ModelSourceTest, OfflineReadsTheHfCacheFolderOnly) {
   ModelLocator locator = Locator(true, /*offline=*/true);
   auto cached = Open(locator, "org/cached");
   ASSERT_TRUE(cached.ok()) << cached.status();
-  EXPECT_EQ((*cached)->source(), "hf-cache-dir");
+  EXPECT_EQ((*cached)->source(), ModelSource::kHfCacheDir);
   EXPECT_EQ((*cached)->commit_sha(), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
   auto missing = Open(locator, "org/pipeline");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -216,7 +229,7 @@ TEST_F(ModelSourceTest, UnreachableHubFallsBackToTheHfCacheFolder) {
   hub_.FailWith(absl::UnavailableError("connection refused"));
   auto cached = Open(locator, "org/cached");
   ASSERT_TRUE(cached.ok()) << cached.status();
-  EXPECT_EQ((*cached)->source(), "hf-cache-dir");
+  EXPECT_EQ((*cached)->source(), ModelSource::kHfCacheDir);
   EXPECT_EQ(Open(locator, "org/other").status().code(), absl::StatusCode::kUnavailable);
 }
 

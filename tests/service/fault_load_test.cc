@@ -178,7 +178,9 @@ TEST(FaultLoad, ACancelledCallAbandonsItsHubRequestAndFreesItsThread) {
   harness.Resolve("google-bert/bert-base-uncased", "onnx", &status);
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  EXPECT_EQ(harness.server().cache()->Stats().upstream.at("model_info CANCELLED"), 1);
+  EXPECT_EQ(harness.server().cache()->Stats().upstream.at(
+                {hub::HubCall::kModelInfo, absl::StatusCode::kCancelled}),
+            1);
 }
 
 TEST(FaultLoad, ShutdownLosesNoCallInFlight) {
