@@ -4,7 +4,6 @@
 // figures are divided by.
 //
 //   bench-echo-server [--listen_address 127.0.0.1:0]   prints "listening on <host>:<port>"
-#include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
@@ -16,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
+#include "server/common/stop_signals.h"
 #include "server/service/server.h"
 
 namespace {
@@ -57,11 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen_address", options.listen_address, "host:port (port 0: any)");
   CLI11_PARSE(app, argc, argv);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before gRPC starts its threads (stop_signals.h).
+  const tasks::StopSignals stop_signals({SIGINT, SIGTERM});
 
   // As tasks-server does (see server/main.cc): the baseline must not pay for a lock graph that
   // the service does not keep.
@@ -80,8 +77,7 @@ int main(int argc, char** argv) {
   }
   const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
   std::cout << "listening on " << host << ":" << port << std::endl;
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  stop_signals.Wait();
   server->Shutdown();
   return 0;
 }

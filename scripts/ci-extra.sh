@@ -59,9 +59,9 @@ if [[ ${1:-} == --stage ]]; then
 fi
 
 scripts/deps.sh
-# Measured from clean with a second CI run sharing the 2 cores: fuzz 460-468 s, tsan 271 s; alone
-# they take about half. asan builds every target and runs the whole suite (its tests take about
-# 75 s). The budgets leave room for a slow machine while keeping the whole of .ci/run, release
+# Each budget is two to three times what the stage takes from a clean build dir when it shares the
+# machine's cores with another build (README, "Development", has the last CI run's times; asan
+# builds every target and runs the whole suite). Together they keep the whole of .ci/run, release
 # build and default tests included, near 80 minutes even if every stage used all of its budget.
 declare -A budgets=([fuzz]=900 [tsan]=600 [asan]=2400)
 stages=("$@")

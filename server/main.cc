@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/stop_signals.h"
 #include "server/hub/curl_hub_client.h"
 #include "server/hub/server_token.h"
 #include "server/registry/registry_loader.h"
@@ -164,12 +165,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Signals are taken by sigwait below. Blocked first thing, before any thread exists (threads
-  // inherit the mask): one started earlier with them unblocked would take a SIGTERM and die of it.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // First thing, before any thread exists: SIGTERM/SIGINT stop, SIGHUP reloads (stop_signals.h).
+  const tasks::StopSignals signals({SIGTERM, SIGINT, SIGHUP});
 
   // Debian's Abseil is built with absl::Mutex's deadlock detector on: it keeps a lock graph on
   // every Lock (a few percent of a warm call). The tests run with it; production need not.
@@ -245,7 +242,7 @@ int main(int argc, char** argv) {
           : "");
 
   int signal = 0;
-  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+  while ((signal = signals.Wait()) == SIGHUP) {
     spdlog::info("received {}, reloading the registry", strsignal(signal));
     // A failed reload is logged and leaves the running registry in place.
     (*server)->ReloadRegistry().IgnoreError();

@@ -1,7 +1,9 @@
-// Optimum 1.23.3's inference rules (RULES.md sections 11-14) as pure functions over plain facts:
-// a file listing, parsed config files, the Hub's model info. No I/O happens here; the caller
-// gathers the facts (server/inference/model_source.h) and these decide, first match wins, in
-// Optimum's order. Every answer says which rule fired and which facts it used.
+// Optimum 1.23.3's inference rules (TasksManager.determine_framework, infer_library_from_model,
+// infer_task_from_model and standardize_model_attributes in optimum/exporters/tasks.py) as pure
+// functions over plain facts: a file listing, parsed config files, the Hub's model info. No I/O
+// happens here; the caller gathers the facts (server/inference/model_source.h) and these decide,
+// first match wins, in Optimum's order. Every answer says which rule fired and which facts it
+// used.
 //
 // Failures carry the Python exception Optimum raises (server/common/errors.h).
 #ifndef TASKS_SERVER_INFERENCE_RULES_H_

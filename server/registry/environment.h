@@ -1,9 +1,10 @@
 // The Python environment the service's answers model.
 //
 // Optimum's tables depend on which packages are importable when `optimum.exporters.tasks` is
-// first imported (RULES.md section 1). The service models one fixed environment in which all of
-// them are: so the PyTorch and TensorFlow loader tables, the diffusers tables and the `onnx` and
-// `tflite` exporters all exist, and get_all_tasks() lists the PyTorch loader tables' tasks.
+// first imported (optimum/exporters/tasks.py builds them under is_torch_available() and the like).
+// The service models one fixed environment in which all of them are: so the PyTorch and
+// TensorFlow loader tables, the diffusers tables and the `onnx` and `tflite` exporters all exist,
+// and get_all_tasks() lists the PyTorch loader tables' tasks.
 #ifndef TASKS_SERVER_REGISTRY_ENVIRONMENT_H_
 #define TASKS_SERVER_REGISTRY_ENVIRONMENT_H_
 

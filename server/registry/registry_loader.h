@@ -2,9 +2,9 @@
 //
 // Sources are protobuf text format (schema: proto/optimum/tasks/registry/v1/registry.proto): one
 // TaskTables file, then ExporterRegistry files applied in the order given with the semantics of
-// Optimum's `create_register` (RULES.md section 8). Anything wrong (malformed text, unknown
-// field, unknown library or task, "-with-past" on a config class without past support) fails the
-// whole load with "<source>:<line>: <what>"; nothing is half-loaded.
+// `TasksManager.create_register` (optimum/exporters/tasks.py). Anything wrong (malformed text,
+// unknown field, unknown library or task, "-with-past" on a config class without past support)
+// fails the whole load with "<source>:<line>: <what>"; nothing is half-loaded.
 #ifndef TASKS_SERVER_REGISTRY_REGISTRY_LOADER_H_
 #define TASKS_SERVER_REGISTRY_REGISTRY_LOADER_H_
 

@@ -2,9 +2,10 @@
 //
 // Each method answers exactly what the Optimum static method of the same name answers for the
 // fixed environment in environment.h, and fails where Optimum raises: the returned status carries
-// an ErrorInfo whose reason is the Python exception (see server/common/errors.h). Section numbers
-// refer to the RULES.md the registry data was derived with; where Optimum's answer is a plain bug,
-// the method says so and gives the correct answer (README, "Differences from Optimum").
+// an ErrorInfo whose reason is the Python exception (see server/common/errors.h). Each comment
+// names the Python method it mirrors (class TasksManager in optimum/exporters/tasks.py); where
+// Optimum's answer is a plain bug, the method says so and gives the correct answer (README,
+// "Differences from Optimum").
 // Questions about an exporter read RegistrySnapshot::ViewFor(exporter): the core registrations
 // plus that exporter's own, so backends never change a core answer.
 //
@@ -78,26 +79,26 @@ class TasksManager {
   std::vector<std::string> SynonymsForTask(absl::string_view task) const;
   SynonymAnswer DescribeTask(absl::string_view task) const;
 
-  // get_supported_tasks_for_model_type (section 5). `library_name` unset merges every registry.
+  // get_supported_tasks_for_model_type. `library_name` unset merges every registry.
   absl::StatusOr<SupportedTasks> GetSupportedTasksForModelType(
       absl::string_view model_type, absl::string_view exporter,
       std::optional<absl::string_view> model_name,
       std::optional<absl::string_view> library_name) const;
 
-  // get_supported_model_type_for_task (section 6). Optimum indexes every transformers model type
+  // get_supported_model_type_for_task. Optimum indexes every transformers model type
   // by `exporter` and raises KeyError at the first one without it (so `tflite` always fails);
   // this skips such model types instead, and fails only for an exporter nothing registers.
   // Answered from an index built at construction (the rule scans every model type).
   absl::StatusOr<absl::Span<const std::string>> GetSupportedModelTypeForTask(
       absl::string_view task, absl::string_view exporter) const;
 
-  // get_exporter_config_constructor (section 7) for a model type given by name.
+  // get_exporter_config_constructor for a model type given by name.
   absl::StatusOr<ExporterConfig> GetExporterConfigConstructor(
       absl::string_view exporter, absl::string_view task,
       std::optional<absl::string_view> model_type, std::optional<absl::string_view> model_name,
       std::optional<absl::string_view> library_name) const;
 
-  // get_model_class_for_task (section 9). The module is not imported, so a `model_class_name`
+  // get_model_class_for_task. The module is not imported, so a `model_class_name`
   // the module lacks is returned as given (Optimum: AttributeError).
   absl::StatusOr<ModelClass> GetModelClassForTask(absl::string_view task,
                                                   absl::string_view framework,

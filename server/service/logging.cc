@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "nlohmann/json.hpp"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -14,46 +15,19 @@
 namespace tasks::service {
 namespace {
 
-// %j: the message as the body of a JSON string (quotes, backslashes and controls escaped).
-class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+// %j: the message as a JSON string, quotes included, escaped by nlohmann-json like every other
+// JSON the server writes. Invalid UTF-8 becomes U+FFFD instead of throwing: no message is lost.
+class JsonStringMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    for (char c : msg.payload) {
-      switch (c) {
-        case '"':
-          Append(dest, "\\\"");
-          break;
-        case '\\':
-          Append(dest, "\\\\");
-          break;
-        case '\n':
-          Append(dest, "\\n");
-          break;
-        case '\r':
-          Append(dest, "\\r");
-          break;
-        case '\t':
-          Append(dest, "\\t");
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-            Append(dest, escaped);
-          } else {
-            dest.push_back(c);
-          }
-      }
-    }
+    const std::string quoted =
+        nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+            .dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+    dest.append(quoted.data(), quoted.data() + quoted.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonEscapedMessage>();
-  }
-
- private:
-  static void Append(spdlog::memory_buf_t& dest, std::string_view s) {
-    dest.append(s.data(), s.data() + s.size());
+    return std::make_unique<JsonStringMessage>();
   }
 };
 
@@ -68,18 +42,25 @@ bool json_logs ABSL_GUARDED_BY(call_logging_mutex) = false;
 
 }  // namespace
 
+std::unique_ptr<spdlog::formatter> JsonLineFormatter() {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<JsonStringMessage>('j').set_pattern(
+      R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":%j})");
+  return formatter;
+}
+
 absl::Status ConfigureLogging(absl::string_view level, absl::string_view format) {
   const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off") {
     return absl::InvalidArgumentError(absl::StrCat(
         "--log_level: '", level, "' is not one of trace, debug, info, warn, error, critical, off"));
   }
-  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  std::unique_ptr<spdlog::formatter> formatter;
   if (format == "json") {
-    formatter->add_flag<JsonEscapedMessage>('j').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":"%j"})");
+    formatter = JsonLineFormatter();
   } else if (format == "text") {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v");
+    formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v",
+                                                            spdlog::pattern_time_type::utc);
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("--log_format: '", format, "' is not one of text, json"));

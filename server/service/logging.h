@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "spdlog/formatter.h"
 #include "spdlog/logger.h"
 #include "spdlog/sinks/base_sink.h"
 
@@ -25,9 +26,13 @@ absl::Status ConfigureLogging(absl::string_view level, absl::string_view format)
 std::shared_ptr<spdlog::logger> CallLogger();
 bool JsonLogs();
 
+// The formatter of the "json" log format's lines, one object per line: time, level, logger, msg.
+// The message is escaped by nlohmann-json; invalid UTF-8 in it becomes U+FFFD (never a throw).
+std::unique_ptr<spdlog::formatter> JsonLineFormatter();
+
 // A sink for the per-call lines: it gathers whole lines and writes them to `file` (unbuffered,
 // e.g. stderr) in one fwrite when the next line would take the batch past kBatchBytes, or on
-// flush. One write(2) per call line cost a warm call more than formatting the line.
+// flush: a write(2) per line would cost a call more than formatting its line does.
 // kBatchBytes is PIPE_BUF: a batch written to a pipe is never interleaved with another writer's
 // output, and stdio's lock on `file` keeps it whole against the process's other loggers.
 class BatchedLineSink final : public spdlog::sinks::base_sink<std::mutex> {

@@ -2,13 +2,13 @@
 // end-to-end scripts. Prints "listening on 127.0.0.1:<port>" once it accepts connections.
 //
 //   fake-hub --fixtures tests/hub/fixtures [--port N] [--copies N]
-#include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "server/common/stop_signals.h"
 #include "tests/hub/fake/hub_server.h"
 
 int main(int argc, char** argv) {
@@ -27,18 +27,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
-  // Blocked before the server's threads start (they inherit the mask), so only sigwait below
-  // receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the server's threads start (stop_signals.h).
+  const tasks::StopSignals stop_signals({SIGINT, SIGTERM});
 
   tasks::testing::fake_hub::HubServer server(fixtures, copies);
   if (!server.Start(port)) return 1;
   std::cout << "listening on 127.0.0.1:" << server.port() << std::endl;
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  stop_signals.Wait();
   return 0;
 }

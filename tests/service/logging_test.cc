@@ -1,12 +1,16 @@
-// The per-call lines' sink: whole lines, batched up to a pipe's atomic write, written on flush.
+// The per-call lines' sink: whole lines, batched up to a pipe's atomic write, written on flush;
+// and the "json" log format's lines.
 #include "server/service/logging.h"
 
 #include <cstdio>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/sinks/ostream_sink.h"
 
 namespace tasks::testing {
 namespace {
@@ -63,6 +67,28 @@ TEST_F(BatchedLineSinkTest, DestroyingTheSinkWritesWhatIsLeft) {
   logger_->info("last line");
   logger_.reset();  // the logger held the only reference to the sink
   EXPECT_EQ(Written(), "last line\n");
+}
+
+// One JSON object per line whatever the message holds: quotes, backslashes, controls, and bytes
+// that are not UTF-8 (replaced by U+FFFD rather than thrown on).
+TEST(JsonLineFormatterTest, EveryMessageIsOneValidJsonObject) {
+  std::ostringstream out;
+  auto logger = std::make_shared<spdlog::logger>(
+      "tasks-server", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  logger->set_formatter(service::JsonLineFormatter());
+  logger->info("{}", "say \"hi\"\\ \n\t\x01 caf\xc3\xa9");
+  logger->info("{}", "bad \xff\xfe utf-8");
+
+  std::istringstream lines(out.str());
+  std::string line;
+  ASSERT_TRUE(std::getline(lines, line));
+  nlohmann::json first = nlohmann::json::parse(line);
+  EXPECT_EQ(first["level"], "info");
+  EXPECT_EQ(first["logger"], "tasks-server");
+  EXPECT_EQ(first["msg"], "say \"hi\"\\ \n\t\x01 caf\xc3\xa9");
+  ASSERT_TRUE(std::getline(lines, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["msg"], "bad \xef\xbf\xbd\xef\xbf\xbd utf-8");
+  EXPECT_FALSE(std::getline(lines, line));
 }
 
 }  // namespace
