@@ -84,18 +84,6 @@ std::string RandomKey() {
 
 }  // namespace
 
-const char* AnswerSourceName(AnswerSource source) {
-  switch (source) {
-    case AnswerSource::kHub:
-      return "hub";
-    case AnswerSource::kCache:
-      return "cache";
-    case AnswerSource::kStaleCache:
-      return "stale-cache";
-  }
-  return "hub";
-}
-
 void ReleaseFreedMemory() {
 #ifdef __GLIBC__
   malloc_trim(0);

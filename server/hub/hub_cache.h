@@ -171,8 +171,6 @@ class HubCache {
   absl::Time last_release_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
 };
 
-const char* AnswerSourceName(AnswerSource source);
-
 }  // namespace tasks::hub
 
 #endif  // TASKS_SERVER_HUB_HUB_CACHE_H_
