@@ -30,8 +30,6 @@ bool IsTransient(const absl::Status& status) {
   }
 }
 
-size_t StringBytes(const std::string& text) { return sizeof(std::string) + StringHeapBytes(text); }
-
 // A parsed JSON value: nlohmann::json keeps objects as std::map (a node per member, out of
 // reach: estimated), and strings, arrays and objects in blocks of their own.
 size_t JsonBytes(const nlohmann::json& value) {
