@@ -169,12 +169,12 @@ int main(int argc, char** argv) {
   const tasks::StopSignals signals({SIGTERM, SIGINT, SIGHUP});
 
   // Debian's Abseil is built with absl::Mutex's deadlock detector on: it keeps a lock graph on
-  // every Lock (a few percent of a warm call). The tests run with it; production need not.
+  // every Lock, work on every call. The tests run with it; production need not.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // glibc gives threads their own malloc arenas, up to 8 per core, and each keeps the memory
-  // freed in it: under cache churn the worker threads' arenas held about 1 MiB more than two
-  // arenas do. An operator's MALLOC_ARENA_MAX still decides.
+  // freed in it: under cache churn the worker threads' arenas hold more memory than two arenas
+  // do. An operator's MALLOC_ARENA_MAX still decides.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   CLI::App app{"Hugging Face Optimum's TasksManager as a gRPC service"};
