@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "server/common/errors.h"
+#include "server/common/json_members.h"
 #include "server/hub/hub_urls.h"
 
 namespace tasks::hub {
@@ -80,8 +82,8 @@ std::vector<std::string> ServerMessages(const HttpResponse& response) {
     }
     if (auto errors = body.find("errors"); errors != body.end() && errors->is_array()) {
       for (const auto& item : *errors) {
-        if (item.is_object() && item.contains("message") && item["message"].is_string()) {
-          messages.push_back(item["message"].get<std::string>());
+        if (std::optional<std::string> message = StringMember(item, "message")) {
+          messages.push_back(*std::move(message));
         }
       }
     }

@@ -1,10 +1,12 @@
 #include "server/inference/export_plan.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "server/common/errors.h"
+#include "server/common/json_members.h"
 
 namespace tasks::inference {
 namespace {
@@ -28,12 +30,12 @@ Evidence Given(absl::string_view step, absl::string_view value) {
 absl::StatusOr<std::string> ConfigMember(ModelFiles& files, const char* key) {
   absl::StatusOr<JsonFile> config = ReadTransformersConfig(files);
   if (!config.ok()) return config.status();
-  const nlohmann::json& json = **config;
-  if (!json.is_object() || !json.contains(key) || !json[key].is_string()) {
+  std::optional<std::string> value = StringMember(**config, key);
+  if (!value) {
     return MakeError(StatusCode::kFailedPrecondition, "ValueError",
                      absl::StrCat("config.json has no ", key, "."), {"model"});
   }
-  return json[key].get<std::string>();
+  return *std::move(value);
 }
 
 }  // namespace
