@@ -7,6 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "server/common/errors.h"
 #include "server/common/json_members.h"
+#include "server/registry/environment.h"
 
 namespace tasks::inference {
 namespace {
@@ -76,11 +77,10 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
   if (!status.ok()) return status;
 
   if (request.framework) {
-    if (*request.framework != "pt" && *request.framework != "tf") {
-      static const std::vector<std::string> kFrameworks = {"pt", "tf"};
+    if (!registry::IsFramework(*request.framework)) {
       return AnnotateStep(MakeError(StatusCode::kInvalidArgument, "ValueError",
                                     absl::StrCat("Unknown framework ", *request.framework, "."),
-                                    {"framework", *request.framework, kFrameworks}),
+                                    {"framework", *request.framework, registry::FrameworkChoices()}),
                           "framework");
     }
     status = step("framework", Inferred{*request.framework, Given("framework", *request.framework)},

@@ -122,9 +122,10 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
 
   for (int i = 0; i < tables.loader_table_size(); ++i) {
     const pb::LoaderTable& from = tables.loader_table(i);
-    if (from.framework() != "pt" && from.framework() != "tf") {
+    if (!IsFramework(from.framework())) {
       return LoadError(Where(source, tree, Field<pb::TaskTables>("loader_table"), i, source.name),
-                       absl::StrCat("framework must be pt or tf, not '", from.framework(), "'"));
+                       absl::StrCat("framework must be ", absl::StrJoin(kFrameworks, " or "),
+                                    ", not '", from.framework(), "'"));
     }
     LoaderTable& table = snapshot.loader_tables.emplace_back();
     table.framework = from.framework();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "server/common/errors.h"
+#include "server/registry/environment.h"
 
 namespace tasks::registry {
 namespace {
@@ -211,12 +212,12 @@ absl::StatusOr<ModelClass> TasksManager::GetModelClassForTask(
   ModelClass answer;
   answer.task = std::string(MapFromSynonym(absl::StrReplaceAll(task, {{kWithPast, ""}})));
 
-  if (framework != "pt" && framework != "tf") {
-    static const std::vector<std::string> kFrameworks = {"pt", "tf"};
+  if (!IsFramework(framework)) {
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("Only two frameworks are supported for export: pt or tf, not ",
-                                  Quoted(framework), "."),
-                     {"framework", framework, kFrameworks});
+                     absl::StrCat("Only two frameworks are supported for export: ",
+                                  absl::StrJoin(kFrameworks, " or "), ", not ", Quoted(framework),
+                                  "."),
+                     {"framework", framework, FrameworkChoices()});
   }
 
   if (model_type) {
