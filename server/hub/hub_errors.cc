@@ -16,46 +16,13 @@
 #include "server/common/errors.h"
 #include "server/common/json_members.h"
 #include "server/hub/hub_urls.h"
+#include "server/hub/repo_id.h"
 
 namespace tasks::hub {
 namespace {
 
 constexpr absl::string_view kDisabled = "Access to this resource is disabled";
 constexpr size_t kMaxServerMessageChars = 500;
-
-bool IsWordChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// One side of "namespace/name" as REPO_ID_REGEX reads it: word characters, '-' and '.', starting
-// and ending with a word character (its \b anchors).
-bool IsValidIdPart(absl::string_view part, size_t max_size) {
-  if (part.empty() || part.size() > max_size) return false;
-  if (!IsWordChar(part.front()) || !IsWordChar(part.back())) return false;
-  return std::all_of(part.begin(), part.end(),
-                     [](char c) { return IsWordChar(c) || c == '-' || c == '.'; });
-}
-
-// huggingface_hub's validate_repo_id, with its messages; empty when the id is valid.
-std::string RepoIdProblem(absl::string_view repo_id) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(repo_id, '/');
-  if (parts.size() > 2) {
-    return absl::StrCat("Repo id must be in the form 'repo_name' or 'namespace/repo_name': '",
-                        repo_id, "'. Use `repo_type` argument if needed.");
-  }
-  if (!IsValidIdPart(parts.back(), 96) ||
-      (parts.size() == 2 && !IsValidIdPart(parts.front(), repo_id.size()))) {
-    return absl::StrCat(
-        "Repo id must use alphanumeric chars or '-', '_', '.', '--' and '..' are forbidden, '-' "
-        "and '.' cannot start or end the name, max length is 96: '",
-        repo_id, "'.");
-  }
-  if (absl::StrContains(repo_id, "--") || absl::StrContains(repo_id, "..")) {
-    return absl::StrCat("Cannot have -- or .. in repo_id: '", repo_id, "'.");
-  }
-  if (absl::EndsWith(repo_id, ".git")) {
-    return absl::StrCat("Repo_id cannot end by '.git': '", repo_id, "'.");
-  }
-  return "";
-}
 
 bool HasDotSegment(absl::string_view path) {
   for (absl::string_view segment : absl::StrSplit(path, '/')) {

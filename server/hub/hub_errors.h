@@ -49,11 +49,11 @@ class HubErrors {
   // `token` (may be empty) is scrubbed from everything these errors say.
   HubErrors(HubTarget target, absl::string_view token) : target_(target), token_(token) {}
 
-  // OK, or HFValidationError (INVALID_ARGUMENT) for a repo id huggingface_hub's validate_repo_id
-  // rejects (here ASCII word characters, '-' and '.' only, so that the id needs no quoting in a
-  // URL), or a revision or path that is empty where required or has a "." or ".." segment, which
-  // URL normalisation would turn into a request outside the repo. InvalidHeader
-  // (INVALID_ARGUMENT) for a token with control characters.
+  // OK, or HFValidationError (INVALID_ARGUMENT) for a repo id outside the grammar of repo_id.h
+  // (huggingface_hub's validate_repo_id, held to ids that need no quoting in a URL), or a
+  // revision or path that is empty where required or has a "." or ".." segment, which URL
+  // normalisation would turn into a request outside the repo. InvalidHeader (INVALID_ARGUMENT)
+  // for a token with control characters.
   absl::Status Validate(HubCall call) const;
 
   // A non-2xx answer to `url`, after `attempts` attempts.
