@@ -219,15 +219,16 @@ const char* ModelSourceName(ModelSource source) {
 
 absl::Status ValidateRepoId(absl::string_view repo_id) {
   if (hub::RepoIdProblem(repo_id).empty()) return absl::OkStatus();
-  return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
-                   absl::StrCat("'", absl::CHexEscape(repo_id),
-                                "' is neither a Hub repo id ('name' or 'org/name': letters, digits, "
-                                "'-', '_', '.', no '--' or '..', not starting or ending with '-' or "
-                                "'.', not ending in '.git', at most ",
-                                hub::kMaxRepoIdChars,
-                                " characters) nor a model folder (an absolute path, or a name "
-                                "under a --model_root)."),
-                   {"model"});
+  return MakeError(
+      StatusCode::kInvalidArgument, "HFValidationError",
+      absl::StrCat("'", absl::CHexEscape(repo_id),
+                   "' is neither a Hub repo id ('name' or 'org/name': letters, digits, '-', '_', "
+                   "'.', no '--' or '..', not starting or ending with '-' or '.', not ending in "
+                   "'.git', at most ",
+                   hub::kMaxRepoIdChars,
+                   " characters) nor a model folder (an absolute path, or a name under a "
+                   "--model_root)."),
+      {"model"});
 }
 
 absl::Status ValidateRevision(absl::string_view revision) {

@@ -27,7 +27,8 @@ inline bool IsFramework(absl::string_view framework) {
 }
 // kFrameworks as the valid choices of an error (ErrorContext::valid_choices).
 inline const std::vector<std::string>& FrameworkChoices() {
-  static const auto* const choices = new std::vector<std::string>(kFrameworks.begin(), kFrameworks.end());
+  static const auto* const choices =
+      new std::vector<std::string>(kFrameworks.begin(), kFrameworks.end());
   return *choices;
 }
 // get_all_tasks() reads the PyTorch tables whenever torch is installed.
