@@ -78,6 +78,24 @@ class HubErrors {
  private:
   using Metadata = std::vector<std::pair<std::string, std::string>>;
 
+  // What a non-2xx answer is: its code, huggingface_hub's exception as the reason, the message
+  // before the HTTP status and the Hub's own words, and metadata beyond "http_status".
+  struct HttpError {
+    absl::StatusCode code;
+    absl::string_view reason;
+    std::string message;
+    Metadata extra = {};
+  };
+  // In the order of huggingface_hub's hf_raise_for_status.
+  HttpError ClassifyHttp(HubCall call, absl::string_view url, const HttpResponse& response,
+                         int attempts) const;
+  HttpError EntryNotFound(absl::string_view url) const;
+  // A 429, with the wait the Hub asked for when it said.
+  HttpError RateLimited(absl::string_view url, const HttpResponse& response) const;
+  // " The Hub says: ..." with what the Hub said about the error (ServerMessages), scrubbed and
+  // cut to a bound; empty when it said nothing.
+  std::string HubSays(const HttpResponse& response) const;
+
   absl::Status CheckToken() const;
   absl::Status Make(absl::StatusCode code, absl::string_view reason, absl::string_view message,
                     Metadata extra = {}) const;
