@@ -162,43 +162,38 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.set_version_flag("--version", std::string("tasks-server ") + TASKS_VERSION);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // First thing, before any thread exists: SIGTERM/SIGINT stop, SIGHUP reloads (stop_signals.h).
-  const tasks::StopSignals signals({SIGTERM, SIGINT, SIGHUP});
-
+// Process-wide settings, made before any thread starts.
+void TuneProcess() {
   // Debian's Abseil is built with absl::Mutex's deadlock detector on: it keeps a lock graph on
-  // every Lock (a few percent of a warm call). The tests run with it; production need not.
+  // every Lock, work on every call. The tests run with it; production need not.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // glibc gives threads their own malloc arenas, up to 8 per core, and each keeps the memory
-  // freed in it: under cache churn the worker threads' arenas held about 1 MiB more than two
-  // arenas do. An operator's MALLOC_ARENA_MAX still decides.
+  // freed in it: under cache churn the worker threads' arenas hold more memory than two arenas
+  // do. An operator's MALLOC_ARENA_MAX still decides.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+}
 
-  CLI::App app{"Hugging Face Optimum's TasksManager as a gRPC service"};
-  Flags flags;
-  AddFlags(app, flags);
-  CLI11_PARSE(app, argc, argv);
-  if (absl::Status status = tasks::service::ConfigureLogging(flags.log_level, flags.log_format);
-      !status.ok()) {
-    std::fprintf(stderr, "tasks-server: %s\n", std::string(status.message()).c_str());
-    return EXIT_FAILURE;
-  }
-  flags.server.call_log = *tasks::service::ParseCallLogLevel(flags.call_log);  // checked above
+// The loaded registry and how long loading it took, for the start-up line.
+struct TimedRegistry {
+  tasks::registry::LoadedRegistry loaded;
+  absl::Duration load_time;
+};
 
+// Loads the embedded registry and `registry_dirs`, logging the loader's warnings.
+absl::StatusOr<TimedRegistry> LoadRegistry(const std::vector<std::string>& registry_dirs) {
   const absl::Time load_start = absl::Now();
   absl::StatusOr<tasks::registry::LoadedRegistry> loaded =
-      tasks::registry::LoadRegistryWithDirs(flags.server.registry_dirs);
-  if (!loaded.ok()) {
-    spdlog::critical("registry not loaded, not starting: {}",
-                     std::string(loaded.status().message()));
-    return EXIT_FAILURE;
-  }
+      tasks::registry::LoadRegistryWithDirs(registry_dirs);
+  if (!loaded.ok()) return loaded.status();
   for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
-  const absl::Duration load_time = absl::Now() - load_start;
+  return TimedRegistry{*std::move(loaded), absl::Now() - load_start};
+}
 
+// The server options the flags give in other units or forms: seconds as durations, the call
+// log level by name, the server's Hub token.
+void FillServerOptions(Flags& flags) {
+  flags.server.call_log = *tasks::service::ParseCallLogLevel(flags.call_log);  // checked by CLI11
   flags.server.cache.max_bytes = flags.cache_max_bytes;
   flags.server.cache.model_info_ttl = absl::Seconds(flags.model_info_ttl_seconds);
   flags.server.service.max_hub_wait = absl::Seconds(flags.hub_timeout_seconds);
@@ -211,48 +206,87 @@ int main(int argc, char** argv) {
   if (flags.anonymous_uses_server_token) {
     flags.server.service.anonymous_token = [server_token] { return server_token->Get(); };
   }
-  std::unique_ptr<tasks::hub::HubClient> hub;
-  if (!flags.server.locator.offline) {
-    hub = std::make_unique<tasks::hub::CurlHubClient>(flags.hub);
-  }
-  auto core = std::make_shared<const tasks::registry::TasksManager>(loaded->snapshot);
-  absl::StatusOr<std::unique_ptr<tasks::service::TasksServer>> server =
-      tasks::service::TasksServer::Start(flags.server, core, std::move(hub));
-  if (!server.ok()) {
-    spdlog::critical("{}", std::string(server.status().message()));
-    return EXIT_FAILURE;
-  }
+}
+
+// The libcurl Hub client, or none when offline.
+std::unique_ptr<tasks::hub::HubClient> MakeHubClient(const Flags& flags) {
+  if (flags.server.locator.offline) return nullptr;
+  return std::make_unique<tasks::hub::CurlHubClient>(flags.hub);
+}
+
+void LogServing(const Flags& flags, const tasks::service::TasksServer& server,
+                const TimedRegistry& registry) {
   spdlog::info(
       "serving optimum.tasks.v1.TasksManager on {}{}{}; {} loaded in {}; hub: {}; model roots: "
       "{}{}",
       flags.server.listen_address,
-      (*server)->port() > 0 ? absl::StrCat(" (port ", (*server)->port(), ")") : "",
+      server.port() > 0 ? absl::StrCat(" (port ", server.port(), ")") : "",
       flags.server.tls.enabled()
           ? (flags.server.tls.client_ca_file.empty() ? " with TLS" : " with mutual TLS")
           : "",
-      tasks::registry::DescribeRegistry(*loaded), absl::FormatDuration(load_time),
+      tasks::registry::DescribeRegistry(registry.loaded), absl::FormatDuration(registry.load_time),
       flags.server.locator.offline
           ? "offline (cache folder " + flags.server.locator.hf_cache_dir + ")"
           : flags.hub.endpoint,
       flags.server.locator.model_roots.empty()
           ? std::string("none")
           : absl::StrJoin(flags.server.locator.model_roots, ", "),
-      (*server)->metrics_port() > 0
-          ? absl::StrCat("; metrics on port ", (*server)->metrics_port(), " at /metrics")
+      server.metrics_port() > 0
+          ? absl::StrCat("; metrics on port ", server.metrics_port(), " at /metrics")
           : "");
+}
 
+// Serves until SIGTERM or SIGINT, reloading the registry at each SIGHUP; then lets calls in
+// flight finish for up to `grace_seconds` and waits for the server to stop.
+void ServeUntilStopped(const tasks::StopSignals& signals, tasks::service::TasksServer& server,
+                       double grace_seconds) {
   int signal = 0;
   while ((signal = signals.Wait()) == SIGHUP) {
     spdlog::info("received {}, reloading the registry", strsignal(signal));
     // A failed reload is logged and leaves the running registry in place.
-    (*server)->ReloadRegistry().IgnoreError();
+    server.ReloadRegistry().IgnoreError();
   }
-  spdlog::info("received {}, draining for up to {}s", strsignal(signal),
-               flags.shutdown_grace_seconds);
-  (*server)->Shutdown(std::chrono::system_clock::now() +
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                          std::chrono::duration<double>(flags.shutdown_grace_seconds)));
-  (*server)->Wait();
+  spdlog::info("received {}, draining for up to {}s", strsignal(signal), grace_seconds);
+  server.Shutdown(std::chrono::system_clock::now() +
+                  std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                      std::chrono::duration<double>(grace_seconds)));
+  server.Wait();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First thing, before any thread exists: SIGTERM/SIGINT stop, SIGHUP reloads (stop_signals.h).
+  const tasks::StopSignals signals({SIGTERM, SIGINT, SIGHUP});
+  TuneProcess();
+
+  CLI::App app{"Hugging Face Optimum's TasksManager as a gRPC service"};
+  Flags flags;
+  AddFlags(app, flags);
+  CLI11_PARSE(app, argc, argv);
+  if (absl::Status status = tasks::service::ConfigureLogging(flags.log_level, flags.log_format);
+      !status.ok()) {
+    std::fprintf(stderr, "tasks-server: %s\n", std::string(status.message()).c_str());
+    return EXIT_FAILURE;
+  }
+
+  absl::StatusOr<TimedRegistry> registry = LoadRegistry(flags.server.registry_dirs);
+  if (!registry.ok()) {
+    spdlog::critical("registry not loaded, not starting: {}",
+                     std::string(registry.status().message()));
+    return EXIT_FAILURE;
+  }
+  FillServerOptions(flags);
+  auto core = std::make_shared<const tasks::registry::TasksManager>(registry->loaded.snapshot);
+  absl::StatusOr<std::unique_ptr<tasks::service::TasksServer>> server =
+      tasks::service::TasksServer::Start(flags.server, core, MakeHubClient(flags));
+  if (!server.ok()) {
+    spdlog::critical("{}", std::string(server.status().message()));
+    return EXIT_FAILURE;
+  }
+  LogServing(flags, **server, *registry);
+
+  ServeUntilStopped(signals, **server, flags.shutdown_grace_seconds);
   tasks::service::CallLogger()->flush();
   spdlog::info("stopped");
   spdlog::shutdown();

@@ -23,7 +23,9 @@ import os
 import sys
 
 CORE_LIBRARIES = ("transformers", "diffusers", "timm", "sentence_transformers")
-MERGE_ORDER = ("diffusers", "timm", "sentence_transformers", "transformers")  # RULES.md section 5
+# The order optimum/exporters/tasks.py's get_supported_tasks_for_model_type merges the registries
+# in when no library is named: later ones overwrite equal keys.
+MERGE_ORDER = ("diffusers", "timm", "sentence_transformers", "transformers")
 CORE_SOURCE = "optimum/exporters/tasks.py"
 GENERATED_BY = "python3 tools/registry_from_reference.py"
 WITH_PAST = "-with-past"
@@ -228,7 +230,8 @@ def decoration_registration(d):
 
 
 def apply(registry, regs, overwrite):
-    """create_register semantics: (library, model type, task) -> class, RULES.md section 8."""
+    """TasksManager.create_register's semantics (optimum/exporters/tasks.py): (library, model
+    type, task) -> class; an existing task is replaced only with `overwrite`."""
     for reg in regs:
         task_map = registry.setdefault(reg["library"], {}).setdefault(reg["model_type"], {})
         for task in reg["tasks"]:

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,47 +15,17 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "server/common/errors.h"
+#include "server/common/json_members.h"
 #include "server/hub/hub_urls.h"
+#include "server/hub/repo_id.h"
 
 namespace tasks::hub {
 namespace {
 
 constexpr absl::string_view kDisabled = "Access to this resource is disabled";
+// huggingface_hub's reason for an HTTP error no more specific exception describes.
+constexpr absl::string_view kHttpErrorReason = "HfHubHTTPError";
 constexpr size_t kMaxServerMessageChars = 500;
-
-bool IsWordChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// One side of "namespace/name" as REPO_ID_REGEX reads it: word characters, '-' and '.', starting
-// and ending with a word character (its \b anchors).
-bool IsValidIdPart(absl::string_view part, size_t max_size) {
-  if (part.empty() || part.size() > max_size) return false;
-  if (!IsWordChar(part.front()) || !IsWordChar(part.back())) return false;
-  return std::all_of(part.begin(), part.end(),
-                     [](char c) { return IsWordChar(c) || c == '-' || c == '.'; });
-}
-
-// huggingface_hub's validate_repo_id, with its messages; empty when the id is valid.
-std::string RepoIdProblem(absl::string_view repo_id) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(repo_id, '/');
-  if (parts.size() > 2) {
-    return absl::StrCat("Repo id must be in the form 'repo_name' or 'namespace/repo_name': '",
-                        repo_id, "'. Use `repo_type` argument if needed.");
-  }
-  if (!IsValidIdPart(parts.back(), 96) ||
-      (parts.size() == 2 && !IsValidIdPart(parts.front(), repo_id.size()))) {
-    return absl::StrCat(
-        "Repo id must use alphanumeric chars or '-', '_', '.', '--' and '..' are forbidden, '-' "
-        "and '.' cannot start or end the name, max length is 96: '",
-        repo_id, "'.");
-  }
-  if (absl::StrContains(repo_id, "--") || absl::StrContains(repo_id, "..")) {
-    return absl::StrCat("Cannot have -- or .. in repo_id: '", repo_id, "'.");
-  }
-  if (absl::EndsWith(repo_id, ".git")) {
-    return absl::StrCat("Repo_id cannot end by '.git': '", repo_id, "'.");
-  }
-  return "";
-}
 
 bool HasDotSegment(absl::string_view path) {
   for (absl::string_view segment : absl::StrSplit(path, '/')) {
@@ -80,8 +52,8 @@ std::vector<std::string> ServerMessages(const HttpResponse& response) {
     }
     if (auto errors = body.find("errors"); errors != body.end() && errors->is_array()) {
       for (const auto& item : *errors) {
-        if (item.is_object() && item.contains("message") && item["message"].is_string()) {
-          messages.push_back(item["message"].get<std::string>());
+        if (std::optional<std::string> message = StringMember(item, "message")) {
+          messages.push_back(*std::move(message));
         }
       }
     }
@@ -134,88 +106,100 @@ absl::Status HubErrors::CheckToken() const {
 
 absl::Status HubErrors::Http(HubCall call, absl::string_view url, const HttpResponse& response,
                              int attempts) const {
-  absl::StatusCode code = absl::StatusCode::kInternal;
-  absl::string_view reason = "HfHubHTTPError";
-  std::string message;
+  HttpError error = ClassifyHttp(call, url, response, attempts);
+  absl::StrAppend(&error.message, " (HTTP ", response.status);
+  if (!response.request_id.empty()) {
+    absl::StrAppend(&error.message, ", request id ", response.request_id);
+  }
+  absl::StrAppend(&error.message, ")", HubSays(response));
   Metadata extra = {{"http_status", absl::StrCat(response.status)}};
+  std::move(error.extra.begin(), error.extra.end(), std::back_inserter(extra));
+  return Make(error.code, error.reason, error.message, std::move(extra));
+}
+
+HubErrors::HttpError HubErrors::ClassifyHttp(HubCall call, absl::string_view url,
+                                             const HttpResponse& response, int attempts) const {
   const bool disabled = absl::StrContains(response.error_message, kDisabled) ||
                         (response.status == 403 && absl::StrContains(response.body, kDisabled));
   // The order of huggingface_hub's hf_raise_for_status.
   if (response.error_code == "RevisionNotFound") {
-    code = absl::StatusCode::kNotFound;
-    reason = "RevisionNotFoundError";
-    message = absl::StrCat("Revision '", target_.revision, "' not found in repo '", target_.repo_id,
-                           "' (", url, "): check the branch, tag or commit sha.");
-  } else if (response.error_code == "EntryNotFound") {
-    code = absl::StatusCode::kNotFound;
-    reason = "EntryNotFoundError";
-    message = absl::StrCat("Not found: ", Subject(), " (", url, "); check the file path.");
-  } else if (response.error_code == "GatedRepo") {
-    code = absl::StatusCode::kPermissionDenied;
-    reason = "GatedRepoError";
-    message = absl::StrCat("Repo '", target_.repo_id, "' is gated (", url,
-                           "): accept its conditions on the Hub, then pass a token of an account "
-                           "with access in the authorization metadata.");
-  } else if (disabled) {
-    code = absl::StatusCode::kFailedPrecondition;
-    reason = "DisabledRepoError";
-    message = absl::StrCat("Repo '", target_.repo_id, "' is disabled on the Hub (", url,
-                           "): access to this resource is disabled.");
-  } else if (response.error_code == "RepoNotFound" ||
-             (response.status == 401 && IsRepoUrl(response.effective_url))) {
+    return {absl::StatusCode::kNotFound, "RevisionNotFoundError",
+            absl::StrCat("Revision '", target_.revision, "' not found in repo '", target_.repo_id,
+                         "' (", url, "): check the branch, tag or commit sha.")};
+  }
+  if (response.error_code == "EntryNotFound") return EntryNotFound(url);
+  if (response.error_code == "GatedRepo") {
+    return {absl::StatusCode::kPermissionDenied, "GatedRepoError",
+            absl::StrCat("Repo '", target_.repo_id, "' is gated (", url,
+                         "): accept its conditions on the Hub, then pass a token of an account "
+                         "with access in the authorization metadata.")};
+  }
+  if (disabled) {
+    return {absl::StatusCode::kFailedPrecondition, "DisabledRepoError",
+            absl::StrCat("Repo '", target_.repo_id, "' is disabled on the Hub (", url,
+                         "): access to this resource is disabled.")};
+  }
+  if (response.error_code == "RepoNotFound" ||
+      (response.status == 401 && IsRepoUrl(response.effective_url))) {
     // The Hub answers 401 alike for a missing repo and for a private or gated one the caller
     // may not see; huggingface_hub calls both RepositoryNotFoundError.
-    code = absl::StatusCode::kNotFound;
-    reason = "RepositoryNotFoundError";
-    message = absl::StrCat("Repo '", target_.repo_id, "' not found (", url,
-                           "): check the repo id; if it is private or gated, pass a token with "
-                           "access to it in the authorization metadata.");
-  } else if (response.status == 404 && call == HubCall::kResolve) {
-    // The repo and revision exist (the Hub would have said otherwise): the file does not.
-    code = absl::StatusCode::kNotFound;
-    reason = "EntryNotFoundError";
-    message = absl::StrCat("Not found: ", Subject(), " (", url, "); check the file path.");
-  } else if (response.status == 401) {
-    code = absl::StatusCode::kUnauthenticated;
-    message = absl::StrCat("The Hub did not accept the credentials for ", Subject(), " (", url,
-                           "): pass a valid token in the authorization metadata.");
-  } else if (response.status == 403) {
-    code = absl::StatusCode::kPermissionDenied;
-    message = absl::StrCat("Forbidden: cannot access ", Subject(), " (", url,
-                           "): make sure the token has read access to it.");
-  } else if (response.status == 429) {
-    code = absl::StatusCode::kResourceExhausted;
-    message = absl::StrCat("The Hub is rate limiting requests for ", Subject(), " (", url, ")");
-    if (response.retry_after) {
-      const int64_t seconds =
-          absl::ToInt64Seconds(absl::Ceil(*response.retry_after, absl::Seconds(1)));
-      extra.emplace_back("retry_after_seconds", absl::StrCat(seconds));
-      absl::StrAppend(&message, ": retry after ", seconds, " s.");
-    } else {
-      absl::StrAppend(&message, ": retry later.");
-    }
-  } else if (response.status >= 500) {
-    code = absl::StatusCode::kUnavailable;
-    message = absl::StrCat("The Hub failed to answer for ", Subject(), " (", url, ") after ",
-                           attempts, attempts == 1 ? " attempt" : " attempts", ": retry later.");
-  } else {
-    message = absl::StrCat("Unexpected answer from the Hub for ", Subject(), " (", url, ").");
+    return {absl::StatusCode::kNotFound, "RepositoryNotFoundError",
+            absl::StrCat("Repo '", target_.repo_id, "' not found (", url,
+                         "): check the repo id; if it is private or gated, pass a token with "
+                         "access to it in the authorization metadata.")};
   }
+  // The repo and revision exist (the Hub would have said otherwise): the file does not.
+  if (response.status == 404 && call == HubCall::kResolve) return EntryNotFound(url);
+  if (response.status == 401) {
+    return {absl::StatusCode::kUnauthenticated, kHttpErrorReason,
+            absl::StrCat("The Hub did not accept the credentials for ", Subject(), " (", url,
+                         "): pass a valid token in the authorization metadata.")};
+  }
+  if (response.status == 403) {
+    return {absl::StatusCode::kPermissionDenied, kHttpErrorReason,
+            absl::StrCat("Forbidden: cannot access ", Subject(), " (", url,
+                         "): make sure the token has read access to it.")};
+  }
+  if (response.status == 429) return RateLimited(url, response);
+  if (response.status >= 500) {
+    return {absl::StatusCode::kUnavailable, kHttpErrorReason,
+            absl::StrCat("The Hub failed to answer for ", Subject(), " (", url, ") after ",
+                         attempts, attempts == 1 ? " attempt" : " attempts", ": retry later.")};
+  }
+  return {absl::StatusCode::kInternal, kHttpErrorReason,
+          absl::StrCat("Unexpected answer from the Hub for ", Subject(), " (", url, ").")};
+}
 
-  absl::StrAppend(&message, " (HTTP ", response.status);
-  if (!response.request_id.empty()) absl::StrAppend(&message, ", request id ", response.request_id);
-  absl::StrAppend(&message, ")");
+HubErrors::HttpError HubErrors::EntryNotFound(absl::string_view url) const {
+  return {absl::StatusCode::kNotFound, "EntryNotFoundError",
+          absl::StrCat("Not found: ", Subject(), " (", url, "); check the file path.")};
+}
+
+HubErrors::HttpError HubErrors::RateLimited(absl::string_view url,
+                                            const HttpResponse& response) const {
+  HttpError error{
+      absl::StatusCode::kResourceExhausted, kHttpErrorReason,
+      absl::StrCat("The Hub is rate limiting requests for ", Subject(), " (", url, ")")};
+  if (!response.retry_after) {
+    absl::StrAppend(&error.message, ": retry later.");
+    return error;
+  }
+  const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(*response.retry_after, absl::Seconds(1)));
+  error.extra.emplace_back("retry_after_seconds", absl::StrCat(seconds));
+  absl::StrAppend(&error.message, ": retry after ", seconds, " s.");
+  return error;
+}
+
+std::string HubErrors::HubSays(const HttpResponse& response) const {
   // Scrubbed before it is cut, so that no prefix of the token survives the cut.
   std::string said = Scrub(absl::StrJoin(ServerMessages(response), "; "));
-  if (!said.empty()) {
-    if (said.size() > kMaxServerMessageChars) {
-      size_t cut = kMaxServerMessageChars;
-      while (cut > 0 && (static_cast<unsigned char>(said[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
-      said = absl::StrCat(said.substr(0, cut), "...");
-    }
-    absl::StrAppend(&message, " The Hub says: ", said);
+  if (said.empty()) return "";
+  if (said.size() > kMaxServerMessageChars) {
+    size_t cut = kMaxServerMessageChars;
+    while (cut > 0 && (static_cast<unsigned char>(said[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+    said = absl::StrCat(said.substr(0, cut), "...");
   }
-  return Make(code, reason, message, std::move(extra));
+  return absl::StrCat(" The Hub says: ", said);
 }
 
 absl::Status HubErrors::Connection(absl::string_view url, absl::string_view detail,

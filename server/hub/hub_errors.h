@@ -49,11 +49,11 @@ class HubErrors {
   // `token` (may be empty) is scrubbed from everything these errors say.
   HubErrors(HubTarget target, absl::string_view token) : target_(target), token_(token) {}
 
-  // OK, or HFValidationError (INVALID_ARGUMENT) for a repo id huggingface_hub's validate_repo_id
-  // rejects (here ASCII word characters, '-' and '.' only, so that the id needs no quoting in a
-  // URL), or a revision or path that is empty where required or has a "." or ".." segment, which
-  // URL normalisation would turn into a request outside the repo. InvalidHeader
-  // (INVALID_ARGUMENT) for a token with control characters.
+  // OK, or HFValidationError (INVALID_ARGUMENT) for a repo id outside the grammar of repo_id.h
+  // (huggingface_hub's validate_repo_id, held to ids that need no quoting in a URL), or a
+  // revision or path that is empty where required or has a "." or ".." segment, which URL
+  // normalisation would turn into a request outside the repo. InvalidHeader (INVALID_ARGUMENT)
+  // for a token with control characters.
   absl::Status Validate(HubCall call) const;
 
   // A non-2xx answer to `url`, after `attempts` attempts.
@@ -77,6 +77,24 @@ class HubErrors {
 
  private:
   using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+  // What a non-2xx answer is: its code, huggingface_hub's exception as the reason, the message
+  // before the HTTP status and the Hub's own words, and metadata beyond "http_status".
+  struct HttpError {
+    absl::StatusCode code;
+    absl::string_view reason;
+    std::string message;
+    Metadata extra = {};
+  };
+  // In the order of huggingface_hub's hf_raise_for_status.
+  HttpError ClassifyHttp(HubCall call, absl::string_view url, const HttpResponse& response,
+                         int attempts) const;
+  HttpError EntryNotFound(absl::string_view url) const;
+  // A 429, with the wait the Hub asked for when it said.
+  HttpError RateLimited(absl::string_view url, const HttpResponse& response) const;
+  // " The Hub says: ..." with what the Hub said about the error (ServerMessages), scrubbed and
+  // cut to a bound; empty when it said nothing.
+  std::string HubSays(const HttpResponse& response) const;
 
   absl::Status CheckToken() const;
   absl::Status Make(absl::StatusCode code, absl::string_view reason, absl::string_view message,

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/json_members.h"
 
 namespace tasks::hub {
 namespace {
@@ -17,12 +18,6 @@ absl::StatusOr<json> Parse(absl::string_view body) {
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(e.what());
   }
-}
-
-std::optional<std::string> StringField(const json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
 }
 
 bool BoolField(const json& object, const char* key) {
@@ -53,17 +48,16 @@ absl::StatusOr<ModelInfo> ParseModelInfo(absl::string_view body) {
   const json& object = *parsed;
 
   ModelInfo info;
-  info.id = StringField(object, "id").value_or(StringField(object, "modelId").value_or(""));
-  info.sha = StringField(object, "sha").value_or("");
-  info.pipeline_tag = StringField(object, "pipeline_tag");
-  info.library_name = StringField(object, "library_name");
+  info.id = StringMember(object, "id").value_or(StringMember(object, "modelId").value_or(""));
+  info.sha = StringMember(object, "sha").value_or("");
+  info.pipeline_tag = StringMember(object, "pipeline_tag");
+  info.library_name = StringMember(object, "library_name");
   info.is_private = BoolField(object, "private");
   info.gated = IsGated(object);
   if (const auto siblings = object.find("siblings");
       siblings != object.end() && siblings->is_array()) {
     for (const json& sibling : *siblings) {
-      if (!sibling.is_object()) continue;
-      if (std::optional<std::string> name = StringField(sibling, "rfilename")) {
+      if (std::optional<std::string> name = StringMember(sibling, "rfilename")) {
         info.siblings.push_back(*std::move(name));
       }
     }
@@ -81,8 +75,8 @@ absl::StatusOr<std::vector<std::string>> ParseTreePage(absl::string_view body) {
   if (!parsed->is_array()) return absl::InvalidArgumentError("the tree page is not an array");
   std::vector<std::string> paths;
   for (const json& entry : *parsed) {
-    if (!entry.is_object() || StringField(entry, "type") != "file") continue;
-    if (std::optional<std::string> path = StringField(entry, "path")) {
+    if (StringMember(entry, "type") != "file") continue;
+    if (std::optional<std::string> path = StringMember(entry, "path")) {
       paths.push_back(*std::move(path));
     }
   }

@@ -19,8 +19,8 @@ std::string UrlQuote(absl::string_view s, absl::string_view safe = "/");
 inline constexpr absl::string_view kDefaultRevision = "main";
 
 // {endpoint}/api/models/{repo_id}, plus /revision/{quote(revision, safe="")} when one is given.
-// The repo id goes in unquoted, like huggingface_hub does; CheckTarget (hub_errors.h) keeps it to
-// characters that need no quoting.
+// The repo id goes in unquoted, like huggingface_hub does; HubErrors::Validate (hub_errors.h)
+// keeps it to characters that need no quoting.
 std::string ModelInfoUrl(absl::string_view endpoint, absl::string_view repo_id,
                          absl::string_view revision);
 

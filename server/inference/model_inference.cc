@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "server/common/errors.h"
+#include "server/common/json_members.h"
 
 namespace tasks::inference {
 namespace {
@@ -15,12 +16,6 @@ namespace {
 InferenceAnswer Answer(Inferred inferred, const ModelFiles& files, std::string library = "") {
   return InferenceAnswer{std::move(inferred.value), std::move(library),
                          std::move(inferred.evidence), files.source(), files.commit_sha()};
-}
-
-// A string member of a JSON object, or nothing.
-std::optional<std::string> Member(const nlohmann::json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return std::nullopt;
-  return object[key].get<std::string>();
 }
 
 absl::Status Missing(absl::string_view what) {
@@ -34,18 +29,18 @@ absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::stri
     // The Hub's model info already carries model_index.json's class: no extra request.
     if (const hub::ModelInfo* info = files.model_info().get();
         info && info->config.is_object() && info->config.contains("diffusers")) {
-      if (auto name = Member(info->config["diffusers"], "_class_name")) return *name;
+      if (auto name = StringMember(info->config["diffusers"], "_class_name")) return *name;
     }
     absl::StatusOr<JsonFile> index = files.ReadJson("model_index.json");
     if (!index.ok()) return index.status();
-    if (auto name = Member(**index, "_class_name")) return *name;
+    if (auto name = StringMember(**index, "_class_name")) return *name;
     return Missing("model_index.json has no _class_name");
   }
   if (library == "sentence_transformers") {
     absl::StatusOr<JsonFile> modules = files.ReadJson("modules.json");
     if (!modules.ok()) return modules.status();
     if ((*modules)->is_array() && !(*modules)->empty()) {
-      if (auto type = Member((**modules)[0], "type")) return *type;
+      if (auto type = StringMember((**modules)[0], "type")) return *type;
     }
     return Missing("modules.json names no first module type");
   }
@@ -54,12 +49,12 @@ absl::StatusOr<std::string> NameForExportModelType(ModelFiles& files, absl::stri
   const nlohmann::json& json = **config;
   if (library == "timm") {
     if (json.is_object() && json.contains("pretrained_cfg")) {
-      if (auto name = Member(json["pretrained_cfg"], "architecture")) return *name;
+      if (auto name = StringMember(json["pretrained_cfg"], "architecture")) return *name;
     }
-    if (auto name = Member(json, "architecture")) return *name;
+    if (auto name = StringMember(json, "architecture")) return *name;
     return Missing("the timm config has no architecture");
   }
-  if (auto name = Member(json, "model_type")) return *name;
+  if (auto name = StringMember(json, "model_type")) return *name;
   return Missing("config.json has no model_type");
 }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
+#include "server/hub/repo_id.h"
 
 namespace tasks::inference {
 namespace {
@@ -21,16 +22,6 @@ namespace fs = std::filesystem;
 using absl::StatusCode;
 
 constexpr size_t kMaxListedFiles = 100'000;
-
-bool IsNamePart(absl::string_view part) {
-  if (part.empty() || part.front() == '-' || part.front() == '.' || part.back() == '-' ||
-      part.back() == '.' || absl::StrContains(part, "--") || absl::StrContains(part, "..")) {
-    return false;
-  }
-  return std::all_of(part.begin(), part.end(), [](char c) {
-    return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
-  });
-}
 
 // Absolute, explicitly relative, or with a ".." part: a path, never a repo id.
 bool LooksLikePath(absl::string_view model) {
@@ -227,17 +218,17 @@ const char* ModelSourceName(ModelSource source) {
 }
 
 absl::Status ValidateRepoId(absl::string_view repo_id) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(repo_id, '/');
-  if (repo_id.empty() || repo_id.size() > 96 || parts.size() > 2 ||
-      !std::all_of(parts.begin(), parts.end(), IsNamePart)) {
-    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
-                     absl::StrCat("'", absl::CHexEscape(repo_id),
-                                  "' is neither a Hub repo id ('name' or 'org/name': letters, "
-                                  "digits, '-', '_', '.', at most 96 characters) nor a model "
-                                  "folder (an absolute path, or a name under a --model_root)."),
-                     {"model"});
-  }
-  return absl::OkStatus();
+  if (hub::RepoIdProblem(repo_id).empty()) return absl::OkStatus();
+  return MakeError(
+      StatusCode::kInvalidArgument, "HFValidationError",
+      absl::StrCat("'", absl::CHexEscape(repo_id),
+                   "' is neither a Hub repo id ('name' or 'org/name': letters, digits, '-', '_', "
+                   "'.', no '--' or '..', not starting or ending with '-' or '.', not ending in "
+                   "'.git', at most ",
+                   hub::kMaxRepoIdChars,
+                   " characters) nor a model folder (an absolute path, or a name under a "
+                   "--model_root)."),
+      {"model"});
 }
 
 absl::Status ValidateRevision(absl::string_view revision) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "server/common/errors.h"
+#include "server/common/json_members.h"
 
 namespace tasks::inference {
 namespace {
@@ -32,13 +33,6 @@ const std::string* FirstMatch(absl::Span<const std::string> files,
     if (matches(file)) return &file;
   }
   return nullptr;
-}
-
-std::optional<std::string> StringMember(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
 }
 
 Inferred FromPipelineTag(const registry::RegistrySnapshot& snapshot, const std::string& tag,

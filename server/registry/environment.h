@@ -9,14 +9,28 @@
 #define TASKS_SERVER_REGISTRY_ENVIRONMENT_H_
 
 #include <array>
+#include <string>
+#include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/string_view.h"
 
 namespace tasks::registry {
 
 inline constexpr std::array<absl::string_view, 6> kInstalledPackages = {
     "torch", "tensorflow", "onnx", "diffusers", "timm", "sentence-transformers"};
+// The frameworks Optimum exports from: PyTorch and TensorFlow. The one list every framework check
+// and message reads.
 inline constexpr std::array<absl::string_view, 2> kFrameworks = {"pt", "tf"};
+inline bool IsFramework(absl::string_view framework) {
+  return absl::c_linear_search(kFrameworks, framework);
+}
+// kFrameworks as the valid choices of an error (ErrorContext::valid_choices).
+inline const std::vector<std::string>& FrameworkChoices() {
+  static const auto* const choices =
+      new std::vector<std::string>(kFrameworks.begin(), kFrameworks.end());
+  return *choices;
+}
 // get_all_tasks() reads the PyTorch tables whenever torch is installed.
 inline constexpr absl::string_view kAllTasksFramework = "pt";
 

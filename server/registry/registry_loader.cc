@@ -91,13 +91,9 @@ Provenance ToProvenance(const pb::Provenance& from, absl::string_view registry_f
                     from.commit(),  from.source_file(), std::string(registry_file)};
 }
 
-absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapshot) {
-  ParsedFile<pb::TaskTables> parsed;
-  if (absl::Status status = Parse(source, parsed); !status.ok()) return status;
-  const pb::TaskTables& tables = parsed.message;
-  const auto* tree = &parsed.locations;
-  snapshot.core_package = tables.provenance().package();
-
+// The task vocabulary: every task a registration may name, each listed once.
+absl::Status ApplyTaskVocabulary(const RegistrySource& source, const pb::TaskTables& tables,
+                                 RegistrySnapshot& snapshot) {
   for (const std::string& task : tables.task()) {
     if (!snapshot.task_vocabulary_set.insert(task).second) {
       return LoadError(source.name, absl::StrCat("task '", task, "' is listed twice"));
@@ -105,26 +101,36 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
   }
   snapshot.task_vocabulary.assign(tables.task().begin(), tables.task().end());
   std::sort(snapshot.task_vocabulary.begin(), snapshot.task_vocabulary.end());
+  return absl::OkStatus();
+}
 
+absl::Status ApplySynonyms(const RegistrySource& source, const ParsedFile<pb::TaskTables>& parsed,
+                           RegistrySnapshot& snapshot) {
+  const pb::TaskTables& tables = parsed.message;
   for (int i = 0; i < tables.synonym_size(); ++i) {
     const pb::Synonym& synonym = tables.synonym(i);
     if (!snapshot.synonym_to_task.emplace(synonym.name(), synonym.task()).second) {
-      return LoadError(Where(source, tree, Field<pb::TaskTables>("synonym"), i, source.name),
-                       absl::StrCat("synonym '", synonym.name(), "' is defined twice"));
+      return LoadError(
+          Where(source, &parsed.locations, Field<pb::TaskTables>("synonym"), i, source.name),
+          absl::StrCat("synonym '", synonym.name(), "' is defined twice"));
     }
     snapshot.synonyms.emplace_back(synonym.name(), synonym.task());
   }
+  return absl::OkStatus();
+}
 
-  for (const pb::Library& library : tables.library()) {
-    snapshot.libraries.push_back(LibraryRegistry{library.name(), library.default_model_type(), {}});
-  }
-  if (snapshot.libraries.empty()) return LoadError(source.name, "no library is declared");
-
+// The model loader tables of get_model_class_for_task, one per framework and library.
+absl::Status ApplyLoaderTables(const RegistrySource& source,
+                               const ParsedFile<pb::TaskTables>& parsed,
+                               RegistrySnapshot& snapshot) {
+  const pb::TaskTables& tables = parsed.message;
   for (int i = 0; i < tables.loader_table_size(); ++i) {
     const pb::LoaderTable& from = tables.loader_table(i);
-    if (from.framework() != "pt" && from.framework() != "tf") {
-      return LoadError(Where(source, tree, Field<pb::TaskTables>("loader_table"), i, source.name),
-                       absl::StrCat("framework must be pt or tf, not '", from.framework(), "'"));
+    const std::string where =
+        Where(source, &parsed.locations, Field<pb::TaskTables>("loader_table"), i, source.name);
+    if (!IsFramework(from.framework())) {
+      return LoadError(where, absl::StrCat("framework must be ", absl::StrJoin(kFrameworks, " or "),
+                                           ", not '", from.framework(), "'"));
     }
     LoaderTable& table = snapshot.loader_tables.emplace_back();
     table.framework = from.framework();
@@ -132,8 +138,7 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
     table.python_module = from.python_module();
     for (const pb::TaskLoader& loader : from.task()) {
       if (loader.loader().empty()) {
-        return LoadError(Where(source, tree, Field<pb::TaskTables>("loader_table"), i, source.name),
-                         absl::StrCat("task '", loader.task(), "' has no loader"));
+        return LoadError(where, absl::StrCat("task '", loader.task(), "' has no loader"));
       }
       table.index.emplace(loader.task(), table.tasks.size());
       table.tasks.push_back(TaskLoaders{loader.task(),
@@ -141,7 +146,12 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
                                         loader.missing_from_module()});
     }
   }
+  return absl::OkStatus();
+}
 
+// The tables that name classes: custom classes, auto classes' model types, config classes'
+// past support, diffusers pipelines and the auto-class tables of task inference.
+void ApplyClassTables(const pb::TaskTables& tables, RegistrySnapshot& snapshot) {
   for (const pb::CustomClass& custom : tables.custom_class()) {
     snapshot.custom_classes.emplace(
         CustomClassKey(custom.framework(), custom.model_type(), custom.task()),
@@ -154,7 +164,6 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
   for (const pb::ConfigClass& config_class : tables.config_class()) {
     snapshot.config_class_supports_past[config_class.name()] = config_class.supports_past();
   }
-
   for (const pb::DiffusersPipeline& pipeline : tables.diffusers_pipeline()) {
     snapshot.diffusers_pipelines.push_back(
         DiffusersPipeline{pipeline.task(), pipeline.model_type(), pipeline.class_name()});
@@ -165,15 +174,39 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
                          classes.task(),
                          {classes.class_name().begin(), classes.class_name().end()}});
   }
+}
 
-  // get_all_tasks(): the keys of the PyTorch loader tables (torch is installed).
+// get_all_tasks(): the keys of the PyTorch loader tables (torch is installed), sorted.
+std::vector<std::string> AllTasks(const RegistrySnapshot& snapshot) {
   absl::flat_hash_set<std::string> all_tasks;
   for (const LoaderTable& table : snapshot.loader_tables) {
     if (table.framework != kAllTasksFramework) continue;
     for (const TaskLoaders& loader : table.tasks) all_tasks.insert(loader.task);
   }
-  snapshot.all_tasks.assign(all_tasks.begin(), all_tasks.end());
-  std::sort(snapshot.all_tasks.begin(), snapshot.all_tasks.end());
+  std::vector<std::string> sorted(all_tasks.begin(), all_tasks.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapshot) {
+  ParsedFile<pb::TaskTables> parsed;
+  if (absl::Status status = Parse(source, parsed); !status.ok()) return status;
+  const pb::TaskTables& tables = parsed.message;
+  snapshot.core_package = tables.provenance().package();
+
+  if (absl::Status status = ApplyTaskVocabulary(source, tables, snapshot); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ApplySynonyms(source, parsed, snapshot); !status.ok()) return status;
+  for (const pb::Library& library : tables.library()) {
+    snapshot.libraries.push_back(LibraryRegistry{library.name(), library.default_model_type(), {}});
+  }
+  if (snapshot.libraries.empty()) return LoadError(source.name, "no library is declared");
+  if (absl::Status status = ApplyLoaderTables(source, parsed, snapshot); !status.ok()) {
+    return status;
+  }
+  ApplyClassTables(tables, snapshot);
+  snapshot.all_tasks = AllTasks(snapshot);
   return absl::OkStatus();
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "server/common/errors.h"
+#include "server/registry/environment.h"
 
 namespace tasks::registry {
 namespace {
@@ -28,6 +29,35 @@ std::string LoaderRepr(const TaskLoaders& loaders) {
       absl::StrJoin(loaders.loaders, ", ",
                     [](std::string* out, auto& s) { absl::StrAppend(out, Quoted(s)); }),
       ")");
+}
+
+// KeyError for a task `table` has no loader for, listing the loaders it has.
+absl::Status UnknownTask(const LoaderTable& table, absl::string_view task) {
+  const std::vector<std::string> tasks = table.TaskNames();
+  std::vector<std::string> described;
+  for (const TaskLoaders& entry : table.tasks) {
+    described.push_back(absl::StrCat("`", entry.task, "` for ", LoaderRepr(entry)));
+  }
+  return MakeError(
+      StatusCode::kInvalidArgument, "KeyError",
+      absl::StrCat("Unknown task: ", task, ". Loaders: ", absl::StrJoin(described, ", "), "."),
+      {"task", task, tasks});
+}
+
+// A task with a single loader: that loader, unless the pinned module does not define it.
+absl::StatusOr<ModelClass> OnlyLoader(const LoaderTable& table, const TaskLoaders& loaders,
+                                      absl::string_view framework, ModelClass answer) {
+  if (loaders.missing_from_module) {
+    return MakeError(
+        StatusCode::kNotFound, "AttributeError",
+        absl::StrCat("Optimum loads ", answer.task, " ", framework, " models with ",
+                     table.python_module, ".", loaders.loaders.front(), ", which the pinned ",
+                     table.python_module, " release does not define."),
+        {"task"});
+  }
+  answer.class_name = loaders.loaders.front();
+  answer.resolution = ModelClass::Resolution::kLoader;
+  return answer;
 }
 
 }  // namespace
@@ -211,12 +241,12 @@ absl::StatusOr<ModelClass> TasksManager::GetModelClassForTask(
   ModelClass answer;
   answer.task = std::string(MapFromSynonym(absl::StrReplaceAll(task, {{kWithPast, ""}})));
 
-  if (framework != "pt" && framework != "tf") {
-    static const std::vector<std::string> kFrameworks = {"pt", "tf"};
-    return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("Only two frameworks are supported for export: pt or tf, not ",
-                                  Quoted(framework), "."),
-                     {"framework", framework, kFrameworks});
+  if (!IsFramework(framework)) {
+    return MakeError(
+        StatusCode::kInvalidArgument, "ValueError",
+        absl::StrCat("Only two frameworks are supported for export: ",
+                     absl::StrJoin(kFrameworks, " or "), ", not ", Quoted(framework), "."),
+        {"framework", framework, FrameworkChoices()});
   }
 
   if (model_type) {
@@ -247,33 +277,17 @@ absl::StatusOr<ModelClass> TasksManager::GetModelClassForTask(
   }
 
   const TaskLoaders* loaders = table->Find(answer.task);
-  if (loaders == nullptr) {
-    const std::vector<std::string> tasks = table->TaskNames();
-    std::vector<std::string> described;
-    for (const TaskLoaders& entry : table->tasks) {
-      described.push_back(absl::StrCat("`", entry.task, "` for ", LoaderRepr(entry)));
-    }
-    return MakeError(StatusCode::kInvalidArgument, "KeyError",
-                     absl::StrCat("Unknown task: ", answer.task,
-                                  ". Loaders: ", absl::StrJoin(described, ", "), "."),
-                     {"task", answer.task, tasks});
-  }
-
+  if (loaders == nullptr) return UnknownTask(*table, answer.task);
   if (loaders->loaders.size() == 1) {
-    if (loaders->missing_from_module) {
-      return MakeError(
-          StatusCode::kNotFound, "AttributeError",
-          absl::StrCat("Optimum loads ", answer.task, " ", framework, " models with ",
-                       table->python_module, ".", loaders->loaders.front(), ", which the pinned ",
-                       table->python_module, " release does not define."),
-          {"task"});
-    }
-    answer.class_name = loaders->loaders.front();
-    answer.resolution = ModelClass::Resolution::kLoader;
-    return answer;
+    return OnlyLoader(*table, *loaders, framework, std::move(answer));
   }
+  return ChooseAmongLoaders(*loaders, model_type, library, std::move(answer));
+}
 
-  answer.candidates = loaders->loaders;
+absl::StatusOr<ModelClass> TasksManager::ChooseAmongLoaders(
+    const TaskLoaders& loaders, std::optional<absl::string_view> model_type,
+    absl::string_view library, ModelClass answer) const {
+  answer.candidates = loaders.loaders;
   if (library != kFallbackLibrary) {
     return MakeError(StatusCode::kUnimplemented, "NotImplementedError",
                      absl::StrCat("library ", Quoted(library), " maps task ", Quoted(answer.task),
@@ -297,7 +311,7 @@ absl::StatusOr<ModelClass> TasksManager::GetModelClassForTask(
   }
   return MakeError(
       StatusCode::kInvalidArgument, "ValueError",
-      absl::StrCat("None of the loaders ", LoaderRepr(*loaders), " of task ", Quoted(answer.task),
+      absl::StrCat("None of the loaders ", LoaderRepr(loaders), " of task ", Quoted(answer.task),
                    " knows model type ", Quoted(*model_type), "."),
       {"model_type"});
 }

@@ -115,6 +115,11 @@ class TasksManager {
   };
   absl::StatusOr<RegistryChoice> ChooseRegistry(std::optional<absl::string_view> library_name,
                                                 absl::string_view exporter) const;
+  // get_model_class_for_task for a task with several loaders: `answer` completed with the
+  // candidates and the one whose auto class lists `model_type` (the first without one).
+  absl::StatusOr<ModelClass> ChooseAmongLoaders(const TaskLoaders& loaders,
+                                                std::optional<absl::string_view> model_type,
+                                                absl::string_view library, ModelClass answer) const;
 
   std::shared_ptr<const RegistrySnapshot> snapshot_;
   // Exporter -> registry key -> the transformers model types with that key for that exporter,

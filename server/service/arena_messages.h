@@ -18,8 +18,8 @@ namespace tasks::service {
 template <typename Request, typename Response>
 class ArenaMessageAllocator final : public grpc::MessageAllocator<Request, Response> {
  public:
-  // Room for a request and a typical answer (a model type's tasks take about 2 KiB); larger
-  // answers continue in blocks the arena allocates.
+  // Room for a request and a typical answer, such as a model type's tasks; larger answers
+  // continue in blocks the arena allocates.
   static constexpr size_t kFirstBlockBytes = 4096;
 
   grpc::MessageHolder<Request, Response>* AllocateMessages() override { return new Holder; }

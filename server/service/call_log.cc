@@ -101,8 +101,8 @@ void CallLog::Write(const Call& call, const grpc::Status& status, absl::string_v
     logger_->info("{}", std::string_view(object).substr(1, object.size() - 2));
     return;
   }
-  // Built in a buffer the thread keeps, and handed to spdlog as a finished message: fmt's
-  // parsing of a format string with nine fields cost as much as all the rest.
+  // Built in a buffer the thread keeps, and handed to spdlog as a finished message, so that fmt
+  // never parses a format string of nine fields per call.
   thread_local std::string line;
   line.clear();
   absl::StrAppend(&line, "method=", call.method_, " code=", code, " latency_ms=", latency_us / 1000,

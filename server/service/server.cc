@@ -49,6 +49,16 @@ std::vector<std::string> CountedMethods() {
   return methods;
 }
 
+// The gRPC services every server offers beside TasksManager: health, reflection, channelz.
+void InitGrpcPlugins() {
+  // gRPC's built-in health service registers no descriptor; touching the compiled-in
+  // health.proto links it, so reflection can describe grpc.health.v1.Health for grpcurl.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::channelz::experimental::InitChannelzService();
+}
+
 }  // namespace
 
 void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder) {
@@ -76,15 +86,8 @@ void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& b
 absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
     const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
     std::unique_ptr<hub::HubClient> hub) {
-  // gRPC's built-in health service registers no descriptor; touching the compiled-in
-  // health.proto links it, so reflection can describe grpc.health.v1.Health for grpcurl.
-  grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::channelz::experimental::InitChannelzService();
-
-  const bool unix_socket = IsUnixAddress(options.listen_address);
-  if (unix_socket && options.tls.enabled()) {
+  InitGrpcPlugins();
+  if (IsUnixAddress(options.listen_address) && options.tls.enabled()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "TLS is for host:port addresses, not the unix socket ", options.listen_address));
   }
@@ -93,84 +96,102 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   if (!credentials.ok()) return credentials.status();
 
   std::unique_ptr<TasksServer> server(new TasksServer());
-  server->hub_ = std::move(hub);
-  if (server->hub_ != nullptr) {
+  server->BuildService(options, std::move(tasks), std::move(hub));
+  if (absl::Status status = server->StartMetrics(options); !status.ok()) return status;
+  if (absl::Status status = server->Listen(options, *std::move(credentials)); !status.ok()) {
+    return status;
+  }
+  if (server->cache_ != nullptr && options.stats_log_interval > absl::ZeroDuration()) {
+    server->stats_logger_ =
+        std::thread([raw = server.get(), interval = options.stats_log_interval] {
+          while (!raw->stop_stats_.WaitForNotificationWithTimeout(interval)) raw->LogCacheStats();
+        });
+  }
+  return server;
+}
+
+void TasksServer::BuildService(const ServerOptions& options,
+                               std::shared_ptr<const registry::TasksManager> tasks,
+                               std::unique_ptr<hub::HubClient> hub) {
+  hub_ = std::move(hub);
+  if (hub_ != nullptr) {
     // One bound for Hub answers and the answers computed from them: most of it for the first.
     hub::HubCacheOptions cache_options = options.cache;
     cache_options.max_bytes = options.cache.max_bytes - options.cache.max_bytes / 4;
-    server->cache_ = std::make_unique<hub::HubCache>(server->hub_.get(), cache_options);
+    cache_ = std::make_unique<hub::HubCache>(hub_.get(), cache_options);
   }
-  server->locator_ =
-      std::make_unique<inference::ModelLocator>(options.locator, server->cache_.get());
-  server->registry_ = std::make_unique<registry::TasksManagerHolder>(std::move(tasks));
-  server->registry_dirs_ = options.registry_dirs;
+  locator_ = std::make_unique<inference::ModelLocator>(options.locator, cache_.get());
+  registry_ = std::make_unique<registry::TasksManagerHolder>(std::move(tasks));
+  registry_dirs_ = options.registry_dirs;
   const bool own_logger = options.call_logger != nullptr;
-  server->call_log_ =
+  call_log_ =
       std::make_unique<CallLog>(options.call_log, own_logger ? options.call_log_json : JsonLogs(),
                                 own_logger ? options.call_logger : CallLogger());
-  server->memo_ = std::make_unique<AnswerMemo>(options.cache.max_bytes / 4);
-  server->pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
-  server->service_ = std::make_unique<TasksManagerService>(
-      RegistryHandlers(server->registry_.get()),
-      InferenceHandlers(server->registry_.get(), server->locator_.get(), server->cache_.get(),
-                        server->memo_.get(), options.cache.max_bytes),
-      server->pool_.get(), server->call_log_.get(), options.service);
+  memo_ = std::make_unique<AnswerMemo>(options.cache.max_bytes / 4);
+  pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
+  service_ = std::make_unique<TasksManagerService>(
+      RegistryHandlers(registry_.get()),
+      InferenceHandlers(registry_.get(), locator_.get(), cache_.get(), memo_.get(),
+                        options.cache.max_bytes),
+      pool_.get(), call_log_.get(), options.service);
+}
 
-  server->metrics_ = std::make_unique<RpcMetrics>(CountedMethods());
-  if (!options.metrics_address.empty()) {
-    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
-        MetricsEndpoint::Start(options.metrics_address, [raw = server.get()] {
-          if (raw->cache_ == nullptr) return raw->metrics_->Render(nullptr, nullptr);
-          const hub::HubCacheStats stats = raw->cache_->Stats();
-          const AnswerMemoStats answers = raw->memo_->Stats();
-          return raw->metrics_->Render(&stats, &answers);
-        });
-    if (!endpoint.ok()) return endpoint.status();
-    server->metrics_endpoint_ = *std::move(endpoint);
-  }
+absl::Status TasksServer::StartMetrics(const ServerOptions& options) {
+  metrics_ = std::make_unique<RpcMetrics>(CountedMethods());
+  if (options.metrics_address.empty()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::Start(options.metrics_address, [this] {
+        if (cache_ == nullptr) return metrics_->Render(nullptr, nullptr);
+        const hub::HubCacheStats stats = cache_->Stats();
+        const AnswerMemoStats answers = memo_->Stats();
+        return metrics_->Render(&stats, &answers);
+      });
+  if (!endpoint.ok()) return endpoint.status();
+  metrics_endpoint_ = *std::move(endpoint);
+  return absl::OkStatus();
+}
 
+absl::Status TasksServer::Listen(const ServerOptions& options,
+                                 std::shared_ptr<grpc::ServerCredentials> credentials) {
+  const bool unix_socket = IsUnixAddress(options.listen_address);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, *std::move(credentials), &server->port_);
-  builder.RegisterService(server->service_.get());
+  builder.AddListeningPort(options.listen_address, std::move(credentials), &port_);
+  builder.RegisterService(service_.get());
   // An interceptor costs every call gRPC's interception: counting only when someone can scrape.
-  if (server->metrics_endpoint_ != nullptr) {
+  if (metrics_endpoint_ != nullptr) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counting;
-    counting.push_back(server->metrics_->InterceptorFactory());
+    counting.push_back(metrics_->InterceptorFactory());
     builder.experimental().SetInterceptorCreators(std::move(counting));
   }
   ApplyConnectionOptions(options, builder);
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || (!unix_socket && server->port_ == 0)) {
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || (!unix_socket && port_ == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use, malformed, or not permitted)"));
   }
   // A unix socket has no port to report (and its absence is no failure, checked above).
-  if (unix_socket) server->port_ = 0;
+  if (unix_socket) port_ = 0;
   // Per-service status for probes that name the service; "" (the whole server) follows it.
-  auto* health = server->server_->GetHealthCheckService();
+  auto* health = server_->GetHealthCheckService();
   health->SetServingStatus(optimum::tasks::v1::TasksManager::service_full_name(), true);
   health->SetServingStatus(true);
-  if (server->cache_ != nullptr && options.stats_log_interval > absl::ZeroDuration()) {
-    server->stats_logger_ =
-        std::thread([raw = server.get(), interval = options.stats_log_interval] {
-          while (!raw->stop_stats_.WaitForNotificationWithTimeout(interval)) {
-            hub::HubCacheStats stats = raw->cache_->Stats();
-            const AnswerMemoStats answers = raw->memo_->Stats();
-            AddTo(answers, stats);
-            std::string upstream;
-            for (const auto& [key, count] : stats.upstream) {
-              absl::StrAppend(&upstream, upstream.empty() ? "" : ", ", hub::HubCallName(key.first),
-                              " ", absl::StatusCodeToString(key.second), " x", count);
-            }
-            spdlog::info(
-                "hub cache: {} hits, {} misses, {} coalesced, {} stale, {} derived hits, {} "
-                "evictions, {} entries, {} bytes; upstream: {}",
-                stats.hits, stats.misses, stats.coalesced, stats.stale_served, answers.hits,
-                stats.evictions, stats.entries, stats.bytes, upstream);
-          }
-        });
+  return absl::OkStatus();
+}
+
+void TasksServer::LogCacheStats() const {
+  hub::HubCacheStats stats = cache_->Stats();
+  const AnswerMemoStats answers = memo_->Stats();
+  AddTo(answers, stats);
+  std::string upstream;
+  for (const auto& [key, count] : stats.upstream) {
+    absl::StrAppend(&upstream, upstream.empty() ? "" : ", ", hub::HubCallName(key.first), " ",
+                    absl::StatusCodeToString(key.second), " x", count);
   }
-  return server;
+  spdlog::info(
+      "hub cache: {} hits, {} misses, {} coalesced, {} stale, {} derived hits, {} evictions, {} "
+      "entries, {} bytes; upstream: {}",
+      stats.hits, stats.misses, stats.coalesced, stats.stale_served, answers.hits, stats.evictions,
+      stats.entries, stats.bytes, upstream);
 }
 
 TasksServer::~TasksServer() {

@@ -108,6 +108,19 @@ class TasksServer {
  private:
   TasksServer() = default;
 
+  // The steps of Start, in order. Builds the Hub cache, the locator, the registry holder, the
+  // call log, the memo, the worker pool and the service over them.
+  void BuildService(const ServerOptions& options,
+                    std::shared_ptr<const registry::TasksManager> tasks,
+                    std::unique_ptr<hub::HubClient> hub);
+  // Creates the per-method call counts, and serves them at options.metrics_address if given.
+  absl::Status StartMetrics(const ServerOptions& options);
+  // Builds and starts the gRPC server on options.listen_address; health turns SERVING.
+  absl::Status Listen(const ServerOptions& options,
+                      std::shared_ptr<grpc::ServerCredentials> credentials);
+  // One log line of the Hub cache's and the answer memo's statistics (needs a Hub cache).
+  void LogCacheStats() const;
+
   // Declared in dependency order: destroyed in reverse, the pool (draining calls that still
   // use the service) first, the Hub client last.
   std::unique_ptr<hub::HubClient> hub_;

@@ -1,6 +1,8 @@
 // The inference RPCs end to end: an in-process server with the libcurl Hub client against the
 // fake Hub (tests/hub/fixtures), a model root (tests/hub/local_models) and an HF cache folder
-// (tests/hub/hf_cache). Expected answers follow RULES.md sections 10-14 for each fixture.
+// (tests/hub/hf_cache). Expected answers are Optimum's for each fixture
+// (optimum/exporters/tasks.py: TasksManager.get_model_files, determine_framework,
+// infer_library_from_model, infer_task_from_model and standardize_model_attributes).
 #include <unistd.h>
 
 #include <atomic>
