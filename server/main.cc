@@ -124,7 +124,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
       "Hugging Face cache folder: offline source and fallback (default as huggingface_hub)");
   Add(app, "offline", flags.server.locator.offline,
       "never call the Hub; answer from the cache folder (default: HF_HUB_OFFLINE)");
-  Add(app, "cache_max_bytes", flags.cache_max_bytes, "bound of the in-memory Hub cache");
+  Add(app, "cache_max_bytes", flags.cache_max_bytes,
+      "bound of the in-memory cache (3/4 Hub answers, 1/4 kept inference answers)");
   Add(app, "model_info_ttl", flags.model_info_ttl_seconds,
       "seconds a revision's model info stays fresh")
       ->check(CLI::NonNegativeNumber);
