@@ -177,17 +177,25 @@ TEST_F(CurlHubClientTest, RetriesServerErrorsThenSucceeds) {
   });
   server_.Start();
 
-  absl::StatusOr<ModelInfo> info = client().GetModelInfo("org/name", "", {}, Deadline());
+  CurlHubClient client(FakeClockOptions());
+  absl::StatusOr<ModelInfo> info = client.GetModelInfo("org/name", "", {}, FakeDeadline());
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(server_.count(), 3);
+  // A jittered backoff before each retry, within its cap (1 ms, then 2 ms).
+  const std::vector<absl::Duration> sleeps = clock_.sleeps();
+  ASSERT_EQ(sleeps.size(), 2u);
+  EXPECT_LT(sleeps[0], absl::Milliseconds(1));
+  EXPECT_LT(sleeps[1], absl::Milliseconds(2));
 }
 
 TEST_F(CurlHubClientTest, GivesUpOnServerErrorsAfterMaxAttempts) {
   ServeError(503);
-  const absl::Status status = client().GetFile("org/name", "", "a.json", {}, Deadline()).status();
+  CurlHubClient client(FakeClockOptions());
+  const absl::Status status = client.GetFile("org/name", "", "a.json", {}, FakeDeadline()).status();
   ExpectError(status, absl::StatusCode::kUnavailable, "HfHubHTTPError");
   EXPECT_THAT(status.message(), HasSubstr("after 4 attempts"));
   EXPECT_EQ(server_.count(), 4);
+  EXPECT_EQ(clock_.sleeps().size(), 3u);  // between attempts, none after the last
 }
 
 TEST_F(CurlHubClientTest, WaitsAsLongAsRetryAfterAsks) {
@@ -202,9 +210,9 @@ TEST_F(CurlHubClientTest, WaitsAsLongAsRetryAfterAsks) {
   });
   server_.Start();
 
-  const absl::Time start = absl::Now();
-  ASSERT_TRUE(client().GetModelInfo("org/name", "", {}, Deadline()).ok());
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(990));
+  CurlHubClient client(FakeClockOptions());
+  ASSERT_TRUE(client.GetModelInfo("org/name", "", {}, FakeDeadline()).ok());
+  EXPECT_EQ(clock_.slept(), absl::Seconds(1));  // not the 1 to 5 ms backoff
   EXPECT_EQ(server_.count(), 2);
 }
 
@@ -215,13 +223,13 @@ TEST_F(CurlHubClientTest, RateLimitPastTheDeadlineIsResourceExhausted) {
   });
   server_.Start();
 
-  const absl::Time start = absl::Now();
+  CurlHubClient client(FakeClockOptions());
   const absl::Status status =
-      client().GetModelInfo("org/name", "", {}, Deadline(absl::Seconds(2))).status();
+      client.GetModelInfo("org/name", "", {}, FakeDeadline(absl::Seconds(2))).status();
   ExpectError(status, absl::StatusCode::kResourceExhausted, "HfHubHTTPError");
   EXPECT_EQ(MetadataOf(status, "retry_after_seconds"), "30");
   EXPECT_THAT(status.message(), HasSubstr("retry after 30 s"));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_TRUE(clock_.sleeps().empty());  // a wait past the deadline is not begun
   EXPECT_EQ(server_.count(), 1);
 }
 
@@ -250,15 +258,19 @@ int UnusedPort() {
 }
 
 TEST_F(CurlHubClientTest, ConnectionRefusedIsUnavailableAndFast) {
-  CurlHubClientOptions options = Options();
+  CurlHubClientOptions options = FakeClockOptions();
   options.endpoint = absl::StrCat("http://127.0.0.1:", UnusedPort());
   CurlHubClient client(options);
 
-  const absl::Time start = absl::Now();
-  const absl::Status status = client.GetModelInfo("org/name", "", {}, Deadline()).status();
+  const absl::Status status = client.GetModelInfo("org/name", "", {}, FakeDeadline()).status();
   ExpectError(status, absl::StatusCode::kUnavailable, "ConnectionError");
   EXPECT_THAT(status.message(), HasSubstr("after 4 attempts"));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  // Retried after the backoff (capped at 1, 2, then 4 ms), not after a connect timeout.
+  const std::vector<absl::Duration> sleeps = clock_.sleeps();
+  ASSERT_EQ(sleeps.size(), 3u);
+  EXPECT_LT(sleeps[0], absl::Milliseconds(1));
+  EXPECT_LT(sleeps[1], absl::Milliseconds(2));
+  EXPECT_LT(sleeps[2], absl::Milliseconds(4));
 }
 
 TEST_F(CurlHubClientTest, ASlowServerMeetsTheDeadline) {
@@ -280,36 +292,36 @@ TEST_F(CurlHubClientTest, ASlowServerMeetsTheDeadline) {
   EXPECT_LT(elapsed, absl::Milliseconds(800));
 }
 
-// GetModelInfo (deadline 20 s away) whose caller goes away after 200 ms; how long it took.
-std::pair<absl::Status, absl::Duration> GetModelInfoAbandoned(CurlHubClient& client) {
-  CancellationFlag nobody_waits;
-  const absl::Time start = absl::Now();
-  std::thread cancel([&nobody_waits] {
-    absl::SleepFor(absl::Milliseconds(200));
-    nobody_waits.Cancel();
-  });
-  const absl::Status status =
-      client
-          .GetModelInfo("org/name", "", {},
-                        WaitLimits(absl::Now() + absl::Seconds(20), &nobody_waits))
-          .status();
-  cancel.join();
-  return {status, absl::Now() - start};
-}
-
 TEST_F(CurlHubClientTest, AbandonsAnAnswerNobodyWaitsFor) {
+  // Shared with the handler, which may still run after the client has given up.
+  auto arrived = std::make_shared<absl::Notification>();
   auto release = std::make_shared<absl::Notification>();
-  server_.server().Get(".*", [release](const httplib::Request&, httplib::Response& res) {
+  server_.server().Get(".*", [arrived, release](const httplib::Request&, httplib::Response& res) {
+    arrived->Notify();
     release->WaitForNotificationWithTimeout(absl::Seconds(20));
     res.set_content("{}", "application/json");
   });
   server_.Start();
 
-  const auto [status, elapsed] = GetModelInfoAbandoned(client());
+  // The caller goes away once the request is at the server; libcurl's progress callback (real
+  // time: libcurl's own) notices it.
+  CancellationFlag nobody_waits;
+  absl::Time cancelled;
+  std::thread cancel([&] {
+    arrived->WaitForNotificationWithTimeout(absl::Seconds(20));
+    cancelled = absl::Now();
+    nobody_waits.Cancel();
+  });
+  const absl::Status status =
+      client()
+          .GetModelInfo("org/name", "", {}, WaitLimits(Deadline(absl::Seconds(20)), &nobody_waits))
+          .status();
+  const absl::Time returned = absl::Now();
+  cancel.join();
   release->Notify();
   ExpectError(status, absl::StatusCode::kCancelled, "Cancelled");
   EXPECT_THAT(status.message(), HasSubstr("abandoned"));
-  EXPECT_LT(elapsed, absl::Seconds(3));  // libcurl asks at least once a second
+  EXPECT_LT(returned - cancelled, absl::Seconds(3));  // libcurl asks at least once a second
   EXPECT_EQ(server_.count(), 1);
 }
 
@@ -319,10 +331,19 @@ TEST_F(CurlHubClientTest, AbandonsTheWaitBeforeARetry) {
     res.set_header("Retry-After", "10");
   });
   server_.Start();
+  CurlHubClient client(FakeClockOptions());
+  // The caller goes away during the first slice of the 10 s pause.
+  CancellationFlag nobody_waits;
+  clock_.OnSleep([&nobody_waits] { nobody_waits.Cancel(); });
 
-  const auto [status, elapsed] = GetModelInfoAbandoned(client());
+  const absl::Status status =
+      client
+          .GetModelInfo("org/name", "", {},
+                        WaitLimits(FakeDeadline(absl::Seconds(20)), &nobody_waits))
+          .status();
   ExpectError(status, absl::StatusCode::kCancelled, "Cancelled");
-  EXPECT_LT(elapsed, absl::Seconds(2));
+  EXPECT_EQ(clock_.sleeps().size(), 1u);  // the rest of the pause is not taken
+  EXPECT_LE(clock_.slept(), absl::Milliseconds(100));
   EXPECT_EQ(server_.count(), 1);
 }
 
