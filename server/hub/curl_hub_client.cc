@@ -73,7 +73,7 @@ std::vector<std::string> AllHeaders(CURL* handle, const char* name) {
   return values;
 }
 
-HttpResponse ReadResponse(CURL* handle, std::string body) {
+HttpResponse ReadResponse(CURL* handle, std::string body, absl::Time now) {
   HttpResponse response;
   long status = 0;
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
@@ -90,7 +90,7 @@ HttpResponse ReadResponse(CURL* handle, std::string body) {
   response.links = AllHeaders(handle, "Link");
   if (status == 429 || status == 503) {
     response.retry_after =
-        RequestedDelay(Header(handle, "Retry-After"), Header(handle, "RateLimit"), absl::Now());
+        RequestedDelay(Header(handle, "Retry-After"), Header(handle, "RateLimit"), now);
   }
   return response;
 }
@@ -120,16 +120,6 @@ bool IsTransient(CURLcode code) {
 // once a second, also while it waits for an answer, so an abandoned request stops within one.
 int AbortIfCancelled(void* cancellation, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const Cancellation*>(cancellation)->cancelled() ? 1 : 0;
-}
-
-// Sleeps for `duration` unless `limits` are cancelled first; false if they were.
-bool SleepUnlessCancelled(absl::Duration duration, const WaitLimits& limits) {
-  constexpr absl::Duration kPoll = absl::Milliseconds(100);
-  for (const absl::Time end = absl::Now() + duration; absl::Now() < end;) {
-    if (limits.cancelled()) return false;
-    absl::SleepFor(std::min(kPoll, end - absl::Now()));
-  }
-  return !limits.cancelled();
 }
 
 // A timeout for libcurl: whole milliseconds, rounded up so that it never ends before the
@@ -228,9 +218,9 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
                                                   const Credentials& credentials,
                                                   const WaitLimits& limits) {
   for (int number = 1;; ++number) {
-    if (absl::Now() >= limits.deadline) return errors.Timeout(url, number - 1);
+    if (options_.now() >= limits.deadline) return errors.Timeout(url, number - 1);
     if (limits.cancelled()) return errors.Abandoned(url);
-    const absl::Time start = absl::Now();
+    const absl::Time start = absl::Now();  // for the log: real time, whatever the options' clock
     Attempt attempt = PerformOnce(url, credentials, limits);
     spdlog::debug("hub GET {} -> {} (attempt {}/{}, {} ms)", url,
                   attempt.answered ? absl::StrCat(attempt.response.status) : attempt.detail, number,
@@ -248,19 +238,20 @@ absl::StatusOr<HttpResponse> CurlHubClient::Fetch(HubCall call, const std::strin
     } else if (attempt.too_large) {
       return errors.TooLarge(url, options_.max_response_bytes);
     } else if (attempt.code == CURLE_OPERATION_TIMEDOUT &&
-               absl::Now() >= limits.deadline - kTimerSlack) {
+               options_.now() >= limits.deadline - kTimerSlack) {
       return errors.Timeout(url, number);
     } else if (attempt.code == CURLE_ABORTED_BY_CALLBACK) {
       // Waiters past their deadline count as gone: the owner's own deadline may be the reason.
-      return absl::Now() >= limits.deadline - kTimerSlack ? errors.Timeout(url, number)
-                                                          : errors.Abandoned(url);
+      return options_.now() >= limits.deadline - kTimerSlack ? errors.Timeout(url, number)
+                                                             : errors.Abandoned(url);
     } else if (attempt.code == CURLE_TOO_MANY_REDIRECTS) {
       return errors.TooManyRedirects(url);
     } else {
       failure = errors.Connection(url, attempt.detail, number);
       if (IsTransient(attempt.code)) wait = Backoff(number);
     }
-    if (!wait || number >= retry_policy_.max_attempts || absl::Now() + *wait >= limits.deadline) {
+    if (!wait || number >= retry_policy_.max_attempts ||
+        options_.now() + *wait >= limits.deadline) {
       return failure;
     }
     if (!SleepUnlessCancelled(*wait, limits)) return errors.Abandoned(url);
@@ -287,7 +278,7 @@ CurlHubClient::Attempt CurlHubClient::PerformOnce(const std::string& url,
     return attempt;
   }
   BodySink sink{handle, options_.max_response_bytes};
-  const absl::Duration remaining = limits.deadline - absl::Now();
+  const absl::Duration remaining = limits.deadline - options_.now();
 
   curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
   curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
@@ -319,8 +310,20 @@ CurlHubClient::Attempt CurlHubClient::PerformOnce(const std::string& url,
       attempt.code == CURLE_OK || (attempt.code == CURLE_WRITE_ERROR && sink.error_cut);
   attempt.too_large = sink.too_large;
   attempt.detail = error[0] != '\0' ? error : curl_easy_strerror(attempt.code);
-  if (attempt.answered) attempt.response = ReadResponse(handle, std::move(sink.body));
+  if (attempt.answered) {
+    attempt.response = ReadResponse(handle, std::move(sink.body), options_.now());
+  }
   return attempt;
+}
+
+bool CurlHubClient::SleepUnlessCancelled(absl::Duration duration, const WaitLimits& limits) const {
+  constexpr absl::Duration kPoll = absl::Milliseconds(100);
+  for (const absl::Time end = options_.now() + duration;;) {
+    if (limits.cancelled()) return false;
+    const absl::Duration left = end - options_.now();
+    if (left <= absl::ZeroDuration()) return true;
+    options_.sleep(std::min(kPoll, left));
+  }
 }
 
 absl::Duration CurlHubClient::Backoff(int retry) {

@@ -9,8 +9,8 @@
 //   5xx and connection failures (DNS, refused, reset, truncated; not TLS certificate failures)
 //   after an exponential backoff with full jitter, and 429 after the wait its Retry-After (or
 //   RateLimit reset) asks for, if that wait ends before the deadline.
-// - When the thread's current Cancellation (cancellation.h) says nobody wants the answer any
-//   more, the transfer and any pause are abandoned within a second: CANCELLED.
+// - When the limits' Cancellation (cancellation.h) says nobody wants the answer any more, the
+//   transfer and any pause are abandoned within a second: CANCELLED.
 // - Bodies are read up to `max_response_bytes` (after decompression) and the transfer is
 //   abandoned past it: nothing is ever buffered without bound.
 // - Proxies come from the environment as libcurl reads them: https_proxy / HTTPS_PROXY,
@@ -27,6 +27,7 @@
 #define TASKS_SERVER_HUB_CURL_HUB_CLIENT_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/hub/hub_client.h"
 #include "server/hub/hub_errors.h"
@@ -58,6 +60,11 @@ struct CurlHubClientOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   absl::Duration connect_timeout = absl::Seconds(5);  // per connection, within the deadline
   std::string user_agent = DefaultUserAgent();
+  // The clock deadlines are checked against and Retry-After dates read with, and the sleep of
+  // the pauses between attempts (taken in slices of at most 100 ms, so that a cancellation is
+  // noticed): injected in tests. libcurl's own transfer timeouts stay on the real clock.
+  std::function<absl::Time()> now = absl::Now;
+  std::function<void(absl::Duration)> sleep = absl::SleepFor;
 };
 
 class CurlHubClient final : public HubClient {
@@ -92,6 +99,9 @@ class CurlHubClient final : public HubClient {
   Attempt PerformOnce(const std::string& url, const Credentials& credentials,
                       const WaitLimits& limits);
   absl::Duration Backoff(int retry);
+  // Pauses for `duration` (options_.sleep, in slices) unless `limits` are cancelled first; false
+  // if they were.
+  bool SleepUnlessCancelled(absl::Duration duration, const WaitLimits& limits) const;
 
   const CurlHubClientOptions options_;
   const RetryPolicy retry_policy_;

@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/service/service_harness.h"
@@ -66,6 +68,34 @@ BatchOutcome RunBatch(Harness& harness, const std::vector<v1::BatchResolveExport
   writer.join();
   outcome.status = stream->Finish();
   return outcome;
+}
+
+// Waits (at most 30 s) until `condition` holds, polling; false if it never did.
+template <typename Condition>
+bool Eventually(Condition condition) {
+  for (const absl::Time end = absl::Now() + absl::Seconds(30); absl::Now() < end;) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return condition();
+}
+
+// The value `read` settles at: polled until it has not changed for `quiet` (at most 30 s).
+template <typename Read>
+int64_t SettledValue(Read read, absl::Duration quiet) {
+  int64_t value = read();
+  absl::Time changed = absl::Now();
+  for (const absl::Time end = changed + absl::Seconds(30); absl::Now() < end;) {
+    absl::SleepFor(absl::Milliseconds(5));
+    const int64_t next = read();
+    if (next != value) {
+      value = next;
+      changed = absl::Now();
+    } else if (absl::Now() - changed >= quiet) {
+      break;
+    }
+  }
+  return value;
 }
 
 TEST(BatchResolveExportTest, AnswersEachItemByIdAndOneBadItemEndsNothing) {
@@ -143,7 +173,15 @@ TEST(BatchResolveExportTest, CancellingTheStreamSkipsItemsNotYetStarted) {
   grpc::ClientContext context;
   std::unique_ptr<Stream> stream = harness.stub().BatchResolveExport(&context);
   for (const std::string& repo : repos) ASSERT_TRUE(stream->Write(Item(repo, repo)));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the first item is on the Hub
+  auto model_info_requests = [&] {
+    int requests = 0;
+    for (const std::string& repo : repos) {
+      requests += harness.hub().RequestCount(HubEndpoint::kModelInfo, repo);
+    }
+    return requests;
+  };
+  // The first item is on the Hub (the fake Hub counts a request before delaying its answer).
+  EXPECT_TRUE(Eventually([&] { return model_info_requests() > 0; }));
   context.TryCancel();
   v1::BatchResolveExportResponse answer;
   while (stream->Read(&answer)) {
@@ -199,10 +237,15 @@ TEST(BatchResolveExportTest, StopsWorkingWhileItsAnswersAreNotRead) {
     }
     stream->WritesDone();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // Not one answer read: the server stops once its writes wait on the window, at most
-  // batch_max_in_flight items later, rather than resolving all it was sent.
-  const int64_t resolved = (CacheHits(harness) - hits) / hits_per_item;
+  // batch_max_in_flight items later, rather than resolving all it was sent. What is asserted is
+  // that it stops, so the test waits until its count stops moving (or reaches all the items, as
+  // a server that never stops would), rather than for a fixed time in which a slow server could
+  // have resolved few items without ever stopping.
+  EXPECT_TRUE(Eventually([&] { return CacheHits(harness) > hits; }));  // it has begun
+  const int64_t resolved =
+      (SettledValue([&] { return CacheHits(harness); }, absl::Milliseconds(300)) - hits) /
+      hits_per_item;
   EXPECT_LT(resolved, 1000);
 
   int answered = 0;
