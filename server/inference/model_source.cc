@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
@@ -22,6 +21,8 @@ namespace fs = std::filesystem;
 using absl::StatusCode;
 
 constexpr size_t kMaxListedFiles = 100'000;
+// A ref file holds one commit sha.
+constexpr size_t kMaxRefFileBytes = 1024;
 
 // Absolute, explicitly relative, or with a ".." part: a path, never a repo id.
 bool LooksLikePath(absl::string_view model) {
@@ -35,16 +36,17 @@ bool LooksLikePath(absl::string_view model) {
   return false;
 }
 
-// `path` with symlinks resolved as far as it exists, and lexically normalised.
-fs::path Canonical(const fs::path& path) {
-  std::error_code error;
-  fs::path canonical = fs::weakly_canonical(path, error);
-  return error ? path.lexically_normal() : canonical;
+// The parts of an absolute path, without empty and "." parts; ".." parts are kept, for the
+// files layer to resolve where they lead.
+std::vector<std::string> PathComponents(const std::string& path) {
+  return absl::StrSplit(path, '/', [](absl::string_view part) {
+    return !part.empty() && part != ".";
+  });
 }
 
-bool IsInside(const fs::path& path, const std::string& root) {
-  const std::string p = path.string();
-  return p == root || absl::StartsWith(p, root == "/" ? root : root + "/");
+std::string JoinPath(absl::string_view folder, absl::string_view name) {
+  if (folder.empty()) return std::string(name);
+  return name.empty() ? std::string(folder) : absl::StrCat(folder, "/", name);
 }
 
 absl::StatusOr<nlohmann::json> ParseJson(const std::string& text, absl::string_view what) {
@@ -56,26 +58,14 @@ absl::StatusOr<nlohmann::json> ParseJson(const std::string& text, absl::string_v
   return parsed;
 }
 
-// Files under `dir`, relative to it, sorted; symlinked files are listed, symlinked folders are
-// not descended (as Optimum's os.walk).
-std::vector<std::string> ListFolder(const fs::path& dir) {
-  std::vector<std::string> files;
-  std::error_code error;
-  for (fs::recursive_directory_iterator it(dir, error), end; !error && it != end;
-       it.increment(error)) {
-    if (files.size() >= kMaxListedFiles) break;
-    if (it->is_regular_file(error)) files.push_back(it->path().lexically_relative(dir).string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 class FolderFiles final : public ModelFiles {
  public:
-  FolderFiles(fs::path folder, std::string root, ModelSource source, std::string sha,
-              size_t max_json_bytes)
-      : folder_(std::move(folder)), root_(std::move(root)), max_json_bytes_(max_json_bytes) {
-    files_ = std::make_shared<const std::vector<std::string>>(ListFolder(folder_));
+  // `folder`, in its open tree, listed now.
+  FolderFiles(std::unique_ptr<FileTree> tree, std::string folder, ModelSource source,
+              std::string sha, size_t max_json_bytes)
+      : tree_(std::move(tree)), folder_(std::move(folder)), max_json_bytes_(max_json_bytes) {
+    files_ = std::make_shared<const std::vector<std::string>>(
+        tree_->ListFiles(folder_, kMaxListedFiles));
     source_ = source;
     commit_sha_ = std::move(sha);
   }
@@ -85,28 +75,26 @@ class FolderFiles final : public ModelFiles {
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat(path, " is not in the model folder."), {"model"});
     }
-    // A symlinked file may point anywhere; only what resolves inside the root is read.
-    const fs::path file = Canonical(folder_ / std::string(path));
-    if (!IsInside(file, root_)) {
+    // A listed symlink may lead anywhere; the tree reads only what lies inside it.
+    absl::StatusOr<std::string> text = tree_->ReadFile(JoinPath(folder_, path), max_json_bytes_);
+    if (absl::IsPermissionDenied(text.status())) {
       return MakeError(StatusCode::kPermissionDenied, "PermissionError",
                        absl::StrCat(path, " resolves outside the model root."), {"model"});
     }
-    std::error_code error;
-    if (fs::file_size(file, error) > max_json_bytes_ || error) {
-      return MakeError(StatusCode::kResourceExhausted, "ValueError",
-                       absl::StrCat(path, " is too large or unreadable."), {"model"});
+    if (!text.ok()) {
+      return MakeError(
+          StatusCode::kResourceExhausted, "ValueError",
+          absl::StrCat(path, " is too large or unreadable: ", text.status().message(), "."),
+          {"model"});
     }
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    absl::StatusOr<nlohmann::json> parsed = ParseJson(text.str(), path);
+    absl::StatusOr<nlohmann::json> parsed = ParseJson(*text, path);
     if (!parsed.ok()) return parsed.status();
     return std::make_shared<const nlohmann::json>(*std::move(parsed));
   }
 
  private:
-  const fs::path folder_;
-  const std::string root_;
+  const std::unique_ptr<FileTree> tree_;
+  const std::string folder_;
   const size_t max_json_bytes_;
 };
 
@@ -274,9 +262,17 @@ absl::StatusOr<JsonFile> ModelFiles::ReadJson(absl::string_view path) {
 }
 
 ModelLocator::ModelLocator(ModelLocatorOptions options, hub::HubCache* cache)
-    : options_(std::move(options)), cache_(cache) {
-  for (const std::string& root : options_.model_roots) {
-    canonical_roots_.push_back(Canonical(root).string());
+    : options_(std::move(options)),
+      local_files_(options_.local_files != nullptr ? *options_.local_files : SystemFiles()),
+      cache_(cache) {
+  for (const std::string& configured : options_.model_roots) {
+    std::error_code error;
+    const fs::path absolute = fs::absolute(configured, error).lexically_normal();
+    const fs::path canonical = fs::weakly_canonical(absolute, error);
+    Root root{error ? absolute.string() : canonical.string(), {}};
+    root.spellings.push_back(PathComponents(root.path));
+    if (absolute.string() != root.path) root.spellings.push_back(PathComponents(absolute.string()));
+    roots_.push_back(std::move(root));
   }
 }
 
@@ -295,32 +291,57 @@ absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::Locate(
   if (!ref.revision.empty()) {
     if (absl::Status status = ValidateRevision(ref.revision); !status.ok()) return status;
   }
+  if (LooksLikePath(ref.model)) return LocatePath(ref);
+  // A name that exists under a root shadows the Hub repo of that name.
+  absl::StatusOr<std::optional<LocalFolder>> local = LocateName(ref);
+  if (!local.ok() || *local) return local;
+  if (absl::Status status = ValidateRepoId(ref.model); !status.ok()) return status;
+  return std::nullopt;
+}
 
-  // Local folders: a path, or a relative name that exists under a root (it shadows the Hub).
-  const bool path_like = LooksLikePath(ref.model);
-  for (const std::string& root : canonical_roots_) {
-    const fs::path lexical = path_like ? fs::path(ref.model) / ref.subfolder
-                                       : fs::path(root) / ref.model / ref.subfolder;
-    const fs::path folder = Canonical(lexical);
-    if (!IsInside(folder, root)) {
-      // A name under a root that is a symlink leading out of it.
-      std::error_code error;
-      if (!path_like && fs::exists(fs::symlink_status(lexical, error))) {
-        return PermissionDenied(ref.model);
+absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::FindFolder(
+    const Root& root, std::string folder, const ModelRef& ref) const {
+  absl::StatusOr<std::unique_ptr<FileTree>> tree = local_files_.OpenTree(root.path);
+  if (!tree.ok()) return std::nullopt;
+  absl::StatusOr<FileTree::Kind> kind = (*tree)->KindOf(folder);
+  if (absl::IsPermissionDenied(kind.status())) return PermissionDenied(ref.model);
+  if (!kind.ok() || *kind != FileTree::Kind::kFolder) return std::nullopt;
+  return LocalFolder{*std::move(tree), std::move(folder)};
+}
+
+// A path names its root by its spelling (the lexical check); where it then leads is resolved
+// beneath that root, so a symlink on the way cannot take it out.
+absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::LocatePath(
+    const ModelRef& ref) const {
+  std::error_code error;
+  const std::vector<std::string> parts = PathComponents(fs::absolute(ref.model, error).string());
+  if (error) return PermissionDenied(ref.model);
+  for (const Root& root : roots_) {
+    for (const std::vector<std::string>& spelling : root.spellings) {
+      if (parts.size() < spelling.size() ||
+          !std::equal(spelling.begin(), spelling.end(), parts.begin())) {
+        continue;
       }
-      continue;
-    }
-    std::error_code error;
-    if (fs::is_directory(folder, error)) return LocalFolder{folder, root};
-    if (path_like) {
+      std::string folder = absl::StrJoin(parts.begin() + spelling.size(), parts.end(), "/");
+      absl::StatusOr<std::optional<LocalFolder>> found =
+          FindFolder(root, JoinPath(folder, ref.subfolder), ref);
+      if (!found.ok() || *found) return found;
       return MakeError(StatusCode::kNotFound, "FileNotFoundError",
                        absl::StrCat("No model folder at ", ref.model,
                                     ref.subfolder.empty() ? "" : "/", ref.subfolder, "."),
                        {ref.subfolder.empty() ? "model" : "subfolder"});
     }
   }
-  if (path_like) return PermissionDenied(ref.model);
-  if (absl::Status status = ValidateRepoId(ref.model); !status.ok()) return status;
+  return PermissionDenied(ref.model);
+}
+
+absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::LocateName(
+    const ModelRef& ref) const {
+  for (const Root& root : roots_) {
+    absl::StatusOr<std::optional<LocalFolder>> found =
+        FindFolder(root, JoinPath(ref.model, ref.subfolder), ref);
+    if (!found.ok() || *found) return found;
+  }
   return std::nullopt;
 }
 
@@ -330,8 +351,8 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::Open(const ModelRef& r
   absl::StatusOr<std::optional<LocalFolder>> local = Locate(ref);
   if (!local.ok()) return local.status();
   if (*local) {
-    return std::make_unique<FolderFiles>((*local)->folder, (*local)->root, ModelSource::kLocal, "",
-                                         options_.max_json_bytes);
+    return std::make_unique<FolderFiles>(std::move((*local)->tree), std::move((*local)->folder),
+                                         ModelSource::kLocal, "", options_.max_json_bytes);
   }
   if (options_.offline || cache_ == nullptr) return OpenHfCacheDir(ref);
   absl::StatusOr<std::unique_ptr<ModelFiles>> hub = OpenHub(ref, credentials, limits);
@@ -394,27 +415,29 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
         {"model"});
   };
   if (options_.hf_cache_dir.empty()) return missing(absl::StrCat(ref.model, "@", revision));
-  const fs::path repo = fs::path(options_.hf_cache_dir) / repo_folder;
+  // Every read beneath the repo's folder: its snapshots are symlinks into its blobs.
+  absl::StatusOr<std::unique_ptr<FileTree>> repo =
+      local_files_.OpenTree(JoinPath(options_.hf_cache_dir, repo_folder));
   std::string sha = revision;
   if (!IsCommitSha(revision)) {
-    std::ifstream ref_file(repo / "refs" / revision);
-    if (!(ref_file >> sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
+    absl::StatusOr<std::string> ref_file =
+        repo.ok() ? (*repo)->ReadFile(absl::StrCat("refs/", revision), kMaxRefFileBytes)
+                  : repo.status();
+    sha = ref_file.ok() ? std::string(absl::StripAsciiWhitespace(*ref_file)) : "";
     if (!IsCommitSha(sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
   }
-  const fs::path folder = repo / "snapshots" / sha / ref.subfolder;
-  std::error_code error;
-  if (!fs::is_directory(folder, error)) {
-    return missing(absl::StrCat(repo_folder, "/snapshots/", sha, "/", ref.subfolder));
-  }
-  // As for model roots: a symlinked folder leading out of the repo's folder is never listed.
-  const std::string canonical_repo = Canonical(repo).string();
-  if (!IsInside(Canonical(folder), canonical_repo)) {
+  const std::string folder = JoinPath(absl::StrCat("snapshots/", sha), ref.subfolder);
+  absl::StatusOr<FileTree::Kind> kind = repo.ok() ? (*repo)->KindOf(folder) : repo.status();
+  if (absl::IsPermissionDenied(kind.status())) {
     return MakeError(StatusCode::kPermissionDenied, "PermissionError",
-                     absl::StrCat(repo_folder, "/snapshots/", sha, "/", ref.subfolder,
+                     absl::StrCat(repo_folder, "/", folder,
                                   " resolves outside the Hugging Face cache folder."),
                      {"subfolder"});
   }
-  return std::make_unique<FolderFiles>(folder, canonical_repo, ModelSource::kHfCacheDir, sha,
+  if (!kind.ok() || *kind != FileTree::Kind::kFolder) {
+    return missing(absl::StrCat(repo_folder, "/", folder));
+  }
+  return std::make_unique<FolderFiles>(*std::move(repo), folder, ModelSource::kHfCacheDir, sha,
                                        options_.max_json_bytes);
 }
 

@@ -4,8 +4,9 @@
 // the name, and opens it as a ModelFiles: the file listing of the (sub)folder and a way to read
 // its small JSON files. Sources, in order:
 //   1. local folders under the configured model roots (absolute paths, or relative paths that
-//      exist under a root); anything resolving outside every root is PERMISSION_DENIED without
-//      saying whether it exists;
+//      exist under a root), read through LocalFiles beneath the root, so that nothing outside is
+//      ever read, even by a symlink swapped in while a call runs; anything leading outside every
+//      root is PERMISSION_DENIED without saying whether it exists;
 //   2. the Hub through the HubCache (model info's `siblings` serve as the listing, pinned to the
 //      resolved commit);
 //   3. a Hugging Face cache folder (`models--org--name/refs/<rev>`, `snapshots/<sha>/`): the only
@@ -16,7 +17,6 @@
 #ifndef TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_
 #define TASKS_SERVER_INFERENCE_MODEL_SOURCE_H_
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "server/common/cancellation.h"
+#include "server/common/local_files.h"
 #include "server/hub/hub_cache.h"
 
 namespace tasks::inference {
@@ -90,6 +91,7 @@ struct ModelLocatorOptions {
   std::string hf_cache_dir;              // "": none
   bool offline = false;                  // HF_HUB_OFFLINE: the cache folder is the only Hub source
   size_t max_json_bytes = 4 << 20;       // config files larger than this are refused
+  const LocalFiles* local_files = nullptr;  // null: the system's (SystemFiles())
 };
 
 class ModelLocator {
@@ -109,9 +111,15 @@ class ModelLocator {
       const ModelRef& ref, const hub::Credentials& credentials) const;
 
  private:
+  // A model root, as configured and with its symlinks resolved (a path may use either).
+  struct Root {
+    std::string path;
+    std::vector<std::vector<std::string>> spellings;  // each as its path components
+  };
+  // A local model folder: `folder` (relative) in the opened root `tree`.
   struct LocalFolder {
-    std::filesystem::path folder;
-    std::string root;
+    std::unique_ptr<FileTree> tree;
+    std::string folder;
   };
   // The checks every opening makes first, and the local folder `ref` names (nullopt: a Hub
   // repo id, itself checked).
@@ -119,10 +127,16 @@ class ModelLocator {
   absl::StatusOr<std::unique_ptr<ModelFiles>> OpenHub(const ModelRef& ref,
                                                       const hub::Credentials& credentials,
                                                       const WaitLimits& limits) const;
+  absl::StatusOr<std::optional<LocalFolder>> LocatePath(const ModelRef& ref) const;
+  // `folder` under `root` if it is one; PERMISSION_DENIED when it leads out of the root.
+  absl::StatusOr<std::optional<LocalFolder>> FindFolder(const Root& root, std::string folder,
+                                                        const ModelRef& ref) const;
+  absl::StatusOr<std::optional<LocalFolder>> LocateName(const ModelRef& ref) const;
   absl::StatusOr<std::unique_ptr<ModelFiles>> OpenHfCacheDir(const ModelRef& ref) const;
 
   const ModelLocatorOptions options_;
-  std::vector<std::string> canonical_roots_;
+  const LocalFiles& local_files_;
+  std::vector<Root> roots_;
   hub::HubCache* const cache_;
 };
 

@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -231,6 +234,72 @@ TEST_F(ModelSourceTest, UnreachableHubFallsBackToTheHfCacheFolder) {
   ASSERT_TRUE(cached.ok()) << cached.status();
   EXPECT_EQ((*cached)->source(), ModelSource::kHfCacheDir);
   EXPECT_EQ(Open(locator, "org/other").status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Local files in memory: what a test hands ModelLocator through its LocalFiles seam. Files are
+// keyed by their path under the root; folders are the prefixes of those paths.
+class MemoryFiles final : public LocalFiles {
+ public:
+  explicit MemoryFiles(std::map<std::string, absl::StatusOr<std::string>> files)
+      : files_(std::move(files)) {}
+
+  absl::StatusOr<std::unique_ptr<FileTree>> OpenTree(const std::string& root) const override {
+    if (root != "/models") return absl::NotFoundError("no such folder");
+    return std::make_unique<Tree>(files_);
+  }
+
+ private:
+  class Tree final : public FileTree {
+   public:
+    explicit Tree(const std::map<std::string, absl::StatusOr<std::string>>& files)
+        : files_(files) {}
+    absl::StatusOr<Kind> KindOf(absl::string_view path) const override {
+      if (files_.count(std::string(path)) > 0) return Kind::kFile;
+      if (!ListFiles(path, 1).empty()) return Kind::kFolder;
+      return absl::NotFoundError("not here");
+    }
+    std::vector<std::string> ListFiles(absl::string_view path, size_t max_files) const override {
+      const std::string prefix = path.empty() ? "" : absl::StrCat(path, "/");
+      std::vector<std::string> files;
+      for (const auto& [name, contents] : files_) {
+        if (absl::StartsWith(name, prefix) && files.size() < max_files) {
+          files.push_back(name.substr(prefix.size()));
+        }
+      }
+      return files;
+    }
+    absl::StatusOr<std::string> ReadFile(absl::string_view path, size_t) const override {
+      auto it = files_.find(std::string(path));
+      if (it == files_.end()) return absl::NotFoundError("not here");
+      return it->second;
+    }
+
+   private:
+    const std::map<std::string, absl::StatusOr<std::string>>& files_;
+  };
+
+  const std::map<std::string, absl::StatusOr<std::string>> files_;
+};
+
+TEST_F(ModelSourceTest, LocalFilesComeThroughItsLocalFiles) {
+  const MemoryFiles files({{"bert/config.json", std::string(R"({"model_type": "bert"})")},
+                           {"bert/broken.json", absl::DataLossError("disk gone")}});
+  ModelLocatorOptions options;
+  options.model_roots = {"/models"};
+  options.local_files = &files;
+  const ModelLocator locator(options, /*cache=*/nullptr);
+  auto opened = Open(locator, "/models/bert");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ((*opened)->source(), ModelSource::kLocal);
+  EXPECT_THAT((*opened)->files(), ElementsAre("broken.json", "config.json"));
+  auto config = (*opened)->ReadJson("config.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ((**config)["model_type"], "bert");
+  auto broken = (*opened)->ReadJson("broken.json");
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(broken.status().message(), HasSubstr("disk gone"));
+  // A name under the root shadows the Hub, as on disk.
+  EXPECT_TRUE(Open(locator, "bert").ok());
 }
 
 }  // namespace
