@@ -59,15 +59,20 @@ void MakeTree(const fs::path& base) {
   fs::create_directory_symlink(base / "outside", repo / "snapshots" / kCachedSha / "escape");
 }
 
-const tasks::inference::ModelLocator& Locator() {
-  static const auto* locator = [] {
+// One locator per way of resolving paths beneath a root: the kernel's and the step-by-step walk
+// must both keep every input inside.
+const tasks::inference::ModelLocator& Locator(tasks::BeneathResolution resolution) {
+  static const auto make = [](tasks::BeneathResolution resolution) {
     tasks::inference::ModelLocatorOptions options;
     options.model_roots = {(Base() / "models").string()};
     options.hf_cache_dir = (Base() / "hf").string();
     options.offline = true;
+    options.local_files = &tasks::SystemFiles(resolution);
     return new tasks::inference::ModelLocator(options, /*cache=*/nullptr);
-  }();
-  return *locator;
+  };
+  static const auto* kernel = make(tasks::BeneathResolution::kKernelIfAvailable);
+  static const auto* step_by_step = make(tasks::BeneathResolution::kComponentByComponent);
+  return resolution == tasks::BeneathResolution::kKernelIfAvailable ? *kernel : *step_by_step;
 }
 
 void CheckOpened(tasks::inference::ModelFiles& files, absl::string_view input) {
@@ -86,7 +91,8 @@ void CheckOpened(tasks::inference::ModelFiles& files, absl::string_view input) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   Base() = fs::temp_directory_path() / ("model_path_fuzzer_" + std::to_string(getpid()));
   MakeTree(Base());
-  Locator();
+  Locator(tasks::BeneathResolution::kKernelIfAvailable);
+  Locator(tasks::BeneathResolution::kComponentByComponent);
   std::atexit([] { fs::remove_all(Base()); });
   return 0;
 }
@@ -98,8 +104,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return i < fields.size() ? absl::StrReplaceAll(fields[i], {{"@TMP@", Base().string()}}) : "";
   };
   const tasks::inference::ModelRef ref{field(0), field(1), field(2)};
-  absl::StatusOr<std::unique_ptr<tasks::inference::ModelFiles>> files =
-      Locator().Open(ref, tasks::hub::Credentials{}, absl::InfiniteFuture());
-  if (files.ok()) CheckOpened(**files, input);
+  for (const auto resolution : {tasks::BeneathResolution::kKernelIfAvailable,
+                                tasks::BeneathResolution::kComponentByComponent}) {
+    absl::StatusOr<std::unique_ptr<tasks::inference::ModelFiles>> files =
+        Locator(resolution).Open(ref, tasks::hub::Credentials{}, absl::InfiniteFuture());
+    if (files.ok()) CheckOpened(**files, input);
+  }
   return 0;
 }

@@ -68,7 +68,8 @@ absl::Status ErrnoStatus(int error) {
     case ELOOP:
       return absl::NotFoundError(absl::StrCat("not found (", what ? what : "?", ")"));
     default:
-      return absl::FailedPreconditionError(absl::StrCat("cannot be read (", what ? what : "?", ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot be read (", what ? what : "?", ")"));
   }
 }
 

@@ -69,8 +69,7 @@ enum class BeneathResolution {
 };
 
 // The operating system's files.
-const LocalFiles& SystemFiles(
-    BeneathResolution resolution = BeneathResolution::kKernelIfAvailable);
+const LocalFiles& SystemFiles(BeneathResolution resolution = BeneathResolution::kKernelIfAvailable);
 
 }  // namespace tasks
 

@@ -39,9 +39,8 @@ bool LooksLikePath(absl::string_view model) {
 // The parts of an absolute path, without empty and "." parts; ".." parts are kept, for the
 // files layer to resolve where they lead.
 std::vector<std::string> PathComponents(const std::string& path) {
-  return absl::StrSplit(path, '/', [](absl::string_view part) {
-    return !part.empty() && part != ".";
-  });
+  return absl::StrSplit(path, '/',
+                        [](absl::string_view part) { return !part.empty() && part != "."; });
 }
 
 std::string JoinPath(absl::string_view folder, absl::string_view name) {
@@ -429,10 +428,10 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
   const std::string folder = JoinPath(absl::StrCat("snapshots/", sha), ref.subfolder);
   absl::StatusOr<FileTree::Kind> kind = repo.ok() ? (*repo)->KindOf(folder) : repo.status();
   if (absl::IsPermissionDenied(kind.status())) {
-    return MakeError(StatusCode::kPermissionDenied, "PermissionError",
-                     absl::StrCat(repo_folder, "/", folder,
-                                  " resolves outside the Hugging Face cache folder."),
-                     {"subfolder"});
+    return MakeError(
+        StatusCode::kPermissionDenied, "PermissionError",
+        absl::StrCat(repo_folder, "/", folder, " resolves outside the Hugging Face cache folder."),
+        {"subfolder"});
   }
   if (!kind.ok() || *kind != FileTree::Kind::kFolder) {
     return missing(absl::StrCat(repo_folder, "/", folder));

@@ -64,8 +64,7 @@ TEST_P(LocalFilesTest, ReadsAndFollowsSymlinksThatStayInside) {
   EXPECT_EQ(tree->KindOf("").value_or(FileTree::Kind::kOther), FileTree::Kind::kFolder);
   EXPECT_EQ(tree->KindOf("blobs/model_link").value_or(FileTree::Kind::kOther),
             FileTree::Kind::kFolder);
-  EXPECT_EQ(tree->KindOf("model/weights").value_or(FileTree::Kind::kOther),
-            FileTree::Kind::kFile);
+  EXPECT_EQ(tree->KindOf("model/weights").value_or(FileTree::Kind::kOther), FileTree::Kind::kFile);
 }
 
 TEST_P(LocalFilesTest, WhatLiesOutsideIsDeniedWhetherOrNotItExists) {
@@ -96,9 +95,9 @@ TEST_P(LocalFilesTest, ListsLikeOsWalkWithoutLookingOutside) {
               ElementsAre("absolute", "config.json", "relative", "relative_missing", "weights"));
   // Folders reached through symlinks are not descended; a symlink leading out is listed as a
   // file, whatever it leads to.
-  EXPECT_THAT(Tree()->ListFiles("", 100), ElementsAre("blobs/abc", "escape", "model/absolute",
-                                                      "model/config.json", "model/relative",
-                                                      "model/relative_missing", "model/weights"));
+  EXPECT_THAT(Tree()->ListFiles("", 100),
+              ElementsAre("blobs/abc", "escape", "model/absolute", "model/config.json",
+                          "model/relative", "model/relative_missing", "model/weights"));
   EXPECT_EQ(Tree()->ListFiles("", 2).size(), 2);
   EXPECT_TRUE(Tree()->ListFiles("escape", 100).empty());
 }
