@@ -32,8 +32,11 @@ COPY scripts/deps.sh /src/scripts/deps.sh
 RUN bash /src/scripts/deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
+# The commit the binaries report (--version, tasks_build_info): the build context has no .git,
+# so it is passed in: --build-arg TASKS_COMMIT=$(git rev-parse --short=12 HEAD).
+ARG TASKS_COMMIT=""
 # The tests run here so that an image whose code fails them is never produced.
-RUN cmake --preset release \
+RUN cmake --preset release -DTASKS_COMMIT="${TASKS_COMMIT}" \
  && cmake --build --preset release \
  && ctest --preset release -j2 \
  && cmake --install build/release --prefix /out --strip

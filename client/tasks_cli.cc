@@ -32,6 +32,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
+#include "server/common/version.h"
 
 namespace tasks::cli {
 namespace {
@@ -583,7 +584,7 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
                  "name the server's certificate must carry, when --server does not name it (an "
                  "IP address)")
       ->needs(ca);
-  app.set_version_flag("--version", std::string("tasks-cli ") + TASKS_VERSION);
+  app.set_version_flag("--version", tasks::VersionLine("tasks-cli"));
   // Lets the global options also follow the subcommand (`tasks-cli health --json`).
   app.fallthrough();
   app.require_subcommand(1);

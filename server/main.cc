@@ -18,6 +18,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/memory_limit.h"
+#include "server/common/version.h"
 #include "server/common/stop_signals.h"
 #include "server/hub/curl_hub_client.h"
 #include "server/hub/server_token.h"
@@ -125,7 +127,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "offline", flags.server.locator.offline,
       "never call the Hub; answer from the cache folder (default: HF_HUB_OFFLINE)");
   Add(app, "cache_max_bytes", flags.cache_max_bytes,
-      "bound of the in-memory cache (3/4 Hub answers, 1/4 kept inference answers)");
+      "bound of the in-memory cache (3/4 Hub answers, 1/4 kept inference answers); default: "
+      "256 MiB, or under a cgroup memory limit half of what the limit leaves after 64 MiB");
   Add(app, "model_info_ttl", flags.model_info_ttl_seconds,
       "seconds a revision's model info stays fresh")
       ->check(CLI::NonNegativeNumber);
@@ -160,7 +163,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
       "largest response message sent")
       ->check(CLI::PositiveNumber);
-  app.set_version_flag("--version", std::string("tasks-server ") + TASKS_VERSION);
+  app.set_version_flag("--version", tasks::VersionLine("tasks-server"));
 }
 
 // Process-wide settings, made before any thread starts.
@@ -269,6 +272,12 @@ int main(int argc, char** argv) {
       !status.ok()) {
     std::fprintf(stderr, "tasks-server: %s\n", std::string(status.message()).c_str());
     return EXIT_FAILURE;
+  }
+
+  if (app.count("--cache_max_bytes") == 0) {
+    const tasks::CacheBound bound = tasks::DefaultCacheBound(tasks::CgroupMemoryLimit());
+    flags.cache_max_bytes = bound.bytes;
+    spdlog::info("cache bound {} MiB: {}", bound.bytes >> 20, bound.reason);
   }
 
   absl::StatusOr<TimedRegistry> registry = LoadRegistry(flags.server.registry_dirs);

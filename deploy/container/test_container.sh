@@ -73,6 +73,7 @@ stop_clean() {
 # the HEALTHCHECK, which the OCI image format has no field for.
 build_start=$(date +%s)
 if ! podman build --pull=never --format docker --build-arg BASE_IMAGE=localhost/debian:bookworm \
+  --build-arg TASKS_COMMIT="$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null)" \
   -t "$image" "$repo" >"$work/build.log" 2>&1; then
   tail -40 "$work/build.log" >&2
   echo "FAIL: image build" >&2

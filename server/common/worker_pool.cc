@@ -24,11 +24,17 @@ bool WorkerPool::Submit(absl::AnyInvocable<void()> work) {
   return true;
 }
 
+WorkerPool::Load WorkerPool::CurrentLoad() const {
+  absl::MutexLock lock(&mutex_);
+  return Load{queue_.size(), busy_, static_cast<int>(threads_.size())};
+}
+
 void WorkerPool::Run() {
-  while (true) {
+  for (bool ran = false;; ran = true) {
     absl::AnyInvocable<void()> work;
     {
       absl::MutexLock lock(&mutex_);
+      if (ran) --busy_;
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
         return stopping_ || !queue_.empty();
       };
@@ -36,8 +42,10 @@ void WorkerPool::Run() {
       if (queue_.empty()) return;  // stopping, and nothing left to run
       work = std::move(queue_.front());
       queue_.pop_front();
+      ++busy_;
     }
     work();
+    work = nullptr;  // what it holds is released before the thread counts as idle
   }
 }
 

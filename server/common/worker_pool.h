@@ -27,12 +27,21 @@ class WorkerPool {
   // Queues `work`; false (and `work` dropped) when `max_queued` items already wait.
   bool Submit(absl::AnyInvocable<void()> work);
 
+  // What the pool is doing now, for the metrics.
+  struct Load {
+    size_t queued = 0;  // waiting for a thread
+    int busy = 0;       // threads running work
+    int threads = 0;
+  };
+  Load CurrentLoad() const;
+
  private:
   void Run();
 
   const size_t max_queued_;
-  absl::Mutex mutex_;
+  mutable absl::Mutex mutex_;
   std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mutex_);
+  int busy_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> threads_;
 };

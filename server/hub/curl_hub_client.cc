@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/cancellation.h"
+#include "server/common/version.h"
 #include "server/hub/curl_handles.h"
 #include "server/hub/hub_json.h"
 #include "spdlog/spdlog.h"
@@ -145,7 +146,7 @@ struct CurlHubClient::Attempt {
   std::string detail;  // libcurl's words for `code`
 };
 
-std::string DefaultUserAgent() { return absl::StrCat("tasks-manager/", TASKS_VERSION); }
+std::string DefaultUserAgent() { return absl::StrCat("tasks-manager/", Version()); }
 
 CurlHubClient::CurlHubClient(CurlHubClientOptions options)
     : options_(Normalized(std::move(options))),

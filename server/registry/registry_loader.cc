@@ -7,11 +7,13 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "openssl/sha.h"
 #include "google/protobuf/text_format.h"
 #include "optimum/tasks/registry/v1/registry.pb.h"
 #include "server/common/suggest.h"
@@ -399,6 +401,28 @@ absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::str
   return sources;
 }
 
+namespace {
+
+constexpr size_t kFingerprintBytes = 8;
+
+// RegistrySnapshot::fingerprint. Names are length-prefixed so that no two file lists hash alike.
+std::string Fingerprint(const RegistrySources& sources) {
+  std::string input;
+  const auto add = [&input](const RegistrySource& source) {
+    const absl::string_view name =
+        absl::string_view(source.name).substr(source.name.find_last_of("/:") + 1);
+    absl::StrAppend(&input, name.size(), ":", name, source.contents.size(), ":", source.contents);
+  };
+  add(sources.tables);
+  for (const RegistrySource& source : sources.exporter_files) add(source);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), kFingerprintBytes));
+}
+
+}  // namespace
+
 absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
   auto snapshot = std::make_shared<RegistrySnapshot>();
   LoadedRegistry loaded;
@@ -414,6 +438,7 @@ absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
     exporters.push_back(exporter.name);
     snapshot->views.emplace(exporter.name, BuildView(*snapshot, exporters));
   }
+  snapshot->fingerprint = Fingerprint(sources);
   loaded.snapshot = std::move(snapshot);
   loaded.files = 1 + sources.exporter_files.size();
   return loaded;
@@ -433,7 +458,7 @@ std::string DescribeRegistry(const LoadedRegistry& loaded) {
   }
   return absl::StrCat("exporters: ", absl::StrJoin(snapshot.ExporterNames(), ", "), "; ",
                       model_types, " model types, ", snapshot.all_tasks.size(), " tasks from ",
-                      loaded.files, " registry files");
+                      loaded.files, " registry files (fingerprint ", snapshot.fingerprint, ")");
 }
 
 }  // namespace tasks::registry

@@ -161,6 +161,10 @@ struct RegistrySnapshot {
 
   std::vector<ExporterInfo> exporters;  // load order
 
+  // What was loaded, in 16 hex digits: the SHA-256 of every file's name (without its folder)
+  // and contents in load order. Replicas whose fingerprints differ answer from different data.
+  std::string fingerprint;
+
   std::vector<DiffusersPipeline> diffusers_pipelines;  // table order
   std::vector<TaskModelClasses> task_model_classes;    // PyTorch then TensorFlow, table order
 

@@ -1,11 +1,23 @@
 #include "server/service/metrics.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "server/common/version.h"
 
 namespace tasks::service {
 namespace {
@@ -29,6 +41,65 @@ std::string Label(absl::string_view value) {
 void Header(std::string& out, absl::string_view name, absl::string_view type,
             absl::string_view help) {
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+// The process_* metrics of Prometheus' client libraries, from /proc/self: a scrape reads a few
+// small files. Missing figures (no /proc) are left out.
+void AppendProcessMetrics(std::string& out) {
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which may hold spaces but ends at the last ')'.
+  const size_t name_end = stat.rfind(')');
+  const std::vector<absl::string_view> fields =
+      name_end == std::string::npos
+          ? std::vector<absl::string_view>()
+          : absl::StrSplit(absl::string_view(stat).substr(name_end + 2), ' ');
+  // Counted from field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24.
+  const auto field = [&fields](size_t number) -> double {
+    double value = 0;
+    return number - 3 < fields.size() && absl::SimpleAtod(fields[number - 3], &value) ? value : -1;
+  };
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  const auto gauge = [&out](const char* name, const char* type, const char* help, double value) {
+    if (value < 0) return;
+    Header(out, name, type, help);
+    // Whole digits: StrCat's six significant ones would round a start time to 100 seconds.
+    absl::StrAppend(&out, name, " ", absl::StrFormat("%.15g", value), "\n");
+  };
+  if (field(24) >= 0) {
+    gauge("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.",
+          (field(14) + field(15)) / ticks);
+    gauge("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+          field(24) * page);
+    gauge("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", field(23));
+  }
+  std::ifstream proc_stat("/proc/stat");
+  std::string line;
+  double boot_time = -1;
+  while (std::getline(proc_stat, line)) {
+    absl::string_view rest = line;
+    if (absl::ConsumePrefix(&rest, "btime ") && !absl::SimpleAtod(rest, &boot_time)) {
+      boot_time = -1;
+    }
+  }
+  if (boot_time >= 0 && field(22) >= 0) {
+    gauge("process_start_time_seconds", "gauge",
+          "Start time of the process since the Unix epoch, in seconds.",
+          boot_time + field(22) / ticks);
+  }
+  std::error_code error;
+  double fds = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end;
+       it.increment(error)) {
+    ++fds;
+  }
+  gauge("process_open_fds", "gauge", "Open file descriptors.", error ? -1 : fds);
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    gauge("process_max_fds", "gauge", "Most file descriptors the process may open.",
+          static_cast<double>(limit.rlim_cur));
+  }
 }
 
 }  // namespace
@@ -103,9 +174,28 @@ void RpcMetrics::Record(int method, grpc::StatusCode code, absl::Duration latenc
   counters.latency_micros.fetch_add(absl::ToInt64Microseconds(latency), std::memory_order_relaxed);
 }
 
-std::string RpcMetrics::Render(const hub::HubCacheStats* hub_cache,
-                               const AnswerMemoStats* answers) const {
+std::string RpcMetrics::Render(const ServerFigures& figures) const {
   std::string out;
+  Header(out, "tasks_build_info", "gauge", "The binary's version and source commit (always 1).");
+  absl::StrAppend(&out, "tasks_build_info{version=\"", Label(Version()), "\",commit=\"",
+                  Label(Commit()), "\"} 1\n");
+  Header(out, "tasks_registry_info", "gauge",
+         "The fingerprint of the registry data answering calls (always 1): replicas whose "
+         "fingerprints differ answer from different data.");
+  absl::StrAppend(&out, "tasks_registry_info{fingerprint=\"", Label(figures.registry_fingerprint),
+                  "\"} 1\n");
+  const std::pair<const char*, int64_t> workers[] = {
+      {"queued", static_cast<int64_t>(figures.workers.queued)},
+      {"busy", figures.workers.busy},
+      {"threads", figures.workers.threads}};
+  for (const auto& [name, value] : workers) {
+    const std::string metric = absl::StrCat("tasks_worker_", name);
+    Header(out, metric, "gauge",
+           absl::StrCat("Work that waits on the Hub or files: ", name,
+                        " (queued: waiting for one of the threads)."));
+    absl::StrAppend(&out, metric, " ", value, "\n");
+  }
+  AppendProcessMetrics(out);
   Header(out, "tasks_rpc_calls_total", "counter", "Calls finished, by method and status code.");
   for (const auto& method : methods_) {
     for (int code = 0; code < kCodes; ++code) {
@@ -134,8 +224,9 @@ std::string RpcMetrics::Render(const hub::HubCacheStats* hub_cache,
   }
   Header(out, "tasks_rpc_in_flight", "gauge", "Calls started and not yet finished.");
   absl::StrAppend(&out, "tasks_rpc_in_flight ", in_flight_.load(std::memory_order_relaxed), "\n");
-  if (hub_cache == nullptr) return out;
-  hub::HubCacheStats totals = *hub_cache;
+  if (figures.hub_cache == nullptr) return out;
+  const AnswerMemoStats* answers = figures.answers;
+  hub::HubCacheStats totals = *figures.hub_cache;
   if (answers != nullptr) AddTo(*answers, totals);
   const hub::HubCacheStats* cache = &totals;
 

@@ -1,7 +1,8 @@
 // RpcMetrics: what operators scrape. Calls by method and status code, their latency as a
 // histogram, and calls in flight, recorded by a gRPC server interceptor (so every RPC, unary or
 // streaming, registry or inference, health or reflection, is counted the same way), plus the Hub
-// cache's counters; rendered in the Prometheus text format for a /metrics endpoint.
+// cache's counters, the worker queue, the registry's fingerprint, the build and the process;
+// rendered in the Prometheus text format for a /metrics endpoint.
 //
 // The call path takes no lock: methods are fixed at start and counters are atomics. Labels are
 // method paths and status code names only: nothing a caller sends (tokens, repo ids) can appear.
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "grpcpp/support/status.h"
+#include "server/common/worker_pool.h"
 #include "server/hub/hub_cache.h"
 #include "server/service/answer_memo.h"
 
@@ -33,9 +35,17 @@ class RpcMetrics {
   // For grpc::ServerBuilder::experimental().SetInterceptorCreators.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
-  // The Prometheus text exposition (format 0.0.4); `hub_cache` may be null (no Hub), `answers`
-  // too (no kept answers).
-  std::string Render(const hub::HubCacheStats* hub_cache, const AnswerMemoStats* answers) const;
+  // What a scrape shows besides the calls, read from the server's parts when it is scraped.
+  struct ServerFigures {
+    std::string registry_fingerprint;
+    WorkerPool::Load workers;
+    const hub::HubCacheStats* hub_cache = nullptr;  // null: no Hub
+    const AnswerMemoStats* answers = nullptr;       // null: no kept answers
+  };
+
+  // The Prometheus text exposition (format 0.0.4): the calls, `figures`, the build, and the
+  // process (memory, CPU, descriptors, as Prometheus clients' process_* metrics).
+  std::string Render(const ServerFigures& figures) const;
 
  private:
   class Interceptor;

@@ -159,6 +159,7 @@ absl::Status RegistryHandlers::ListExporters(const v1::ListExportersRequest&,
   for (const registry::ExporterInfo& info : core->snapshot().exporters) {
     DescribeExporter(core->snapshot(), info, *response.add_exporters());
   }
+  response.set_registry_fingerprint(core->snapshot().fingerprint);
   return absl::OkStatus();
 }
 

@@ -141,10 +141,14 @@ absl::Status TasksServer::StartMetrics(const ServerOptions& options) {
   if (options.metrics_address.empty()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
       MetricsEndpoint::Start(options.metrics_address, [this] {
-        if (cache_ == nullptr) return metrics_->Render(nullptr, nullptr);
+        RpcMetrics::ServerFigures figures{registry_->Get()->snapshot().fingerprint,
+                                          pool_->CurrentLoad()};
+        if (cache_ == nullptr) return metrics_->Render(figures);
         const hub::HubCacheStats stats = cache_->Stats();
         const AnswerMemoStats answers = memo_->Stats();
-        return metrics_->Render(&stats, &answers);
+        figures.hub_cache = &stats;
+        figures.answers = &answers;
+        return metrics_->Render(figures);
       });
   if (!endpoint.ok()) return endpoint.status();
   metrics_endpoint_ = *std::move(endpoint);

@@ -43,9 +43,14 @@ start_server() {
 
 cli() { "$cli_bin" --server "127.0.0.1:$port" "$@"; }
 
+check "--version names the source commit" \
+  bash -c '"$1" --version | grep -Eq "^tasks-server [0-9.]+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)$"' \
+  _ "$server_bin"
 check "server starts" start_server --log_format json
 check "startup line is one JSON object" \
   python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$work/server.log"
+check "without --cache_max_bytes the cache bound is chosen and logged" \
+  contains "$(cat "$work/server.log")" '"msg":"cache bound '
 
 out=$(cli --json get-all-tasks)
 check "get-all-tasks --json exits 0" test $? -eq 0

@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace tasks {
@@ -53,6 +54,29 @@ TEST(WorkerPoolTest, RefusesWorkBeyondMaxQueued) {
     release.Notify();
   }
   EXPECT_EQ(ran.load(), 2);
+}
+
+TEST(WorkerPoolTest, ItsLoadCountsQueuedWorkAndBusyThreads) {
+  absl::Notification running, release;
+  absl::Notification done;
+  WorkerPool pool(/*threads=*/1, /*max_queued=*/4);
+  EXPECT_EQ(pool.CurrentLoad().threads, 1);
+  ASSERT_TRUE(pool.Submit([&] {
+    running.Notify();
+    release.WaitForNotification();
+  }));
+  running.WaitForNotification();
+  ASSERT_TRUE(pool.Submit([&] { done.Notify(); }));
+  WorkerPool::Load load = pool.CurrentLoad();
+  EXPECT_EQ(load.busy, 1);
+  EXPECT_EQ(load.queued, 1u);
+  release.Notify();
+  done.WaitForNotification();
+  // The thread counts itself idle when it next takes the lock: wait for that, bounded.
+  for (int i = 0; i < 1000 && pool.CurrentLoad().busy != 0; ++i) absl::SleepFor(absl::Milliseconds(1));
+  load = pool.CurrentLoad();
+  EXPECT_EQ(load.busy, 0);
+  EXPECT_EQ(load.queued, 0u);
 }
 
 TEST(WorkerPoolTest, TheDestructorRunsWhatIsQueuedBeforeJoining) {

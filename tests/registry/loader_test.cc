@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -49,6 +50,25 @@ TEST(LoadRegistry, EmbeddedRegistryLoadsCleanly) {
   EXPECT_EQ(openvino.provenance[0].package, "optimum-intel");
   EXPECT_EQ(openvino.provenance[0].version, "1.20.1");
   EXPECT_EQ(openvino.provenance[0].registry_file, "embedded:30-openvino.txtpb");
+}
+
+// Replicas compare fingerprints to see whether they answer from the same data: the same files
+// give the same one, wherever their folder is; any change of contents or file gives another.
+TEST(LoadRegistry, TheFingerprintNamesTheDataLoaded) {
+  const std::string file = R"(exporter: "onnx"
+    registration { library: "transformers" model_type: "fp-test" config_class: "C"
+                   task: ["fill-mask"] })";
+  absl::StatusOr<LoadedRegistry> embedded = LoadWith({});
+  absl::StatusOr<LoadedRegistry> here = LoadWith({{"/a/extra.txtpb", file}});
+  absl::StatusOr<LoadedRegistry> there = LoadWith({{"/b/extra.txtpb", file}});
+  absl::StatusOr<LoadedRegistry> changed =
+      LoadWith({{"/a/extra.txtpb", absl::StrReplaceAll(file, {{"fill-mask", "text-generation"}})}});
+  ASSERT_TRUE(embedded.ok() && here.ok() && there.ok() && changed.ok());
+  EXPECT_THAT(embedded->snapshot->fingerprint, ::testing::MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_EQ(here->snapshot->fingerprint, there->snapshot->fingerprint);
+  EXPECT_NE(here->snapshot->fingerprint, embedded->snapshot->fingerprint);
+  EXPECT_NE(here->snapshot->fingerprint, changed->snapshot->fingerprint);
+  EXPECT_THAT(DescribeRegistry(*here), HasSubstr(here->snapshot->fingerprint));
 }
 
 TEST(LoadRegistry, FirstRegistrationWinsWithoutOverwriteAndTheIgnoredOneIsReported) {

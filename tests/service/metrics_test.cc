@@ -5,11 +5,13 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "server/common/version.h"
 #include "server/service/metrics_endpoint.h"
 #include "tests/service/service_harness.h"
 
@@ -86,6 +88,40 @@ TEST(MetricsTest, CountsCallsByMethodAndCodeWithLatencyAndCacheFigures) {
   EXPECT_THAT(text, Not(HasSubstr(planted)));
   EXPECT_THAT(text, Not(HasSubstr("hf_")));
   EXPECT_THAT(ScrapeUntil(port, "tasks_rpc_in_flight 0\n"), HasSubstr("tasks_rpc_in_flight 0\n"));
+}
+
+// A running pod can be traced to its source.
+TEST(MetricsTest, BuildInfoNamesTheVersionAndCommit) {
+  ServerOptions options;
+  options.metrics_address = "127.0.0.1:0";
+  Harness harness(options);
+  const std::string line = absl::StrCat("tasks_build_info{version=\"", Version(), "\",commit=\"",
+                                        Commit(), "\"} 1\n");
+  EXPECT_THAT(ScrapeUntil(harness.server().metrics_port(), line), HasSubstr(line));
+  EXPECT_THAT(Commit(), ::testing::MatchesRegex("[0-9a-f]{12}(-dirty)?|unknown"));
+}
+
+// What an operator scales and alerts on: the registry in use, the queue of work waiting on the
+// Hub, and the process's own figures.
+TEST(MetricsTest, ShowsTheRegistryTheWorkersAndTheProcess) {
+  ServerOptions options;
+  options.metrics_address = "127.0.0.1:0";
+  options.hub_threads = 3;
+  Harness harness(options);
+  v1::ListExportersResponse exporters;
+  ASSERT_TRUE(harness
+                  .Call(&v1::TasksManager::Stub::ListExporters, v1::ListExportersRequest(),
+                        exporters)
+                  .ok());
+  ASSERT_EQ(exporters.registry_fingerprint().size(), 16u);
+  const std::string text = ScrapeUntil(harness.server().metrics_port(), "process_open_fds ");
+  EXPECT_THAT(text, HasSubstr("tasks_registry_info{fingerprint=\"" +
+                              exporters.registry_fingerprint() + "\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("tasks_worker_threads 3\n"));
+  EXPECT_THAT(text, HasSubstr("tasks_worker_queued 0\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("process_resident_memory_bytes [1-9][0-9]{5,}\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("process_start_time_seconds [1-9][0-9]{9}"));
 }
 
 TEST(MetricsTest, OtherServicesAreCountedByName) {
