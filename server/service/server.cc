@@ -13,6 +13,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/channelz_service_plugin.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/security/server_credentials.h"
@@ -198,10 +199,14 @@ absl::Status TasksServer::ListenHealth(const ServerOptions& options) {
   if (options.health_listen_address.empty()) return absl::OkStatus();
   const bool unix_socket = IsUnixAddress(options.health_listen_address);
   grpc::ServerBuilder builder;
-  // No service registered: the default health service (InitGrpcPlugins) is all it serves.
+  // The default health service (InitGrpcPlugins) is all it serves; the generic service answers
+  // every other method UNIMPLEMENTED, as gRPC would, and gives gRPC's builder the callback
+  // service it needs to start a server without services of its own.
   builder.AddListeningPort(options.health_listen_address, grpc::InsecureServerCredentials(),
                            &health_port_);
   builder.SetOption(std::make_unique<WithoutPlugins>());
+  health_unimplemented_ = std::make_unique<grpc::CallbackGenericService>();
+  builder.RegisterCallbackGenericService(health_unimplemented_.get());
   health_server_ = builder.BuildAndStart();
   if (health_server_ == nullptr || (!unix_socket && health_port_ == 0)) {
     return CannotListen(options.health_listen_address);

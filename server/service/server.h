@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "server/common/worker_pool.h"
@@ -145,6 +146,7 @@ class TasksServer {
   std::unique_ptr<ServerTlsCredentials> tls_;  // null for plaintext; outlives the server
   std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::CallbackGenericService> health_unimplemented_;  // of health_server_
   std::unique_ptr<grpc::Server> health_server_;  // null without a health_listen_address
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<WorkerPool> pool_;
