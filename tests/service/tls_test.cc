@@ -384,7 +384,7 @@ TEST_F(TlsTest, HealthListenerTurnsNotServingForTheWholeDrain) {
     (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(20));
     drained = true;
   });
-  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.status(), Serving::NOT_SERVING);
   EXPECT_THAT(CheckHealth(health), ::testing::Optional(Serving::NOT_SERVING));
   EXPECT_THAT(CheckHealth(health, "optimum.tasks.v1.TasksManager"),
