@@ -27,7 +27,8 @@
 #                          for checks that speak no TLS; the HEALTHCHECK below uses it when set
 #   TASKS_LOG_LEVEL, TASKS_SHUTDOWN_GRACE_PERIOD (s), TASKS_KEEPALIVE_TIME,
 #   TASKS_MAX_CONNECTION_AGE, TASKS_MAX_RECEIVE_MESSAGE_BYTES, ...
-# The root filesystem may be read-only: the server writes nothing but its socket (if unix:).
+# The root filesystem may be read-only: the server writes nothing but its socket (if unix:) and,
+# with TLS, its checked copy of the certificate files under TMPDIR (/tmp: mount a tmpfs there).
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build

@@ -188,8 +188,9 @@ absl::Status TasksServer::Listen(const ServerOptions& options,
   }
   ApplyConnectionOptions(options, builder);
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || (!unix_socket && port_ == 0))
+  if (server_ == nullptr || (!unix_socket && port_ == 0)) {
     return CannotListen(options.listen_address);
+  }
   // A unix socket has no port to report (and its absence is no failure, checked above).
   if (unix_socket) port_ = 0;
   return absl::OkStatus();

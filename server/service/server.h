@@ -124,7 +124,7 @@ class TasksServer {
                     std::unique_ptr<hub::HubClient> hub);
   // Creates the per-method call counts, and serves them at options.metrics_address if given.
   absl::Status StartMetrics(const ServerOptions& options);
-  // Builds and starts the gRPC server on options.listen_address; health turns SERVING.
+  // Builds and starts the gRPC server on options.listen_address (SetServing follows).
   absl::Status Listen(const ServerOptions& options,
                       std::shared_ptr<grpc::ServerCredentials> credentials);
   // Starts the health-only server on options.health_listen_address, if any.

@@ -83,8 +83,11 @@ absl::Status ReplaceFile(const std::string& path, const std::string& contents) {
       return absl::InternalError(absl::StrCat("cannot write ", staged));
     }
   }
+  // The folder is the owner's alone already; the key file is too.
   std::error_code error;
-  std::filesystem::rename(staged, path, error);
+  std::filesystem::permissions(
+      staged, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, error);
+  if (!error) std::filesystem::rename(staged, path, error);
   if (error) {
     return absl::InternalError(absl::StrCat("cannot replace ", path, ": ", error.message()));
   }
