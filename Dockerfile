@@ -21,9 +21,14 @@
 #   TASKS_MODEL_ROOT       folders (comma-separated) whose local models callers may name
 #   TASKS_CACHE_MAX_BYTES  bound of the in-memory Hub cache (default 256 MiB)
 #   TASKS_LOG_FORMAT       json here (one object a line, for log collectors); or text
+#   TASKS_TLS_CERT, TASKS_TLS_KEY (TASKS_TLS_CLIENT_CA: mutual TLS)   TLS files, re-read every
+#                          TASKS_TLS_REFRESH_INTERVAL s (60): rotation needs no restart
+#   TASKS_HEALTH_LISTEN_ADDRESS   plaintext grpc.health.v1-only listener (e.g. 127.0.0.1:8081)
+#                          for checks that speak no TLS; the HEALTHCHECK below uses it when set
 #   TASKS_LOG_LEVEL, TASKS_SHUTDOWN_GRACE_PERIOD (s), TASKS_KEEPALIVE_TIME,
 #   TASKS_MAX_CONNECTION_AGE, TASKS_MAX_RECEIVE_MESSAGE_BYTES, ...
-# The root filesystem may be read-only: the server writes nothing but its socket (if unix:).
+# The root filesystem may be read-only: the server writes nothing but its socket (if unix:) and,
+# with TLS, its checked copy of the certificate files under TMPDIR (/tmp: mount a tmpfs there).
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
@@ -63,9 +68,12 @@ USER 10001:10001
 WORKDIR /home/tasks
 EXPOSE 50051
 # tasks-cli exits nonzero for any answer but SERVING (health turns NOT_SERVING while draining).
-# It reads the address from TASKS_SERVER, so a changed listen address needs only that variable.
+# It asks the plaintext health-only listener when there is one (TASKS_HEALTH_LISTEN_ADDRESS, as
+# TLS needs: the check speaks none), else TASKS_SERVER, so a changed listen address needs only
+# that variable. (A 0.0.0.0 listener is reached through it on Linux.)
 HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
-  CMD ["/usr/local/bin/tasks-cli", "--deadline", "3", "health"]
+  CMD ["/bin/sh", "-c", \
+       "exec /usr/local/bin/tasks-cli --server \"${TASKS_HEALTH_LISTEN_ADDRESS:-$TASKS_SERVER}\" --deadline 3 health"]
 # The server is PID 1 (exec form, no shell): it takes SIGTERM itself, turns health NOT_SERVING,
 # drains in-flight calls for TASKS_SHUTDOWN_GRACE_PERIOD seconds (default 10, below the usual
 # 30 s stop timeout), and exits 0.

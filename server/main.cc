@@ -74,6 +74,7 @@ struct Flags {
   double keepalive_timeout_seconds = 20;
   double max_connection_age_seconds = 300;
   double max_connection_age_grace_seconds = 30;
+  double tls_refresh_interval_seconds = 60;
 };
 
 // An option (a flag for booleans) readable from TASKS_<NAME> as well.
@@ -99,6 +100,13 @@ void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "tls_key", flags.server.tls.key_file, "PEM private key of --tls_cert");
   Add(app, "tls_client_ca", flags.server.tls.client_ca_file,
       "PEM CA bundle: clients must present a certificate it signed (mutual TLS)");
+  Add(app, "tls_refresh_interval", flags.tls_refresh_interval_seconds,
+      "seconds between re-reads of the TLS files: a rotated certificate, key or client CA serves "
+      "new connections without a restart")
+      ->check(CLI::Range(1.0, 86400.0));
+  Add(app, "health_listen_address", flags.server.health_listen_address,
+      "host:port of a plaintext listener serving only grpc.health.v1, for probes that speak no "
+      "TLS (e.g. 0.0.0.0:8081; empty: none)");
   Add(app, "metrics_address", flags.server.metrics_address,
       "host:port serving Prometheus metrics at /metrics (e.g. 0.0.0.0:9090; empty: none)");
   Add(app, "log_level", flags.log_level, "trace|debug|info|warn|error|critical|off");
@@ -206,6 +214,7 @@ void FillServerOptions(Flags& flags) {
   flags.server.keepalive_timeout = absl::Seconds(flags.keepalive_timeout_seconds);
   flags.server.max_connection_age = absl::Seconds(flags.max_connection_age_seconds);
   flags.server.max_connection_age_grace = absl::Seconds(flags.max_connection_age_grace_seconds);
+  flags.server.tls.refresh_interval = absl::Seconds(flags.tls_refresh_interval_seconds);
   auto server_token = std::make_shared<tasks::hub::ServerToken>(Env("HF_TOKEN"), flags.token_file);
   if (flags.anonymous_uses_server_token) {
     flags.server.service.anonymous_token = [server_token] { return server_token->Get(); };
@@ -222,7 +231,7 @@ void LogServing(const Flags& flags, const tasks::service::TasksServer& server,
                 const TimedRegistry& registry) {
   spdlog::info(
       "serving optimum.tasks.v1.TasksManager on {}{}{}; {} loaded in {}; hub: {}; model roots: "
-      "{}{}",
+      "{}{}{}",
       flags.server.listen_address,
       server.port() > 0 ? absl::StrCat(" (port ", server.port(), ")") : "",
       flags.server.tls.enabled()
@@ -237,7 +246,10 @@ void LogServing(const Flags& flags, const tasks::service::TasksServer& server,
           : absl::StrJoin(flags.server.locator.model_roots, ", "),
       server.metrics_port() > 0
           ? absl::StrCat("; metrics on port ", server.metrics_port(), " at /metrics")
-          : "");
+          : "",
+      flags.server.health_listen_address.empty()
+          ? ""
+          : "; health only on " + flags.server.health_listen_address);
 }
 
 // Serves until SIGTERM or SIGINT, reloading the registry at each SIGHUP; then lets calls in

@@ -100,7 +100,8 @@ for (const dir of dirs) {
         continue;
       }
       checked++;
-      if (kind === "Kustomization" && apiVersion.startsWith("kustomize.config.k8s.io/")) {
+      if ((kind === "Kustomization" || kind === "Component") &&
+          apiVersion.startsWith("kustomize.config.k8s.io/")) {
         checkKustomization(file, doc, index);
         continue;
       }

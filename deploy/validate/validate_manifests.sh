@@ -43,6 +43,21 @@ if command -v kubectl >/dev/null 2>&1; then
     echo "$out" >&2
     status=1
   fi
+  # The TLS component over the base, in a throwaway overlay (kustomize takes relative paths only):
+  # the three probes must move to the plaintext health listener, as TLS on 50051 fails them.
+  overlay="$(mktemp -d)"
+  printf 'resources:\n  - %s\ncomponents:\n  - %s\n' \
+    "$(realpath --relative-to="$overlay" "$root/deploy/kubernetes")" \
+    "$(realpath --relative-to="$overlay" "$root/deploy/kubernetes/tls")" >"$overlay/kustomization.yaml"
+  if out="$(kubectl kustomize "$overlay" 2>&1)" && [[ "$(grep -c '^ *port: 8081$' <<<"$out")" == 3 ]] &&
+     grep -q 'TASKS_HEALTH_LISTEN_ADDRESS' <<<"$out"; then
+    echo "ok: deploy/kubernetes with the tls component probes the health listener (8081)"
+  else
+    echo "INVALID deploy/kubernetes with the tls component (probes not all on 8081):" >&2
+    echo "$out" >&2
+    status=1
+  fi
+  rm -rf "$overlay"
 else
   echo "kubectl not found: kustomize rendering skipped"
 fi

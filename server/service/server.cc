@@ -13,7 +13,9 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/channelz_service_plugin.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -59,6 +61,22 @@ void InitGrpcPlugins() {
   grpc::channelz::experimental::InitChannelzService();
 }
 
+// Drops the plugins every ServerBuilder otherwise gets from InitGrpcPlugins (reflection,
+// channelz): the health-only listener serves grpc.health.v1 and nothing else.
+class WithoutPlugins final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
+
+// "cannot listen" for a server that did not start or bound no port.
+absl::Status CannotListen(const std::string& address) {
+  return absl::UnavailableError(
+      absl::StrCat("cannot listen on ", address, " (address in use, malformed, or not permitted)"));
+}
+
 }  // namespace
 
 void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder) {
@@ -91,16 +109,21 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "TLS is for host:port addresses, not the unix socket ", options.listen_address));
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(options.tls);
-  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::unique_ptr<ServerTlsCredentials>> tls =
+      ServerTlsCredentials::Start(options.tls);
+  if (!tls.ok()) return tls.status();
 
   std::unique_ptr<TasksServer> server(new TasksServer());
+  server->tls_ = *std::move(tls);
   server->BuildService(options, std::move(tasks), std::move(hub));
   if (absl::Status status = server->StartMetrics(options); !status.ok()) return status;
-  if (absl::Status status = server->Listen(options, *std::move(credentials)); !status.ok()) {
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      server->tls_ != nullptr ? server->tls_->credentials() : grpc::InsecureServerCredentials();
+  if (absl::Status status = server->Listen(options, std::move(credentials)); !status.ok()) {
     return status;
   }
+  if (absl::Status status = server->ListenHealth(options); !status.ok()) return status;
+  server->SetServing(true);
   if (server->cache_ != nullptr && options.stats_log_interval > absl::ZeroDuration()) {
     server->stats_logger_ =
         std::thread([raw = server.get(), interval = options.stats_log_interval] {
@@ -170,16 +193,41 @@ absl::Status TasksServer::Listen(const ServerOptions& options,
   ApplyConnectionOptions(options, builder);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || (!unix_socket && port_ == 0)) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
-                                               " (address in use, malformed, or not permitted)"));
+    return CannotListen(options.listen_address);
   }
   // A unix socket has no port to report (and its absence is no failure, checked above).
   if (unix_socket) port_ = 0;
-  // Per-service status for probes that name the service; "" (the whole server) follows it.
-  auto* health = server_->GetHealthCheckService();
-  health->SetServingStatus(optimum::tasks::v1::TasksManager::service_full_name(), true);
-  health->SetServingStatus(true);
   return absl::OkStatus();
+}
+
+absl::Status TasksServer::ListenHealth(const ServerOptions& options) {
+  if (options.health_listen_address.empty()) return absl::OkStatus();
+  const bool unix_socket = IsUnixAddress(options.health_listen_address);
+  grpc::ServerBuilder builder;
+  // The default health service (InitGrpcPlugins) is all it serves; the generic service answers
+  // every other method UNIMPLEMENTED, as gRPC would, and gives gRPC's builder the callback
+  // service it needs to start a server without services of its own.
+  builder.AddListeningPort(options.health_listen_address, grpc::InsecureServerCredentials(),
+                           &health_port_);
+  builder.SetOption(std::make_unique<WithoutPlugins>());
+  health_unimplemented_ = std::make_unique<grpc::CallbackGenericService>();
+  builder.RegisterCallbackGenericService(health_unimplemented_.get());
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || (!unix_socket && health_port_ == 0)) {
+    return CannotListen(options.health_listen_address);
+  }
+  if (unix_socket) health_port_ = 0;
+  return absl::OkStatus();
+}
+
+void TasksServer::SetServing(bool serving) {
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    // Per-service status for probes that name the service; "" (the whole server) follows it.
+    auto* health = server->GetHealthCheckService();
+    health->SetServingStatus(optimum::tasks::v1::TasksManager::service_full_name(), serving);
+    health->SetServingStatus(serving);
+  }
 }
 
 void TasksServer::LogCacheStats() const {
@@ -224,10 +272,14 @@ absl::Status TasksServer::ReloadRegistry() {
 }
 
 void TasksServer::Shutdown(std::chrono::system_clock::time_point deadline) {
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(deadline);
+  SetServing(false);
+  server_->Shutdown(deadline);  // returns once the drain is over
+  if (health_server_ != nullptr) health_server_->Shutdown(std::chrono::system_clock::now());
 }
 
-void TasksServer::Wait() { server_->Wait(); }
+void TasksServer::Wait() {
+  server_->Wait();
+  if (health_server_ != nullptr) health_server_->Wait();
+}
 
 }  // namespace tasks::service

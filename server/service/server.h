@@ -1,6 +1,7 @@
 // TasksServer: the whole service assembled and listening: registry snapshot, Hub client and
 // cache, model locator, inference, the worker pool, and on one address the TasksManager service,
-// grpc.health.v1.Health and server reflection (v1alpha, what grpcurl uses).
+// grpc.health.v1.Health and server reflection (v1alpha, what grpcurl uses); optionally, on a
+// second plaintext address, grpc.health.v1.Health alone, for probes that cannot speak TLS.
 #ifndef TASKS_SERVER_SERVICE_SERVER_H_
 #define TASKS_SERVER_SERVICE_SERVER_H_
 
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "server/common/worker_pool.h"
@@ -60,6 +62,10 @@ struct ServerOptions {
   // TLS (and mutual TLS) on listen_address; a unix: address refuses it (see Start). The metrics
   // endpoint stays plain HTTP: it has its own address, scraped from inside the cluster.
   TlsOptions tls;
+  // host:port (or unix:) of a plaintext listener serving grpc.health.v1.Health and nothing else,
+  // with the main server's statuses (NOT_SERVING while draining): Kubernetes' gRPC probes and
+  // container health checks speak no TLS. Empty: none.
+  std::string health_listen_address;
 
   // host:port of the Prometheus /metrics endpoint (port 0: any free one); empty: none.
   std::string metrics_address;
@@ -88,6 +94,8 @@ class TasksServer {
 
   // The port actually bound (useful with port 0); 0 for a unix: address.
   int port() const { return port_; }
+  // The health-only listener's port; 0 without one (or on a unix: address).
+  int health_port() const { return health_port_; }
   // The metrics endpoint's port; 0 without one.
   int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
   const hub::HubCache* cache() const { return cache_.get(); }
@@ -99,7 +107,8 @@ class TasksServer {
   absl::Status ReloadRegistry();
 
   // Health turns NOT_SERVING first, so load balancers stop sending; then new calls are refused
-  // and in-flight ones may finish until `deadline`, after which they are cancelled.
+  // and in-flight ones may finish until `deadline`, after which they are cancelled. The
+  // health-only listener answers NOT_SERVING throughout, and closes last.
   void Shutdown(std::chrono::system_clock::time_point deadline);
 
   // Blocks until Shutdown has completed.
@@ -115,9 +124,13 @@ class TasksServer {
                     std::unique_ptr<hub::HubClient> hub);
   // Creates the per-method call counts, and serves them at options.metrics_address if given.
   absl::Status StartMetrics(const ServerOptions& options);
-  // Builds and starts the gRPC server on options.listen_address; health turns SERVING.
+  // Builds and starts the gRPC server on options.listen_address (SetServing follows).
   absl::Status Listen(const ServerOptions& options,
                       std::shared_ptr<grpc::ServerCredentials> credentials);
+  // Starts the health-only server on options.health_listen_address, if any.
+  absl::Status ListenHealth(const ServerOptions& options);
+  // Sets "" and the TasksManager service SERVING or NOT_SERVING on every listener.
+  void SetServing(bool serving);
   // One log line of the Hub cache's and the answer memo's statistics (needs a Hub cache).
   void LogCacheStats() const;
 
@@ -130,11 +143,15 @@ class TasksServer {
   std::unique_ptr<AnswerMemo> memo_;
   std::unique_ptr<CallLog> call_log_;
   std::unique_ptr<TasksManagerService> service_;
+  std::unique_ptr<ServerTlsCredentials> tls_;  // null for plaintext; outlives the server
   std::unique_ptr<RpcMetrics> metrics_;  // outlives the server, whose interceptors record here
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::CallbackGenericService> health_unimplemented_;  // of health_server_
+  std::unique_ptr<grpc::Server> health_server_;  // null without a health_listen_address
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<WorkerPool> pool_;
   int port_ = 0;
+  int health_port_ = 0;
   std::vector<std::string> registry_dirs_;
   absl::Mutex reload_mutex_;  // one reload at a time, so the last one started is the one kept
   // Logs the cache statistics every interval until notified.
