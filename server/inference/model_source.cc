@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
+#include "server/hub/hub_client.h"
 #include "server/hub/repo_id.h"
 
 namespace tasks::inference {
@@ -183,12 +184,6 @@ std::unique_ptr<ModelFiles> HubOpening(hub::HubCache* cache, const ModelRef& ref
 std::shared_ptr<const std::vector<std::string>> Siblings(
     const std::shared_ptr<const hub::ModelInfo>& info) {
   return std::shared_ptr<const std::vector<std::string>>(info, &info->siblings);
-}
-
-bool IsCommitSha(absl::string_view revision) {
-  return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](char c) {
-           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
-         });
 }
 
 absl::Status PermissionDenied(absl::string_view model) {
@@ -396,10 +391,10 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
   if (options_.hf_cache_dir.empty()) return missing(absl::StrCat(ref.model, "@", revision));
   const fs::path repo = fs::path(options_.hf_cache_dir) / repo_folder;
   std::string sha = revision;
-  if (!IsCommitSha(revision)) {
+  if (!hub::IsCommitSha(revision)) {
     std::ifstream ref_file(repo / "refs" / revision);
     if (!(ref_file >> sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
-    if (!IsCommitSha(sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
+    if (!hub::IsCommitSha(sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
   }
   const fs::path folder = repo / "snapshots" / sha / ref.subfolder;
   std::error_code error;
