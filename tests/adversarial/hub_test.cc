@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -219,19 +220,23 @@ TEST_F(StaleBeforeTheDeadlineTest, ACallerWaitingForALongerRequest) {
   absl::StatusOr<CachedAnswer<ModelInfo>> patient = absl::UnknownError("not answered");
   std::thread owner(
       [&] { patient = cache_.GetModelInfo(kRepo, "", {}, absl::Now() + absl::Seconds(30)); });
+  auto finish_owner = absl::MakeCleanup([&] {
+    hub_.Release();
+    owner.join();
+  });
   for (int i = 0; i < 2000 && hub_.waiting() == 0; ++i) absl::SleepFor(absl::Milliseconds(5));
   ASSERT_EQ(hub_.waiting(), 1);  // the patient caller's request is at the Hub
 
   const absl::Time deadline = absl::Now() + absl::Seconds(1);
   absl::StatusOr<CachedAnswer<ModelInfo>> hurried = cache_.GetModelInfo(kRepo, "", {}, deadline);
   const absl::Time answered = absl::Now();
+  const int still_waiting = hub_.waiting();
+  std::move(finish_owner).Invoke();
+
   ASSERT_TRUE(hurried.ok()) << hurried.status();
   EXPECT_EQ(hurried->source, AnswerSource::kStaleCache);
   EXPECT_LT(answered, deadline);
-  EXPECT_EQ(hub_.waiting(), 1);  // the shared request goes on
-
-  hub_.Release();
-  owner.join();
+  EXPECT_EQ(still_waiting, 1);  // the shared request went on
   ASSERT_TRUE(patient.ok()) << patient.status();
   EXPECT_EQ(patient->source, AnswerSource::kHub);
   EXPECT_EQ(hub_.calls(), 2);  // the warm-up, and one request for both callers
