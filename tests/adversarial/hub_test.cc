@@ -2,7 +2,7 @@
 // mirror answering 200 with something that is not a model info, model info that does not prove a
 // repo public, a redirect loop, and a Hub that hangs past the callers' deadlines while a stale
 // answer is at hand.
-#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -90,12 +90,14 @@ class HubAdversarialTest : public ::testing::Test {
     return cache_->GetModelInfo(kRepo, "", {token}, absl::Now() + absl::Seconds(10));
   }
 
-  TestServer server_;
-  std::unique_ptr<CurlHubClient> client_;
-  std::unique_ptr<HubCache> cache_;
+  // Declared first: the server's handler reads them until the server stops.
   mutable absl::Mutex mutex_;
   Answer answer_ ABSL_GUARDED_BY(mutex_);
   absl::Time now_ ABSL_GUARDED_BY(mutex_) = absl::FromUnixSeconds(1'700'000'000);
+  TestServer server_;
+  // Gone before the server, whose shutdown would otherwise wait out the client's keep-alive.
+  std::unique_ptr<CurlHubClient> client_;
+  std::unique_ptr<HubCache> cache_;
 };
 
 // Item 5 and 13: a 200 body that is not a model info (an error object, a sha that is no commit
