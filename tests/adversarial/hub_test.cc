@@ -2,6 +2,8 @@
 // mirror answering 200 with something that is not a model info, model info that does not prove a
 // repo public, a redirect loop, and a Hub that hangs past the callers' deadlines while a stale
 // answer is at hand.
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
 #include "server/hub/curl_hub_client.h"
 #include "server/hub/hub_cache.h"
@@ -174,6 +177,40 @@ TEST_F(HubAdversarialTest, AnswersNotProvenPublicStayWithTheirToken) {
           << "body " << body << ", token '" << token << "': " << info.status();
     }
   }
+}
+
+// The fake Hub's fixtures (shaped like real Hub answers) all pass the model info checks, and are
+// public exactly when their model_info.json says "private": false and "gated": false.
+TEST(HubFixtures, EveryFixtureIsAValidModelInfo) {
+  const std::string fixtures = ::tasks::testing::HubDir("fixtures");
+  ::tasks::testing::FakeHub hub(fixtures);
+  ASSERT_TRUE(hub.Start());
+  CurlHubClientOptions options;
+  options.endpoint = hub.endpoint();
+  CurlHubClient client(options);
+  int checked = 0;
+  for (const auto& org : std::filesystem::directory_iterator(fixtures)) {
+    if (!org.is_directory()) continue;
+    for (const auto& repo : std::filesystem::directory_iterator(org.path())) {
+      std::ifstream file(repo.path() / "model_info.json");
+      const nlohmann::json declared = nlohmann::json::parse(file, nullptr, false);
+      // A disabled repo has no model info to read (403).
+      if (declared.is_discarded() || declared.value("disabled", false)) continue;
+      const std::string repo_id =
+          absl::StrCat(org.path().filename().string(), "/", repo.path().filename().string());
+      const nlohmann::json fixture =
+          nlohmann::json::parse(std::ifstream(repo.path() / "fixture.json"), nullptr, false);
+      const std::string fixture_token = fixture.is_object() ? fixture.value("token", "") : "";
+      absl::StatusOr<ModelInfo> info =
+          client.GetModelInfo(repo_id, "", {fixture_token}, absl::Now() + absl::Seconds(10));
+      ASSERT_TRUE(info.ok()) << repo_id << ": " << info.status();
+      const bool open = declared.value("private", true) == false && declared.contains("gated") &&
+                        declared["gated"] == false;
+      EXPECT_EQ(IsPublic(*info), open) << repo_id;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 30);
 }
 
 // Item 8: a caller holding a stale answer gets it before its own deadline while the Hub hangs,
