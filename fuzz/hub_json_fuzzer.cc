@@ -13,28 +13,26 @@ namespace {
 
 using nlohmann::json;
 
-// Whether `gated` reads as an open repo: absent, false, "" or "false", or of another type.
-bool LooksOpen(const json& object) {
-  const auto gated = object.find("gated");
-  if (gated == object.end() || gated->is_boolean()) {
-    return gated == object.end() || !gated->get<bool>();
-  }
-  return !gated->is_string() || gated->get<std::string>().empty() ||
-         gated->get<std::string>() == "false";
+// Whether `member` of `object` is the JSON boolean false.
+bool IsFalse(const json& object, const char* member) {
+  const auto it = object.find(member);
+  return it != object.end() && it->is_boolean() && !it->get<bool>();
 }
 
 void CheckModelInfo(absl::string_view body) {
   const absl::StatusOr<tasks::hub::ModelInfo> info = tasks::hub::ParseModelInfo(body);
   const json parsed = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  FUZZ_CHECK(info.ok() == (!parsed.is_discarded() && parsed.is_object()), body);
+  if (parsed.is_discarded() || !parsed.is_object()) FUZZ_CHECK(!info.ok(), body);
   if (!info.ok()) return;
+  // Only a commit id becomes a commit in answers, URLs and cache keys.
+  FUZZ_CHECK(tasks::hub::IsCommitSha(info->sha), body);
   FUZZ_CHECK(std::is_sorted(info->siblings.begin(), info->siblings.end()), body);
   FUZZ_CHECK(info->config.is_null() || info->config.is_object(), body);
   FUZZ_CHECK(info->transformers_info.is_null() || info->transformers_info.is_object(), body);
-  // A gate the parser does not understand must never make a repo's answers shared.
-  FUZZ_CHECK(info->gated || LooksOpen(parsed), body);
-  const auto is_private = parsed.find("private");
-  FUZZ_CHECK(info->is_private == (is_private != parsed.end() && *is_private == true), body);
+  // Only a body proving the repo open may make its answers shared.
+  FUZZ_CHECK(
+      tasks::hub::IsPublic(*info) == (IsFalse(parsed, "private") && IsFalse(parsed, "gated")),
+      body);
 }
 
 void CheckTreePage(absl::string_view body) {

@@ -209,17 +209,52 @@ absl::StatusOr<HubCache::Found> HubCache::Get(const Keys& keys, const WaitLimits
                                               const Question& question) {
   for (;;) {
     if (std::optional<absl::StatusOr<Found>> hit = Peek(keys)) return *std::move(hit);
+    // A caller with an expired answer to fall back on waits for the Hub only until it must have
+    // that answer in hand: it is served before its deadline, whoever's request it waits for.
+    const WaitLimits wait =
+        HasStale(keys) ? WaitLimits(AnswerBy(limits.deadline), limits.cancellation) : limits;
     // Callers with different credentials never share a request: until the answer arrives,
     // nobody knows whether it may be shared.
     Singleflight<Found>::Outcome outcome =
-        flights_.Do(keys.own, limits,
+        flights_.Do(keys.own, wait,
                     [&](const WaitLimits& upstream) { return Fetch(keys, upstream, question); });
+    if (IsTransient(outcome.result.status())) {
+      if (std::optional<Found> stale = ServeStale(keys)) return *std::move(stale);
+    }
     // A request cut short by its owner's deadline or cancellation says nothing about the Hub: a
     // caller with time left asks again, and makes the request itself if nobody else is.
     const bool cut_short = absl::IsDeadlineExceeded(outcome.result.status()) ||
                            absl::IsCancelled(outcome.result.status());
-    if (!outcome.waited || !cut_short || limits.over()) return std::move(outcome.result);
+    if (!outcome.waited || !cut_short || wait.over()) return std::move(outcome.result);
   }
+}
+
+absl::Time HubCache::AnswerBy(absl::Time deadline) const {
+  const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+  return deadline - std::min(options_.stale_answer_margin, left / 2);
+}
+
+std::optional<HubCache::Value> HubCache::FindStale(const Keys& keys) const {
+  for (const std::string* key : {&keys.shared, &keys.own}) {
+    const LruStore<Stored>::Entry* entry = store_.Peek(*key);
+    if (entry == nullptr || !entry->value.answer.ok()) continue;
+    if (options_.now() - entry->stored > options_.max_stale) continue;
+    return *entry->value.answer;
+  }
+  return std::nullopt;
+}
+
+bool HubCache::HasStale(const Keys& keys) const {
+  absl::MutexLock lock(&mutex_);
+  return FindStale(keys).has_value();
+}
+
+std::optional<HubCache::Found> HubCache::ServeStale(const Keys& keys) {
+  absl::MutexLock lock(&mutex_);
+  std::optional<Value> stale = FindStale(keys);
+  if (!stale) return std::nullopt;
+  ++stats_.stale_served;
+  return Found{*std::move(stale), AnswerSource::kStaleCache};
 }
 
 absl::StatusOr<HubCache::Found> HubCache::Fetch(const Keys& keys, const WaitLimits& upstream,
@@ -234,7 +269,6 @@ absl::StatusOr<HubCache::Found> HubCache::Fetch(const Keys& keys, const WaitLimi
     ++stats_.misses;
   }
   absl::StatusOr<Value> fetched = question.fetch(upstream);
-  absl::StatusOr<Found> answer = absl::UnknownError("unanswered");
   bool release_memory = false;
   {
     absl::MutexLock lock(&mutex_);
@@ -245,28 +279,15 @@ absl::StatusOr<HubCache::Found> HubCache::Fetch(const Keys& keys, const WaitLimi
                               ? *question.shared
                               : IsPublic(*std::get<std::shared_ptr<const ModelInfo>>(*fetched));
       Store(shared ? keys.shared : keys.own, *fetched, expires);
-      answer = Found{*fetched, AnswerSource::kHub};
-    } else {
-      answer = fetched.status();
-    }
-    if (absl::IsNotFound(fetched.status())) {
+    } else if (absl::IsNotFound(fetched.status())) {
       Store(keys.own, fetched.status(), expires);
-    } else if (IsTransient(fetched.status())) {
-      // Stale-if-error: an expired answer this caller could see.
-      for (const std::string* key : {&keys.shared, &keys.own}) {
-        const LruStore<Stored>::Entry* entry = store_.Peek(*key);
-        if (entry == nullptr || !entry->value.answer.ok()) continue;
-        if (options_.now() - entry->stored > options_.max_stale) continue;
-        ++stats_.stale_served;
-        answer = Found{*entry->value.answer, AnswerSource::kStaleCache};
-        break;
-      }
     }
     release_memory = TakeReleaseTurn();
   }
   // Outside the lock: giving pages back walks the allocator's free lists.
   if (release_memory) options_.release_freed_memory();
-  return answer;
+  if (!fetched.ok()) return fetched.status();
+  return Found{*std::move(fetched), AnswerSource::kHub};
 }
 
 void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, bool expires) {

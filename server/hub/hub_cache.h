@@ -4,7 +4,9 @@
 //
 // - Model info is keyed by (repo, revision): fresh for `model_info_ttl`, then refetched; when the
 //   Hub fails (unreachable, 5xx, rate-limited, timed out) an expired entry younger than
-//   `max_stale` is served instead, marked stale. A commit's files and listing are keyed by
+//   `max_stale` is served instead, marked stale; a caller that has one waits for the Hub only
+//   until `stale_answer_margin` before its deadline, so that it gets the stale answer in time
+//   (whoever's request it waits for). A commit's files and listing are keyed by
 //   (repo, commit sha[, path]) and never expire. Not-found answers are kept `negative_ttl`.
 // - Concurrent misses for one key make one upstream request (Singleflight). If its owner's
 //   deadline or cancellation cuts it short, a waiter with time left makes it again.
@@ -12,9 +14,10 @@
 //   recently used entries go, and the memory they freed is handed back to the OS (at most once
 //   per `release_interval`), so that RSS follows the bound.
 // - Partitioned by credentials: an answer is shared by every caller only when the repo is public
-//   (IsPublic of its model info: a commit's files follow their model info); anything else, and
-//   every error, is kept under a keyed hash of the caller's token, and served only to callers
-//   presenting the same token. Tokens themselves are never stored.
+//   (IsPublic of its model info: proven so by the Hub's answer; a commit's files follow their
+//   model info); anything else, and every error, is kept under a keyed hash of the caller's
+//   token, and served only to callers presenting the same token. Tokens themselves are never
+//   stored.
 //
 // Thread-safe. Peek* never wait; Get* and ListRepoFiles block until an answer or the end of
 // their WaitLimits: run them on threads made for waiting (see worker_pool.h).
@@ -51,6 +54,9 @@ struct HubCacheOptions {
   absl::Duration model_info_ttl = absl::Minutes(5);
   absl::Duration negative_ttl = absl::Seconds(30);
   absl::Duration max_stale = absl::Hours(24);
+  // With a stale answer to fall back on, a caller stops waiting for the Hub this long before its
+  // deadline, to have time to answer with it.
+  absl::Duration stale_answer_margin = absl::Milliseconds(250);
   std::function<absl::Time()> now = absl::Now;  // injected in tests
   // Called, outside the cache's lock, after a request whose answer evicted entries; at most once
   // per `release_interval`, since it walks the allocator's free lists. Injected in tests.
@@ -145,9 +151,17 @@ class HubCache {
   std::optional<absl::StatusOr<Found>> Peek(const Keys& keys) ABSL_LOCKS_EXCLUDED(mutex_);
   absl::StatusOr<Found> Get(const Keys& keys, const WaitLimits& limits, const Question& question)
       ABSL_LOCKS_EXCLUDED(mutex_);
-  // The owner's part of a miss: the request, then its answer stored (or a stale one found).
+  // The owner's part of a miss: the request, then its answer stored.
   absl::StatusOr<Found> Fetch(const Keys& keys, const WaitLimits& upstream,
                               const Question& question) ABSL_LOCKS_EXCLUDED(mutex_);
+  // When a caller due at `deadline` stops waiting for the Hub to fall back on a stale answer:
+  // `stale_answer_margin` before it, or halfway there when less time is left.
+  absl::Time AnswerBy(absl::Time deadline) const;
+  // An expired answer (younger than max_stale) the caller of `keys` may be shown.
+  std::optional<Value> FindStale(const Keys& keys) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool HasStale(const Keys& keys) const ABSL_LOCKS_EXCLUDED(mutex_);
+  // FindStale's answer, counted as served.
+  std::optional<Found> ServeStale(const Keys& keys) ABSL_LOCKS_EXCLUDED(mutex_);
   void Store(const std::string& key, absl::StatusOr<Value> answer, bool expires)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool IsFresh(const LruStore<Stored>::Entry& entry, absl::Time now) const;

@@ -17,6 +17,8 @@
 //                             RESOURCE_EXHAUSTED (429; metadata "retry_after_seconds"),
 //                             UNAVAILABLE (5xx after retries), INTERNAL (other statuses)
 //   ConnectionError           UNAVAILABLE        DNS, connect, reset, TLS (after retries)
+//   TooManyRedirects          UNAVAILABLE        a redirect loop, or more redirects than followed
+//   JSONDecodeError           UNAVAILABLE        a 2xx body that is not JSON of the Hub's shape
 //   Timeout                   DEADLINE_EXCEEDED  the deadline passed
 //   Cancelled                 CANCELLED          the limits' Cancellation said nobody waits
 // and metadata "repo_id", "revision" (and "path" for files). Tokens never appear in errors.
@@ -24,6 +26,7 @@
 #ifndef TASKS_SERVER_HUB_HUB_CLIENT_H_
 #define TASKS_SERVER_HUB_HUB_CLIENT_H_
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,22 +44,37 @@ struct Credentials {
   std::string token;  // empty: anonymous
 };
 
-// The fields of GET /api/models/{repo_id}[/revision/{revision}] the rules read.
+// Who may be shown what a model info says, as far as the answer proves it.
+enum class Visibility {
+  kRestricted,  // private, gated, or not proven public (a field missing or of another type)
+  kPublic,      // the answer said "private": false and "gated": false, both JSON booleans
+};
+
+// The fields of GET /api/models/{repo_id}[/revision/{revision}] the rules read. A HubClient hands
+// out only answers of the Hub's shape (hub_json.h): `sha` is a commit id (IsCommitSha).
 struct ModelInfo {
   std::string id;   // canonical repo id (after a rename redirect)
   std::string sha;  // commit the revision resolved to
   std::optional<std::string> pipeline_tag;
   std::optional<std::string> library_name;
-  bool is_private = false;            // "private"
-  bool gated = false;                 // "gated" is "auto" or "manual" (false when false)
+  // Restricted unless proven public: a default or half-read answer must never be shared.
+  Visibility visibility = Visibility::kRestricted;
   std::vector<std::string> siblings;  // every file of the commit ("rfilename"), any depth, sorted
   nlohmann::json config;              // "config" object, or null
   nlohmann::json transformers_info;   // "transformersInfo" object, or null
 };
 
-// A repo anyone may be shown: neither private nor gated. Answers about anything else stay with
-// the credentials that obtained them.
-inline bool IsPublic(const ModelInfo& info) { return !info.is_private && !info.gated; }
+// A repo anyone may be shown: proven neither private nor gated. Answers about anything else stay
+// with the credentials that obtained them.
+inline bool IsPublic(const ModelInfo& info) { return info.visibility == Visibility::kPublic; }
+
+// A full git commit id as the Hub writes it: 40 lowercase hex digits. Only such a sha may become
+// a commit in answers, URLs and cache keys.
+inline bool IsCommitSha(absl::string_view sha) {
+  return sha.size() == 40 && std::all_of(sha.begin(), sha.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
 
 // The Hub endpoints the client calls, for errors and statistics.
 enum class HubCall { kModelInfo, kTree, kResolve };

@@ -239,8 +239,10 @@ absl::Status HubErrors::TooManyPages(absl::string_view url, int max_pages) const
 }
 
 absl::Status HubErrors::TooManyRedirects(absl::string_view url) const {
-  return Make(absl::StatusCode::kInternal, "TooManyRedirects",
-              absl::StrCat("Too many redirects for ", Subject(), " (", url, ")."));
+  // A redirect loop is the Hub's (or a proxy's) passing trouble, not ours: a stale answer fits.
+  return Make(absl::StatusCode::kUnavailable, "TooManyRedirects",
+              absl::StrCat("Too many redirects for ", Subject(), " (", url,
+                           "): the Hub or a proxy is redirecting in a loop; retry later."));
 }
 
 absl::Status HubErrors::BadJson(absl::string_view url, absl::string_view detail) const {

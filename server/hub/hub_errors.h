@@ -68,7 +68,7 @@ class HubErrors {
   // ResponseTooLarge: a body over `limit` bytes, or a listing over `max_pages` pages.
   absl::Status TooLarge(absl::string_view url, size_t limit) const;
   absl::Status TooManyPages(absl::string_view url, int max_pages) const;
-  // TooManyRedirects: more redirects than the client follows.
+  // TooManyRedirects (UNAVAILABLE): more redirects than the client follows, most often a loop.
   absl::Status TooManyRedirects(absl::string_view url) const;
   // JSONDecodeError: a 2xx body that is not the JSON the Hub documents.
   absl::Status BadJson(absl::string_view url, absl::string_view detail) const;

@@ -20,23 +20,49 @@ absl::StatusOr<json> Parse(absl::string_view body) {
   }
 }
 
-bool BoolField(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_boolean() && it->get<bool>();
-}
-
 json ObjectField(const json& object, const char* key) {
   const auto it = object.find(key);
   return it != object.end() && it->is_object() ? *it : json(nullptr);
 }
 
-// "gated" is false, "auto" or "manual". Any other string still counts as a gate: treating an
-// unknown gating mode as open would be the unsafe mistake.
-bool IsGated(const json& object) {
-  const auto it = object.find("gated");
-  if (it == object.end()) return false;
-  if (it->is_boolean()) return it->get<bool>();
-  return it->is_string() && !it->get<std::string>().empty() && it->get<std::string>() != "false";
+absl::Status Malformed(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("the model info ", what));
+}
+
+// What the answer proves about who may see the repo. "private" is a boolean and "gated" is
+// false, "auto" or "manual" (any other string still counts as a gate); either may be missing
+// (restricted then), but a value of another type means the body is not the Hub's.
+absl::StatusOr<Visibility> ReadVisibility(const json& object) {
+  const auto is_private = object.find("private");
+  if (is_private != object.end() && !is_private->is_boolean()) {
+    return Malformed("has a \"private\" that is not a boolean");
+  }
+  const auto gated = object.find("gated");
+  if (gated != object.end() && !gated->is_boolean() && !gated->is_string()) {
+    return Malformed("has a \"gated\" that is neither a boolean nor a string");
+  }
+  const auto is_false = [&object](json::const_iterator it) {
+    return it != object.end() && it->is_boolean() && !it->get<bool>();
+  };
+  const bool proven_public = is_false(is_private) && is_false(gated);
+  return proven_public ? Visibility::kPublic : Visibility::kRestricted;
+}
+
+// "siblings", sorted; empty when the body has none (some mirrors omit them). An entry without a
+// string "rfilename" would make a file that exists look missing: the body is refused instead.
+absl::StatusOr<std::vector<std::string>> ReadSiblings(const json& object) {
+  std::vector<std::string> names;
+  const auto siblings = object.find("siblings");
+  if (siblings == object.end()) return names;
+  if (!siblings->is_array()) return Malformed("has \"siblings\" that are not a list");
+  for (const json& sibling : *siblings) {
+    std::optional<std::string> name = StringMember(sibling, "rfilename");
+    if (!name) return Malformed("has a sibling without a string \"rfilename\"");
+    names.push_back(*std::move(name));
+  }
+  // Sorted once here, so that every warm call can use the listing as is.
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace
@@ -44,26 +70,22 @@ bool IsGated(const json& object) {
 absl::StatusOr<ModelInfo> ParseModelInfo(absl::string_view body) {
   absl::StatusOr<json> parsed = Parse(body);
   if (!parsed.ok()) return parsed.status();
-  if (!parsed->is_object()) return absl::InvalidArgumentError("the model info is not an object");
+  if (!parsed->is_object()) return Malformed("is not an object");
   const json& object = *parsed;
 
   ModelInfo info;
-  info.id = StringMember(object, "id").value_or(StringMember(object, "modelId").value_or(""));
   info.sha = StringMember(object, "sha").value_or("");
+  // An error body answered with 200 ({"error": ...}) has none: it is not a model info.
+  if (!IsCommitSha(info.sha)) return Malformed("has no \"sha\" of 40 lowercase hex digits");
+  absl::StatusOr<Visibility> visibility = ReadVisibility(object);
+  if (!visibility.ok()) return visibility.status();
+  info.visibility = *visibility;
+  absl::StatusOr<std::vector<std::string>> siblings = ReadSiblings(object);
+  if (!siblings.ok()) return siblings.status();
+  info.siblings = *std::move(siblings);
+  info.id = StringMember(object, "id").value_or(StringMember(object, "modelId").value_or(""));
   info.pipeline_tag = StringMember(object, "pipeline_tag");
   info.library_name = StringMember(object, "library_name");
-  info.is_private = BoolField(object, "private");
-  info.gated = IsGated(object);
-  if (const auto siblings = object.find("siblings");
-      siblings != object.end() && siblings->is_array()) {
-    for (const json& sibling : *siblings) {
-      if (std::optional<std::string> name = StringMember(sibling, "rfilename")) {
-        info.siblings.push_back(*std::move(name));
-      }
-    }
-    // Sorted once here, so that every warm call can use the listing as is.
-    std::sort(info.siblings.begin(), info.siblings.end());
-  }
   info.config = ObjectField(object, "config");
   info.transformers_info = ObjectField(object, "transformersInfo");
   return info;

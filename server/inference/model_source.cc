@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
+#include "server/hub/hub_client.h"
 #include "server/hub/repo_id.h"
 
 namespace tasks::inference {
@@ -170,12 +171,6 @@ std::unique_ptr<ModelFiles> HubOpening(hub::HubCache* cache, const ModelRef& ref
 std::shared_ptr<const std::vector<std::string>> Siblings(
     const std::shared_ptr<const hub::ModelInfo>& info) {
   return std::shared_ptr<const std::vector<std::string>>(info, &info->siblings);
-}
-
-bool IsCommitSha(absl::string_view revision) {
-  return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](char c) {
-           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
-         });
 }
 
 absl::Status PermissionDenied(absl::string_view model) {
@@ -418,12 +413,12 @@ absl::StatusOr<std::unique_ptr<ModelFiles>> ModelLocator::OpenHfCacheDir(
   absl::StatusOr<std::unique_ptr<FileTree>> repo =
       local_files_.OpenTree(JoinPath(options_.hf_cache_dir, repo_folder));
   std::string sha = revision;
-  if (!IsCommitSha(revision)) {
+  if (!hub::IsCommitSha(revision)) {
     absl::StatusOr<std::string> ref_file =
         repo.ok() ? (*repo)->ReadFile(absl::StrCat("refs/", revision), kMaxRefFileBytes)
                   : repo.status();
     sha = ref_file.ok() ? std::string(absl::StripAsciiWhitespace(*ref_file)) : "";
-    if (!IsCommitSha(sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
+    if (!hub::IsCommitSha(sha)) return missing(absl::StrCat(repo_folder, "/refs/", revision));
   }
   const std::string folder = JoinPath(absl::StrCat("snapshots/", sha), ref.subfolder);
   absl::StatusOr<FileTree::Kind> kind = repo.ok() ? (*repo)->KindOf(folder) : repo.status();

@@ -31,6 +31,8 @@ namespace {
 
 using ::tasks::hub::testing::CurlHubClientTest;
 using ::tasks::hub::testing::ExpectError;
+using ::tasks::hub::testing::kModelInfoBody;
+using ::tasks::hub::testing::kSha;
 using ::tasks::hub::testing::kToken;
 using ::tasks::hub::testing::MetadataOf;
 using ::tasks::hub::testing::SeenRequest;
@@ -62,8 +64,7 @@ TEST_F(CurlHubClientTest, ReadsARealModelInfoAnswer) {
   EXPECT_EQ(info->sha, "86b5e0934494bd15c9632b12f734a8a67f723594");
   EXPECT_EQ(info->pipeline_tag, "fill-mask");
   EXPECT_EQ(info->library_name, "transformers");
-  EXPECT_FALSE(info->is_private);
-  EXPECT_FALSE(info->gated);
+  EXPECT_EQ(info->visibility, Visibility::kPublic);
   EXPECT_EQ(info->siblings.size(), 16u);
   EXPECT_THAT(info->siblings, ::testing::Contains("config.json"));
   EXPECT_EQ(info->config["model_type"], "bert");
@@ -75,7 +76,8 @@ TEST_F(CurlHubClientTest, RequestsTheDocumentedUrls) {
     if (absl::StrContains(req.path, "/tree/")) {
       res.set_content("[]", "application/json");
     } else if (absl::StartsWith(req.path, "/api/models/")) {
-      res.set_content(R"({"id": "org/name"})", "application/json");
+      res.set_content(absl::StrCat(R"({"id": "org/name", "sha": ")", kSha, R"("})"),
+                      "application/json");
     } else {
       res.set_content("contents", "text/plain");
     }
@@ -102,7 +104,7 @@ TEST_F(CurlHubClientTest, RequestsTheDocumentedUrls) {
 
 TEST_F(CurlHubClientTest, SendsTheTokenOnlyWhenThereIsOne) {
   server_.server().Get(".*", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{}", "application/json");
+    res.set_content(kModelInfoBody, "application/json");
   });
   server_.Start();
 
@@ -173,7 +175,8 @@ TEST_F(CurlHubClientTest, RetriesServerErrorsThenSucceeds) {
       res.status = 500;
       return;
     }
-    res.set_content(R"({"id": "org/name"})", "application/json");
+    res.set_content(absl::StrCat(R"({"id": "org/name", "sha": ")", kSha, R"("})"),
+                    "application/json");
   });
   server_.Start();
 
@@ -206,7 +209,7 @@ TEST_F(CurlHubClientTest, WaitsAsLongAsRetryAfterAsks) {
       res.set_header("Retry-After", "1");
       return;
     }
-    res.set_content("{}", "application/json");
+    res.set_content(kModelInfoBody, "application/json");
   });
   server_.Start();
 
@@ -278,7 +281,7 @@ TEST_F(CurlHubClientTest, ASlowServerMeetsTheDeadline) {
   auto release = std::make_shared<absl::Notification>();
   server_.server().Get(".*", [release](const httplib::Request&, httplib::Response& res) {
     release->WaitForNotificationWithTimeout(absl::Seconds(5));
-    res.set_content("{}", "application/json");
+    res.set_content(kModelInfoBody, "application/json");
   });
   server_.Start();
 
@@ -299,7 +302,7 @@ TEST_F(CurlHubClientTest, AbandonsAnAnswerNobodyWaitsFor) {
   server_.server().Get(".*", [arrived, release](const httplib::Request&, httplib::Response& res) {
     arrived->Notify();
     release->WaitForNotificationWithTimeout(absl::Seconds(20));
-    res.set_content("{}", "application/json");
+    res.set_content(kModelInfoBody, "application/json");
   });
   server_.Start();
 
@@ -452,14 +455,15 @@ TEST_F(CurlHubClientTest, FollowsARenameRedirect) {
                        });
   server_.server().Get(
       "/api/models/new-org/new-name", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(R"({"id": "new-org/new-name", "sha": "abc"})", "application/json");
+        res.set_content(absl::StrCat(R"({"id": "new-org/new-name", "sha": ")", kSha, R"("})"),
+                        "application/json");
       });
   server_.Start();
 
   absl::StatusOr<ModelInfo> info = client().GetModelInfo("old-org/old-name", "", {}, Deadline());
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->id, "new-org/new-name");
-  EXPECT_EQ(info->sha, "abc");
+  EXPECT_EQ(info->sha, kSha);
 }
 
 TEST_F(CurlHubClientTest, StopsARedirectLoop) {
@@ -468,7 +472,7 @@ TEST_F(CurlHubClientTest, StopsARedirectLoop) {
   });
   server_.Start();
   ExpectError(client().GetModelInfo("org/name", "", {}, Deadline()).status(),
-              absl::StatusCode::kInternal, "TooManyRedirects");
+              absl::StatusCode::kUnavailable, "TooManyRedirects");
   EXPECT_EQ(server_.count(), 6);  // the first request and 5 redirects
 }
 
@@ -497,7 +501,7 @@ TEST_F(CurlHubClientTest, RedirectsToAnotherHostGetNoToken) {
 
 TEST_F(CurlHubClientTest, ReusesTheConnection) {
   server_.server().Get(".*", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{}", "application/json");
+    res.set_content(kModelInfoBody, "application/json");
   });
   server_.Start();
 
@@ -510,7 +514,9 @@ TEST_F(CurlHubClientTest, ReusesTheConnection) {
 
 TEST_F(CurlHubClientTest, ServesManyThreadsAtOnce) {
   server_.server().Get(".*", [](const httplib::Request& req, httplib::Response& res) {
-    res.set_content(absl::StrCat(R"({"id": ")", req.path.substr(12), R"("})"), "application/json");
+    res.set_content(
+        absl::StrCat(R"({"id": ")", req.path.substr(12), R"(", "sha": ")", kSha, R"("})"),
+        "application/json");
   });
   server_.Start();
 
@@ -534,7 +540,7 @@ TEST_F(CurlHubClientTest, ServesManyThreadsAtOnce) {
 
 TEST_F(CurlHubClientTest, IgnoresATrailingSlashOnTheEndpoint) {
   server_.server().Get(".*", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{}", "application/json");
+    res.set_content(kModelInfoBody, "application/json");
   });
   server_.Start();
   CurlHubClientOptions options = Options();

@@ -27,6 +27,9 @@
 namespace tasks::hub::testing {
 
 inline constexpr absl::string_view kToken = "hf_SecretToken123";
+// A commit id, and the smallest model info body the client accepts (hub_json.h).
+inline constexpr char kSha[] = "0123456789abcdef0123456789abcdef01234567";
+inline constexpr char kModelInfoBody[] = R"({"sha": "0123456789abcdef0123456789abcdef01234567"})";
 
 // A clock that moves only when slept on, recording each pause; it starts at the real time, so
 // that deadlines made from it are as far away for libcurl's real timers. Thread-safe.

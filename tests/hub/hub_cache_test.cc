@@ -25,7 +25,7 @@ ModelInfo Info(const std::string& id, bool is_private = false) {
   ModelInfo info;
   info.id = id;
   info.sha = "0123456789abcdef0123456789abcdef01234567";
-  info.is_private = is_private;
+  info.visibility = is_private ? Visibility::kRestricted : Visibility::kPublic;
   info.siblings = {"config.json", "model.safetensors"};
   return info;
 }

@@ -21,7 +21,7 @@ class InMemoryHubClient final : public hub::HubClient {
   struct Repo {
     hub::ModelInfo info;
     std::map<std::string, std::string> files;  // path -> contents
-    std::string token;                         // required when info is private or gated
+    std::string token;                         // required unless info is public
   };
 
   void AddRepo(Repo repo) {
@@ -109,8 +109,7 @@ class InMemoryHubClient final : public hub::HubClient {
     --waiting_;
     if (!failure_.ok()) return failure_;
     auto it = repos_.find(std::string(repo_id));
-    const bool restricted =
-        it != repos_.end() && (it->second.info.is_private || it->second.info.gated);
+    const bool restricted = it != repos_.end() && !hub::IsPublic(it->second.info);
     if (it == repos_.end() || (restricted && credentials.token != it->second.token)) {
       return absl::NotFoundError("RepoNotFound");
     }
