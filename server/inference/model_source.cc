@@ -221,7 +221,7 @@ absl::Status ValidateRepoId(absl::string_view repo_id) {
   if (hub::RepoIdProblem(repo_id).empty()) return absl::OkStatus();
   return MakeError(
       StatusCode::kInvalidArgument, "HFValidationError",
-      absl::StrCat("'", absl::CHexEscape(repo_id),
+      absl::StrCat("'", EchoInput(repo_id),
                    "' is neither a Hub repo id ('name' or 'org/name': letters, digits, '-', '_', "
                    "'.', no '--' or '..', not starting or ending with '-' or '.', not ending in "
                    "'.git', at most ",
@@ -241,7 +241,7 @@ absl::Status ValidateRevision(absl::string_view revision) {
                      });
   if (!valid) {
     return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
-                     absl::StrCat("revision '", absl::CHexEscape(revision),
+                     absl::StrCat("revision '", EchoInput(revision),
                                   "' is not a branch, tag or commit name."),
                      {"revision"});
   }
@@ -258,7 +258,7 @@ absl::Status ValidateSubfolder(absl::string_view subfolder) {
                                [](char c) { return absl::ascii_isprint(c); });
   if (!valid) {
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("subfolder '", absl::CHexEscape(subfolder),
+                     absl::StrCat("subfolder '", EchoInput(subfolder),
                                   "' must be a relative path without '.' or '..' parts."),
                      {"subfolder"});
   }
@@ -288,7 +288,7 @@ absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::Locate(
   if (absl::c_any_of(ref.model, [](char c) { return absl::ascii_iscntrl(c); })) {
     return MakeError(
         StatusCode::kInvalidArgument, "HFValidationError",
-        absl::StrCat("model '", absl::CHexEscape(ref.model), "' holds a control character."),
+        absl::StrCat("model '", EchoInput(ref.model), "' holds a control character."),
         {"model"});
   }
   if (absl::Status status = ValidateSubfolder(ref.subfolder); !status.ok()) return status;

@@ -16,7 +16,7 @@ constexpr absl::string_view kWithPast = "-with-past";
 absl::Status UnknownFilter(absl::string_view argument, absl::string_view value,
                            absl::string_view what, const std::vector<std::string>& choices) {
   return MakeError(absl::StatusCode::kInvalidArgument, "ValueError",
-                   absl::StrCat("No ", what, " '", value, "' is in the loaded registries."),
+                   absl::StrCat("No ", what, " '", EchoInput(value), "' is in the loaded registries."),
                    {argument, value, choices});
 }
 
