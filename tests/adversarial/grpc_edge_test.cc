@@ -14,7 +14,6 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "server/common/errors.h"
 #include "server/service/logging.h"
 #include "server/service/request_limits.h"
 #include "spdlog/spdlog.h"
