@@ -1,11 +1,13 @@
 // Http2Limits: what one HTTP/2 connection may make the server hold, applied to a ServerBuilder.
 //
-// Debian 12's gRPC (1.51.1) predates upstream's fixes for HTTP/2 "rapid reset" (CVE-2023-44487,
-// fixed in 1.56.3/1.57.1 and later): a client opening streams and resetting them at once makes
-// the server create a call for each, faster than it frees them. Left at gRPC's defaults (no
-// MAX_CONCURRENT_STREAMS advertised, an unlimited resource quota) one connection's burst of
-// 10,000 pairs took the server from 29 MB to over 250 MB. These limits bound it; README
-// "Operating" says what they cannot do and what a patched gRPC or a proxy in front adds.
+// gRPC's defaults advertise no MAX_CONCURRENT_STREAMS and leave its resource quota unlimited.
+// These bound streams held open, metadata and pings. They do not bound HTTP/2 "rapid reset"
+// (CVE-2023-44487) in Debian 12's gRPC 1.51.1, which predates the upstream fix (the October 2023
+// releases, 1.56.3, 1.57.1, 1.58.1 and later): a stream reset at once is closed at once, so it
+// never counts against the stream limit, while the call gRPC made for it lives on until gRPC
+// gets round to it; 1.51's resource quota never refuses a call. README "Operating" has the
+// figures and what a patched gRPC or a proxy in front must add; HeapTrimmer returns the memory
+// after a burst.
 #ifndef TASKS_SERVER_SERVICE_HTTP2_LIMITS_H_
 #define TASKS_SERVER_SERVICE_HTTP2_LIMITS_H_
 
@@ -20,9 +22,9 @@ struct Http2Limits {
   // excess with REFUSED_STREAM). Callers' channels multiplex at most this many calls per
   // connection and queue the rest client-side.
   int max_concurrent_streams = 100;
-  // gRPC's resource quota for the whole server: the bytes its transports and calls may hold
-  // (buffers, call arenas). Under pressure gRPC stops reading from connections and cancels
-  // streams instead of growing; the service's own memory (the Hub cache) is bounded apart.
+  // gRPC's resource quota for the whole server: what its transports and calls may hold. Past
+  // it gRPC 1.51 reads with smaller buffers and cancels open streams; it refuses no new call.
+  // The service's own memory (the Hub cache) is bounded apart.
   size_t memory_quota_bytes = 64 << 20;
   // Request headers (metadata) one call may carry: gRPC's default, made explicit.
   int max_metadata_bytes = 8 << 10;
