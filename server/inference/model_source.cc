@@ -7,7 +7,6 @@
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -240,10 +239,10 @@ absl::Status ValidateRevision(absl::string_view revision) {
                        return absl::ascii_isgraph(c) && !absl::StrContains("~^:?*[\\", c);
                      });
   if (!valid) {
-    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
-                     absl::StrCat("revision '", EchoInput(revision),
-                                  "' is not a branch, tag or commit name."),
-                     {"revision"});
+    return MakeError(
+        StatusCode::kInvalidArgument, "HFValidationError",
+        absl::StrCat("revision '", EchoInput(revision), "' is not a branch, tag or commit name."),
+        {"revision"});
   }
   return absl::OkStatus();
 }
@@ -286,10 +285,9 @@ absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::Locate(
   // The OS reads a path up to its first NUL while the checks below read the whole string: refused
   // here, so the path checked is always the path opened.
   if (absl::c_any_of(ref.model, [](char c) { return absl::ascii_iscntrl(c); })) {
-    return MakeError(
-        StatusCode::kInvalidArgument, "HFValidationError",
-        absl::StrCat("model '", EchoInput(ref.model), "' holds a control character."),
-        {"model"});
+    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
+                     absl::StrCat("model '", EchoInput(ref.model), "' holds a control character."),
+                     {"model"});
   }
   if (absl::Status status = ValidateSubfolder(ref.subfolder); !status.ok()) return status;
   if (!ref.revision.empty()) {

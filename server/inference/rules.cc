@@ -269,8 +269,8 @@ absl::StatusOr<Inferred> ExportModelType(const registry::RegistrySnapshot& snaps
                        {absl::StrCat("first module ", name)}}};
     }
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("A sentence-transformers model whose first module is ", EchoInput(name),
-                                  " cannot be exported by Optimum."),
+                     absl::StrCat("A sentence-transformers model whose first module is ",
+                                  EchoInput(name), " cannot be exported by Optimum."),
                      {"name"});
   }
   if (library == "transformers") {

@@ -39,10 +39,10 @@ absl::Status UnknownTask(const LoaderTable& table, absl::string_view task) {
   for (const TaskLoaders& entry : table.tasks) {
     described.push_back(absl::StrCat("`", entry.task, "` for ", LoaderRepr(entry)));
   }
-  return MakeError(
-      StatusCode::kInvalidArgument, "KeyError",
-      absl::StrCat("Unknown task: ", EchoInput(task), ". Loaders: ", absl::StrJoin(described, ", "), "."),
-      {"task", task, tasks});
+  return MakeError(StatusCode::kInvalidArgument, "KeyError",
+                   absl::StrCat("Unknown task: ", EchoInput(task),
+                                ". Loaders: ", absl::StrJoin(described, ", "), "."),
+                   {"task", task, tasks});
 }
 
 // A task with a single loader: that loader, unless the pinned module does not define it.
@@ -128,10 +128,10 @@ absl::StatusOr<SupportedTasks> TasksManager::GetSupportedTasksForModelType(
   const absl::string_view library = library_name.value_or(kFallbackLibrary);
 
   const std::string normalized = NormalizeModelType(model_type);
-  const std::string display = model_name && !model_name->empty()
-                                  ? absl::StrCat(EchoInput(normalized), " (",
-                                                 EchoInput(*model_name), ")")
-                                  : EchoInput(normalized);
+  const std::string display =
+      model_name && !model_name->empty()
+          ? absl::StrCat(EchoInput(normalized), " (", EchoInput(*model_name), ")")
+          : EchoInput(normalized);
   const ModelTypeEntry* entry = choice->model_types->Find(normalized);
   if (entry == nullptr) {
     const std::string* fallback =

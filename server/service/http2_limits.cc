@@ -8,8 +8,7 @@ namespace tasks::service {
 void ApplyHttp2Limits(const Http2Limits& limits, grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, limits.max_metadata_bytes);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA,
-                             limits.max_pings_without_data);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, limits.max_pings_without_data);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, limits.max_ping_strikes);
   // The builder copies the quota's handle; gRPC keeps the quota alive while it is used.
   grpc::ResourceQuota quota("tasks-server");

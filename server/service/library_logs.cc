@@ -58,19 +58,18 @@ void ProtobufHandler(google::protobuf::LogLevel level, const char* /*file*/, int
 }
 
 void GrpcHandler(gpr_log_func_args* args) {
-  const spdlog::level::level_enum level = args->severity == GPR_LOG_SEVERITY_ERROR
-                                              ? spdlog::level::err
-                                              : args->severity == GPR_LOG_SEVERITY_INFO
-                                                    ? spdlog::level::info
-                                                    : spdlog::level::debug;
+  const spdlog::level::level_enum level =
+      args->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::err
+      : args->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                : spdlog::level::debug;
   absl::string_view file = args->file != nullptr ? args->file : "";
   if (size_t slash = file.rfind('/'); slash != absl::string_view::npos) {
     file = file.substr(slash + 1);
   }
-  Write(GrpcLimiter(), level, "grpc",
-        absl::StrCat(args->message != nullptr ? args->message : "", " (", file, ":", args->line,
-                     ")"),
-        /*always=*/false);
+  Write(
+      GrpcLimiter(), level, "grpc",
+      absl::StrCat(args->message != nullptr ? args->message : "", " (", file, ":", args->line, ")"),
+      /*always=*/false);
 }
 
 }  // namespace

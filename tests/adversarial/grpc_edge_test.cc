@@ -1,6 +1,7 @@
 // What a hostile or careless gRPC client sends at the edge of the API: fields whose echo in an
 // error would overflow the trailers, and requests that fail to parse.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -65,6 +66,12 @@ std::string LongField() {
 // plausible): the caller gets the server's own code and a message of bounded size, never the
 // RESOURCE_EXHAUSTED of trailers too large to receive.
 TEST(EchoedInput, NoFieldOverflowsTheTrailers) {
+  const std::vector<std::pair<std::string, std::string>> kPlausible = {
+      {"exporter", "onnx"},
+      {"task", "text-classification"},
+      {"model_type", "bert"},
+      {"model", "google-bert/bert-base-uncased"},
+      {"framework", "pt"}};
   Harness harness;
   const google::protobuf::ServiceDescriptor* service =
       v1::GetAllTasksRequest::descriptor()->file()->FindServiceByName("TasksManager");
@@ -79,14 +86,11 @@ TEST(EchoedInput, NoFieldOverflowsTheTrailers) {
       if (field.cpp_type() != FieldDescriptor::CPPTYPE_STRING || field.is_repeated()) continue;
       std::unique_ptr<google::protobuf::Message> request(prototype->New());
       const google::protobuf::Reflection& reflection = *request->GetReflection();
-      for (const char* name : {"exporter", "task", "model_type", "model", "framework"}) {
+      for (const auto& [name, value] : kPlausible) {
         const FieldDescriptor* other = method.input_type()->FindFieldByName(name);
-        if (other != nullptr && other != &field && other->cpp_type() == field.cpp_type()) {
-          reflection.SetString(request.get(), other,
-                               std::string(name) == "exporter" ? "onnx"
-                               : std::string(name) == "framework" ? "pt"
-                               : std::string(name) == "model" ? "google-bert/bert-base-uncased"
-                                                                : "text-classification");
+        if (other != nullptr && other != &field &&
+            other->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+          reflection.SetString(request.get(), other, value);
         }
       }
       reflection.SetString(request.get(), &field, LongField());
@@ -127,7 +131,10 @@ TEST(UnparseableRequest, LogsBoundedJsonLinesAndTheServerGoesOn) {
     // task (field 1) holding invalid UTF-8; a length running past the end; a Struct nested
     // deeper than protobuf's recursion limit.
     const std::string bad_utf8 = std::string("\x0a\x02\xff\xfe", 4);
-    const std::string truncated = std::string("\x0a\x10" "abc", 5);
+    const std::string truncated = std::string(
+        "\x0a\x10"
+        "abc",
+        5);
     for (int i = 0; i < 50; ++i) {
       const grpc::Status status = RawCall(harness.address(), path, bad_utf8);
       ASSERT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
@@ -142,11 +149,11 @@ TEST(UnparseableRequest, LogsBoundedJsonLinesAndTheServerGoesOn) {
     for (int i = 0; i < 200; ++i) {
       level = (*level->mutable_fields())["k"].mutable_struct_value();
     }
-    EXPECT_EQ(RawCall(harness.address(),
-                      "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor",
-                      deep.SerializeAsString())
-                  .error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(
+        RawCall(harness.address(), "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor",
+                deep.SerializeAsString())
+            .error_code(),
+        grpc::StatusCode::UNIMPLEMENTED);
     v1::MapFromSynonymRequest fine;
     fine.set_task("causal-lm");
     v1::MapFromSynonymResponse answer;
