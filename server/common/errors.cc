@@ -1,11 +1,18 @@
 #include "server/common/errors.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/common/suggest.h"
 
 namespace tasks {
+
+std::string EchoInput(absl::string_view value) {
+  if (value.size() <= kMaxEchoBytes) return absl::CHexEscape(value);
+  return absl::StrCat(absl::CHexEscape(value.substr(0, kMaxEchoBytes)), "... (", value.size(),
+                      " bytes)");
+}
 
 absl::Status MakeError(absl::StatusCode code, absl::string_view python_exception,
                        absl::string_view message, const ErrorContext& context) {

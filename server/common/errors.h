@@ -6,6 +6,7 @@
 #ifndef TASKS_SERVER_COMMON_ERRORS_H_
 #define TASKS_SERVER_COMMON_ERRORS_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,6 +30,18 @@ struct ErrorContext {
   // More ErrorInfo metadata, copied as is: what a Hub error is about ("repo_id", "revision", ...).
   std::vector<std::pair<std::string, std::string>> metadata;
 };
+
+// The longest part of a caller's value an error message repeats. Messages travel twice in a
+// failed call's trailers (grpc-message, and grpc-status-details-bin in base64), which clients
+// cap at 8 KiB: a whole 4 KiB field echoed there turned INVALID_ARGUMENT into the client's
+// RESOURCE_EXHAUSTED "received metadata size exceeds limit".
+inline constexpr size_t kMaxEchoBytes = 128;
+
+// `value`, a caller's input, as an error message may show it: C-escaped (non-ASCII and control
+// bytes as \xNN, so the message stays printable ASCII) and, beyond kMaxEchoBytes of input, cut
+// with "...", followed by its length ("... (4096 bytes)"). Every echo of a request field goes
+// through here.
+std::string EchoInput(absl::string_view value);
 
 // Returns a status with `code` and a message made of `message`, then " Did you mean 'x'?" when a
 // valid choice is close to `context.value`, then the valid choices. `python_exception` is the

@@ -57,7 +57,7 @@ absl::StatusOr<Inferred> ChooseLibrary(const registry::TasksManager& tasks,
   if (tasks.snapshot().FindLibrary(library) == nullptr) {
     const std::vector<std::string> libraries = tasks.snapshot().LibraryNames();
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("Unknown library ", library, "."),
+                     absl::StrCat("Unknown library ", EchoInput(library), "."),
                      {"library_name", library, libraries});
   }
   return Inferred{library, Given("library", library)};
@@ -69,7 +69,7 @@ absl::StatusOr<Inferred> ChooseFramework(const ExportRequest& request, const Mod
   const std::string& framework = *request.framework;
   if (!registry::IsFramework(framework)) {
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("Unknown framework ", framework, "."),
+                     absl::StrCat("Unknown framework ", EchoInput(framework), "."),
                      {"framework", framework, registry::FrameworkChoices()});
   }
   return Inferred{framework, Given("framework", framework)};

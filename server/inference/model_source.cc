@@ -5,7 +5,6 @@
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -203,7 +202,7 @@ absl::Status ValidateRepoId(absl::string_view repo_id) {
   if (hub::RepoIdProblem(repo_id).empty()) return absl::OkStatus();
   return MakeError(
       StatusCode::kInvalidArgument, "HFValidationError",
-      absl::StrCat("'", absl::CHexEscape(repo_id),
+      absl::StrCat("'", EchoInput(repo_id),
                    "' is neither a Hub repo id ('name' or 'org/name': letters, digits, '-', '_', "
                    "'.', no '--' or '..', not starting or ending with '-' or '.', not ending in "
                    "'.git', at most ",
@@ -222,10 +221,10 @@ absl::Status ValidateRevision(absl::string_view revision) {
                        return absl::ascii_isgraph(c) && !absl::StrContains("~^:?*[\\", c);
                      });
   if (!valid) {
-    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
-                     absl::StrCat("revision '", absl::CHexEscape(revision),
-                                  "' is not a branch, tag or commit name."),
-                     {"revision"});
+    return MakeError(
+        StatusCode::kInvalidArgument, "HFValidationError",
+        absl::StrCat("revision '", EchoInput(revision), "' is not a branch, tag or commit name."),
+        {"revision"});
   }
   return absl::OkStatus();
 }
@@ -240,7 +239,7 @@ absl::Status ValidateSubfolder(absl::string_view subfolder) {
                                [](char c) { return absl::ascii_isprint(c); });
   if (!valid) {
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("subfolder '", absl::CHexEscape(subfolder),
+                     absl::StrCat("subfolder '", EchoInput(subfolder),
                                   "' must be a relative path without '.' or '..' parts."),
                      {"subfolder"});
   }
@@ -276,10 +275,9 @@ absl::StatusOr<std::optional<ModelLocator::LocalFolder>> ModelLocator::Locate(
   // The OS reads a path up to its first NUL while the checks below read the whole string: refused
   // here, so the path checked is always the path opened.
   if (absl::c_any_of(ref.model, [](char c) { return absl::ascii_iscntrl(c); })) {
-    return MakeError(
-        StatusCode::kInvalidArgument, "HFValidationError",
-        absl::StrCat("model '", absl::CHexEscape(ref.model), "' holds a control character."),
-        {"model"});
+    return MakeError(StatusCode::kInvalidArgument, "HFValidationError",
+                     absl::StrCat("model '", EchoInput(ref.model), "' holds a control character."),
+                     {"model"});
   }
   if (absl::Status status = ValidateSubfolder(ref.subfolder); !status.ok()) return status;
   if (!ref.revision.empty()) {

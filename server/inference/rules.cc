@@ -55,8 +55,8 @@ const registry::DiffusersPipeline* FindPipeline(const registry::RegistrySnapshot
 
 absl::Status TaskNotFound(absl::string_view model, absl::string_view why) {
   return MakeError(StatusCode::kNotFound, "KeyError",
-                   absl::StrCat("Could not find the proper task name for the model ", model, ": ",
-                                why, ". Pass the task explicitly."),
+                   absl::StrCat("Could not find the proper task name for the model ",
+                                EchoInput(model), ": ", why, ". Pass the task explicitly."),
                    {"model"});
 }
 
@@ -247,7 +247,7 @@ absl::StatusOr<Inferred> ExportModelType(const registry::RegistrySnapshot& snaps
     }
     // Optimum sets export_model_type to None; exporting then fails on the model type.
     return MakeError(StatusCode::kNotFound, "KeyError",
-                     absl::StrCat("Pipeline class ", name,
+                     absl::StrCat("Pipeline class ", EchoInput(name),
                                   " is in no AutoPipeline table, so it "
                                   "has no export model type."),
                      {"name"});
@@ -269,8 +269,8 @@ absl::StatusOr<Inferred> ExportModelType(const registry::RegistrySnapshot& snaps
                        {absl::StrCat("first module ", name)}}};
     }
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("A sentence-transformers model whose first module is ", name,
-                                  " cannot be exported by Optimum."),
+                     absl::StrCat("A sentence-transformers model whose first module is ",
+                                  EchoInput(name), " cannot be exported by Optimum."),
                      {"name"});
   }
   if (library == "transformers") {
@@ -281,7 +281,7 @@ absl::StatusOr<Inferred> ExportModelType(const registry::RegistrySnapshot& snaps
   static const std::vector<std::string> kLibraries = {"transformers", "diffusers", "timm",
                                                       "sentence_transformers"};
   return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                   absl::StrCat("Unknown library ", library, "."),
+                   absl::StrCat("Unknown library ", EchoInput(library), "."),
                    {"library", library, kLibraries});
 }
 

@@ -15,9 +15,10 @@ constexpr absl::string_view kWithPast = "-with-past";
 
 absl::Status UnknownFilter(absl::string_view argument, absl::string_view value,
                            absl::string_view what, const std::vector<std::string>& choices) {
-  return MakeError(absl::StatusCode::kInvalidArgument, "ValueError",
-                   absl::StrCat("No ", what, " '", value, "' is in the loaded registries."),
-                   {argument, value, choices});
+  return MakeError(
+      absl::StatusCode::kInvalidArgument, "ValueError",
+      absl::StrCat("No ", what, " '", EchoInput(value), "' is in the loaded registries."),
+      {argument, value, choices});
 }
 
 bool Contains(const std::vector<std::string>& names, absl::string_view name) {

@@ -19,7 +19,8 @@ using absl::StatusCode;
 constexpr absl::string_view kWithPast = "-with-past";
 constexpr absl::string_view kFallbackLibrary = "transformers";
 
-std::string Quoted(absl::string_view s) { return absl::StrCat("'", s, "'"); }
+// A name in quotes; a caller's value is cut and escaped (EchoInput), as any may be one.
+std::string Quoted(absl::string_view s) { return absl::StrCat("'", EchoInput(s), "'"); }
 
 // How a loader entry reads in Optimum's messages: a name, or a tuple of names.
 std::string LoaderRepr(const TaskLoaders& loaders) {
@@ -38,10 +39,10 @@ absl::Status UnknownTask(const LoaderTable& table, absl::string_view task) {
   for (const TaskLoaders& entry : table.tasks) {
     described.push_back(absl::StrCat("`", entry.task, "` for ", LoaderRepr(entry)));
   }
-  return MakeError(
-      StatusCode::kInvalidArgument, "KeyError",
-      absl::StrCat("Unknown task: ", task, ". Loaders: ", absl::StrJoin(described, ", "), "."),
-      {"task", task, tasks});
+  return MakeError(StatusCode::kInvalidArgument, "KeyError",
+                   absl::StrCat("Unknown task: ", EchoInput(task),
+                                ". Loaders: ", absl::StrJoin(described, ", "), "."),
+                   {"task", task, tasks});
 }
 
 // A task with a single loader: that loader, unless the pinned module does not define it.
@@ -127,9 +128,10 @@ absl::StatusOr<SupportedTasks> TasksManager::GetSupportedTasksForModelType(
   const absl::string_view library = library_name.value_or(kFallbackLibrary);
 
   const std::string normalized = NormalizeModelType(model_type);
-  const std::string display = model_name && !model_name->empty()
-                                  ? absl::StrCat(normalized, " (", *model_name, ")")
-                                  : normalized;
+  const std::string display =
+      model_name && !model_name->empty()
+          ? absl::StrCat(EchoInput(normalized), " (", EchoInput(*model_name), ")")
+          : EchoInput(normalized);
   const ModelTypeEntry* entry = choice->model_types->Find(normalized);
   if (entry == nullptr) {
     const std::string* fallback =
@@ -198,7 +200,7 @@ absl::StatusOr<ExporterConfig> TasksManager::GetExporterConfigConstructor(
     if (supported->tasks->FindTask(task_key) == nullptr) {
       const std::vector<std::string> keys = supported->tasks->TaskKeys();
       return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                       absl::StrCat(*model_type, " doesn't support task ", Quoted(task),
+                       absl::StrCat(EchoInput(*model_type), " doesn't support task ", Quoted(task),
                                     " for the ", Quoted(exporter), " exporter."),
                        {"task", task, keys});
     }

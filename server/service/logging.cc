@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
+#include "server/service/library_logs.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -85,6 +86,7 @@ absl::Status ConfigureLogging(absl::string_view level, absl::string_view format)
   absl::MutexLock lock(&call_logging_mutex);
   configured_call_logger = std::move(call_logger);
   json_logs = format == "json";
+  RouteLibraryLogs();
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@ namespace tasks::service {
 // `level`: trace, debug, info, warn, error, critical or off. `format`: "text" for people, "json"
 // for log collectors (one object per line: time, level, logger, msg). Per-call lines are batched
 // (BatchedLineSink) and reach stderr within a second; spdlog::shutdown() writes what is left.
+// Protobuf's and gRPC's own lines go through the default logger too (library_logs.h).
 absl::Status ConfigureLogging(absl::string_view level, absl::string_view format);
 
 // The logger of per-call lines (call_log.h), named "rpc", as ConfigureLogging set it up: with

@@ -99,6 +99,7 @@ void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& b
   }
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+  ApplyHttp2Limits(options.http2, builder);
 }
 
 absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
@@ -124,6 +125,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
   }
   if (absl::Status status = server->ListenHealth(options); !status.ok()) return status;
   server->SetServing(true);
+  server->trimmer_ = std::make_unique<HeapTrimmer>(absl::Seconds(1), size_t{16} << 20);
   if (server->cache_ != nullptr && options.stats_log_interval > absl::ZeroDuration()) {
     server->stats_logger_ =
         std::thread([raw = server.get(), interval = options.stats_log_interval] {

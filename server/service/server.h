@@ -25,6 +25,8 @@
 #include "server/registry/tasks_manager_holder.h"
 #include "server/service/answer_memo.h"
 #include "server/service/call_log.h"
+#include "server/service/heap_trimmer.h"
+#include "server/service/http2_limits.h"
 #include "server/service/metrics.h"
 #include "server/service/metrics_endpoint.h"
 #include "server/service/tasks_manager_service.h"
@@ -58,6 +60,8 @@ struct ServerOptions {
   absl::Duration min_client_ping_interval = absl::Seconds(10);
   int max_receive_message_bytes = 4 << 20;
   int max_send_message_bytes = 4 << 20;
+  // Streams, gRPC's memory and pings per connection (http2_limits.h): HTTP/2 abuse.
+  Http2Limits http2;
 
   // TLS (and mutual TLS) on listen_address; a unix: address refuses it (see Start). The metrics
   // endpoint stays plain HTTP: it has its own address, scraped from inside the cluster.
@@ -78,8 +82,9 @@ struct ServerOptions {
   bool call_log_json = false;
 };
 
-// Applies the connection settings of `options` (keepalive, connection age, message sizes) to
-// `builder`; shared with the benchmark's baseline server so both run with the same settings.
+// Applies the connection settings of `options` (keepalive, connection age, message sizes, HTTP/2
+// limits) to `builder`; shared with the benchmark's baseline server so both run with the same
+// settings.
 void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder);
 
 class TasksServer {
@@ -154,6 +159,8 @@ class TasksServer {
   int health_port_ = 0;
   std::vector<std::string> registry_dirs_;
   absl::Mutex reload_mutex_;  // one reload at a time, so the last one started is the one kept
+  // Gives memory freed after a burst back to the OS (heap_trimmer.h).
+  std::unique_ptr<HeapTrimmer> trimmer_;
   // Logs the cache statistics every interval until notified.
   absl::Notification stop_stats_;
   std::thread stats_logger_;

@@ -4,6 +4,13 @@
 // Hub), or fail fast with RESOURCE_EXHAUSTED when the pool's queue is full. BatchResolveExport
 // streams run the same work item by item (see batch_resolve.h). This class only wires calls to
 // the handlers and turns their absl::Status into the call's grpc::Status; thread-safe.
+//
+// A request that fails to parse (invalid UTF-8 in a string field, a truncated length, a Struct
+// nested deeper than protobuf's 100 levels) never reaches these methods: gRPC 1.51's
+// CallbackUnaryHandler::RunHandler answers it itself, UNIMPLEMENTED with an empty message, before
+// any reactor exists, and no hook of the callback API can change that code. Answering
+// INVALID_ARGUMENT would mean taking every method's request as raw bytes and parsing it here.
+// What protobuf says about it is logged (library_logs.h); README "Operating" tells clients.
 #ifndef TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 #define TASKS_SERVER_SERVICE_TASKS_MANAGER_SERVICE_H_
 

@@ -40,5 +40,17 @@ TEST(GetErrorInfo, NothingOnAPlainStatus) {
   EXPECT_FALSE(GetErrorInfo(absl::InternalError("x")).has_value());
 }
 
+TEST(EchoInput, ShortValuesAreEscapedWhole) {
+  EXPECT_EQ(EchoInput("bert"), "bert");
+  EXPECT_EQ(EchoInput("caf\xc3\xa9 'x'"), "caf\\xc3\\xa9 \\'x\\'");
+}
+
+TEST(EchoInput, LongValuesAreCutWithTheirLength) {
+  const std::string echoed = EchoInput(std::string(4096, '\xff'));
+  EXPECT_EQ(echoed.size(), kMaxEchoBytes * 4 + std::string("... (4096 bytes)").size());
+  EXPECT_EQ(echoed.substr(echoed.size() - 16), "... (4096 bytes)");
+  EXPECT_EQ(EchoInput(std::string(kMaxEchoBytes, 'a')), std::string(kMaxEchoBytes, 'a'));
+}
+
 }  // namespace
 }  // namespace tasks
