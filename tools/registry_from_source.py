@@ -264,7 +264,7 @@ def synonyms(tp):
     return {"source": tp.source("_SYNONYM_TASK_MAP"), "map": tp.values["_SYNONYM_TASK_MAP"]}
 
 
-def loader_tables(tp, auto, transformers_exports, ann):
+def loader_tables(tp, auto, transformers_exports):
     """_LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP / _LIBRARY_TO_TF_TASKS_TO_MODEL_LOADER_MAP and the
     per-library loader tables they name: task -> auto class (or tuple of auto classes)."""
     out = {}
@@ -288,8 +288,9 @@ def loader_tables(tp, auto, transformers_exports, ann):
                         entry["names_table"] = known["names_table"] if known else None
                     loaders.append(entry)
                 tasks[task] = {"loaders": loaders, "multiple": isinstance(loader, tuple)}
+            # get_model_class_for_task imports the library by its name.
             libraries[lib] = {"attribute": table, "source": tp.source(table),
-                              "python_module": ann("python_module." + lib), "tasks": tasks}
+                              "python_module": lib, "tasks": tasks}
         out[fw] = {"library_table_attribute": {"name": attr, "source": tp.source(attr)},
                    "library_order": sorted(libraries), "libraries": libraries}
     return out
@@ -315,12 +316,11 @@ def custom_classes(tp):
 
 
 def table_guards(tp, ann):
-    """Every class-level assignment of each loader/mapping attribute, with its guards."""
-    attrs = ann("table_guards_attributes")
+    """Every class-level assignment of each TasksManager attribute, with its guards."""
     return {"note": ann("tasks.table_guards.note"), "attributes": {
         a: [{"line": s.lineno, "guards": g,
              "assigns_empty_dict": isinstance(s.value, ast.Dict) and not s.value.keys}
-            for s, g in tp.assignments[a]] for a in attrs}}
+            for s, g in assignments] for a, assignments in tp.assignments.items()}}
 
 
 def method_signatures(tp, ann):
@@ -362,7 +362,7 @@ def parameter(name, kind, default):
 
 def tasks_json(gen, tp, auto, transformers_exports, ann):
     """tasks.json: tasks, synonyms, loaders, custom classes and the other TasksManager tables."""
-    ml = loader_tables(tp, auto, transformers_exports, ann)
+    ml = loader_tables(tp, auto, transformers_exports)
     multi = {t: [l["class"] for l in e["loaders"]]
              for t, e in ml["pt"]["libraries"]["transformers"]["tasks"].items() if e["multiple"]}
     unsupported = tp.values["_UNSUPPORTED_CLI_MODEL_TYPE"]
@@ -477,6 +477,35 @@ class ConfigClasses:
                 "supports_past": any(d["supports_past"] for d in definitions)}
 
 
+def exporter_availability(tp, ann):
+    """is_backend_available(): the exporter keys of its dict must be those the annotation
+    describes; the line range is read from the source."""
+    described = dict(ann("supported_model_types.exporter_availability"))
+    func = tp.module_functions["is_backend_available"]
+    keys = [k.value for n in ast.walk(func) if isinstance(n, ast.Dict) for k in n.keys]
+    if sorted(keys) != sorted(k for k in described if k not in ("note", "source")):
+        fail_at(TASKS_PY, func, "is_backend_available() knows %s; the generation file "
+                "describes others" % keys)
+    described["source"] = {"file": TASKS_PY, "function": func.name,
+                           "lines": [func.lineno, func.end_lineno]}
+    return described
+
+
+def check_rule_literals(tp, marker_files, methods):
+    """The marker file names the rule annotations cite must be string literals of the cited
+    methods, so an upstream change to them stops the tool instead of going unnoticed."""
+    literals = set()
+    for f in tp.cls.body:
+        if isinstance(f, ast.FunctionDef) and f.name in methods:
+            literals |= {n.value for n in ast.walk(f)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    cited = marker_files["exact"] + marker_files["prefix"] + sum(
+        marker_files["config_json_keys"].values(), [])
+    missing = [c for c in cited if c not in literals]
+    if missing:
+        raise SourceError("%s: %s no longer occur in %s" % (TASKS_PY, missing, methods))
+
+
 def supported_model_types_json(gen, tp, optimum_root, ann):
     """supported_model_types.json: the four core model-type registries and their classes."""
     order, libraries = model_type_registries(tp)
@@ -495,7 +524,7 @@ def supported_model_types_json(gen, tp, optimum_root, ann):
             duplicates.append({"registry": attr, "model_type": mt, "duplicate_tasks": tasks,
                                "line": line})
     return {"schema_version": 1, "provenance": core_provenance(gen),
-            "exporter_availability": ann("supported_model_types.exporter_availability"),
+            "exporter_availability": exporter_availability(tp, ann),
             "task_value_semantics": ann("supported_model_types.task_value_semantics"),
             "library_registry_order": order, "libraries": libraries,
             "config_classes": config_classes,
@@ -647,8 +676,18 @@ def inference_json(gen, tp, auto, diffusers_root, ann):
         ("inpainting", "AUTO_INPAINT_PIPELINES_MAPPING"))}
     out = {"schema_version": 1, "provenance": core_provenance(gen),
            "weight_file_names": weights}
-    for key in ("determine_framework", "infer_library", "marker_files", "infer_task"):
-        out[key] = ann("inference." + key)
+    # The rules' plain-language descriptions are annotations; their line ranges are read here.
+    methods = method_ranges(tp)["methods"]
+    for key, method in (("determine_framework", "determine_framework"),
+                        ("infer_library", "_infer_library_from_model_name_or_path"),
+                        ("marker_files", None),
+                        ("infer_task", "_infer_task_from_model_name_or_path")):
+        out[key] = dict(ann("inference." + key))
+        if method:
+            out[key] = dict({"method": methods[method]}, **out[key])
+    check_rule_literals(tp, out["marker_files"], (
+        "determine_framework", "_infer_library_from_model_name_or_path",
+        "_infer_task_from_model_name_or_path", "get_model_files"))
     out["transformers_tasks_to_model_mappings"] = {
         "note": ann("inference.transformers_note"), "pt": mappings["pt"],
         "pt_missing_loaders": missing["pt"], "tf": mappings["tf"],
@@ -828,7 +867,21 @@ def annotations(gen):
     return ann
 
 
+def check_provenance(gen):
+    """Each source's pinned commit must be the one the written provenance names."""
+    named = {"optimum": gen["provenance"]["optimum"]["commit"],
+             "transformers": gen["provenance"]["transformers"]["commit"],
+             "diffusers": gen["provenance"]["diffusers"]["commit"],
+             "optimum-intel": gen["backends"]["openvino"]["repository"]["commit"],
+             "optimum-neuron": gen["backends"]["neuron"]["repository"]["commit"]}
+    for name, commit in named.items():
+        if gen["sources"][name]["commit"] != commit:
+            raise SourceError("generation file: sources.%s.commit %s differs from the "
+                              "provenance's %s" % (name, gen["sources"][name]["commit"], commit))
+
+
 def build(gen, roots):
+    check_provenance(gen)
     ann = annotations(gen)
     tp = TasksPy(roots["optimum"])
     auto = auto_mappings_json(gen, roots["transformers"], ann)
