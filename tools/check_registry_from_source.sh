@@ -48,10 +48,10 @@ while read -r name repo ref commit paths; do
   tar -xf "$scratch/$name.tar" -C "$scratch/src/$name"
 done < "$scratch/sources.txt"
 
-python3 "$root/tools/registry_from_source.py" --generation "$gen" \
-  --optimum "$scratch/src/optimum" --transformers "$scratch/src/transformers" \
-  --diffusers "$scratch/src/diffusers" --optimum-intel "$scratch/src/optimum-intel" \
-  --optimum-neuron "$scratch/src/optimum-neuron" --out "$scratch/reference"
+sources=()
+while read -r name _; do sources+=(--source "$name=$scratch/src/$name"); done < "$scratch/sources.txt"
+python3 "$root/tools/registry_from_source.py" --generation "$gen" "${sources[@]}" \
+  --out "$scratch/reference"
 diff -r -x README.md "$reference" "$scratch/reference"
 echo "reference JSON: identical to $reference"
 

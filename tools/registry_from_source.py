@@ -13,10 +13,10 @@ facts of the sources. An expression the tool cannot evaluate stops it with file:
 
 Usage:
     python3 tools/registry_from_source.py --generation tools/generations/1.23.json \\
-        --optimum DIR --transformers DIR --diffusers DIR --optimum-intel DIR \\
-        --optimum-neuron DIR --out OUT
-Each DIR is the root of an exported source tree (git archive of the tag or commit named in the
-generation file). See tools/README.md "Registry pipeline" for the exact fetch/archive commands,
+        --source optimum=DIR --source transformers=DIR --source diffusers=DIR \\
+        --source optimum-intel=DIR --source optimum-neuron=DIR --out OUT
+One --source per entry of the generation file's `sources`; each DIR is the root of an exported
+source tree (git archive of the tag or commit named there). See tools/README.md "Registry pipeline" for the exact fetch/archive commands,
 tools/check_registry_from_source.sh for the comparison with tests/reference/, and
 tools/registry_from_reference.py for the next step (reference JSON -> data/registry/).
 """
@@ -270,6 +270,8 @@ def loader_tables(tp, auto, transformers_exports):
     out = {}
     for fw, attr, auto_fw in (("pt", "_LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP", "pt"),
                               ("tf", "_LIBRARY_TO_TF_TASKS_TO_MODEL_LOADER_MAP", "tf")):
+        if attr not in tp.final:  # Optimum 2.x has no TensorFlow tables at all
+            continue
         stmt, _ = tp.final[attr]
         tables = {k.value: v.id for k, v in zip(stmt.value.keys, stmt.value.values)}
         libraries = {}
@@ -303,9 +305,11 @@ def all_tasks(tp):
         return sorted(set().union(*(tp.values[a] for a in attrs)))
     pt = ("_TRANSFORMERS_TASKS_TO_MODEL_LOADERS", "_TIMM_TASKS_TO_MODEL_LOADERS",
           "_SENTENCE_TRANSFORMERS_TASKS_TO_MODEL_LOADERS")
-    return {"torch_and_diffusers": keys(*pt, "_DIFFUSERS_TASKS_TO_MODEL_LOADERS"),
-            "torch_without_diffusers": keys(*pt),
-            "tensorflow_only": keys("_TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS")}
+    out = {"torch_and_diffusers": keys(*pt, "_DIFFUSERS_TASKS_TO_MODEL_LOADERS"),
+           "torch_without_diffusers": keys(*pt)}
+    if "_TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS" in tp.values:
+        out["tensorflow_only"] = keys("_TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS")
+    return out
 
 
 def custom_classes(tp):
@@ -481,7 +485,10 @@ def exporter_availability(tp, ann):
     """is_backend_available(): the exporter keys of its dict must be those the annotation
     describes; the line range is read from the source."""
     described = dict(ann("supported_model_types.exporter_availability"))
-    func = tp.module_functions["is_backend_available"]
+    func = tp.module_functions.get("is_backend_available")
+    if func is None:  # Optimum 2.x: the backends register themselves, nothing to check
+        described["source"] = None
+        return described
     keys = [k.value for n in ast.walk(func) if isinstance(n, ast.Dict) for k in n.keys]
     if sorted(keys) != sorted(k for k in described if k not in ("note", "source")):
         fail_at(TASKS_PY, func, "is_backend_available() knows %s; the generation file "
@@ -603,8 +610,10 @@ def transformers_exports(root):
 
 def auto_mappings_json(gen, root, ann):
     """transformers_auto_mappings.json: auto classes and names tables, PT and TF."""
-    frameworks = {"pt": auto_framework(root, "src/transformers/models/auto/modeling_auto.py"),
-                  "tf": auto_framework(root, "src/transformers/models/auto/modeling_tf_auto.py")}
+    frameworks = {"pt": auto_framework(root, "src/transformers/models/auto/modeling_auto.py")}
+    tf = "src/transformers/models/auto/modeling_tf_auto.py"
+    if os.path.isfile(os.path.join(root, tf)):  # gone once transformers dropped TensorFlow
+        frameworks["tf"] = auto_framework(root, tf)
     counts = {fw: {"auto_classes": len(f["auto_classes"]), "names_tables": len(f["names_tables"]),
                    "entries": sum(len(t["entries"]) for t in f["names_tables"].values())}
               for fw, f in frameworks.items()}
@@ -622,6 +631,8 @@ def task_model_mappings(tp, auto):
     out, missing = {}, {}
     for fw, attr in (("pt", "_TRANSFORMERS_TASKS_TO_MODEL_LOADERS"),
                      ("tf", "_TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS")):
+        if attr not in tp.values or fw not in auto["frameworks"]:
+            continue
         f = auto["frameworks"][fw]
         out[fw], missing[fw] = {}, []
         for task, loaders in tp.values[attr].items():
@@ -688,19 +699,19 @@ def inference_json(gen, tp, auto, diffusers_root, ann):
     check_rule_literals(tp, out["marker_files"], (
         "determine_framework", "_infer_library_from_model_name_or_path",
         "_infer_task_from_model_name_or_path", "get_model_files"))
-    out["transformers_tasks_to_model_mappings"] = {
-        "note": ann("inference.transformers_note"), "pt": mappings["pt"],
-        "pt_missing_loaders": missing["pt"], "tf": mappings["tf"],
-        "tf_missing_loaders": missing["tf"]}
+    out["transformers_tasks_to_model_mappings"] = {"note": ann("inference.transformers_note")}
+    for fw in mappings:
+        out["transformers_tasks_to_model_mappings"].update(
+            {fw: mappings[fw], fw + "_missing_loaders": missing[fw]})
     out["diffusers_tasks_to_model_mappings"] = {
         "note": ann("inference.diffusers_note"),
         "diffusers_file": "src/diffusers/pipelines/auto_pipeline.py",
         "diffusers_lines": lines, "map": dmap}
-    out["counts"] = {"transformers_pt_tasks": len(mappings["pt"]),
-                     "transformers_pt_pairs": sum(map(len, mappings["pt"].values())),
-                     "transformers_tf_tasks": len(mappings["tf"]),
-                     "transformers_tf_pairs": sum(map(len, mappings["tf"].values())),
-                     "diffusers_pairs": {t: len(m) for t, m in dmap.items()}}
+    out["counts"] = {}
+    for fw in mappings:
+        out["counts"].update({"transformers_%s_tasks" % fw: len(mappings[fw]),
+                              "transformers_%s_pairs" % fw: sum(map(len, mappings[fw].values()))})
+    out["counts"]["diffusers_pairs"] = {t: len(m) for t, m in dmap.items()}
     return out
 
 
@@ -807,9 +818,10 @@ def apply_registrations(registry, decorations):
     return registry
 
 
-def backend_json(gen, name, root, tp, core, all_tasks_pt, ann):
+def backend_json(gen, name, root, core, all_tasks_pt, ann):
     """backends/<name>.json: the backend's registrations (and, for openvino, the registry
-    optimum-intel builds by copying the onnx entries first)."""
+    optimum-intel builds by copying the onnx entries first). `core` is the four core
+    registries as they stand when the backend is imported."""
     spec = gen["backends"][name]
     calls, decorations = backend_registrations(root, spec["files"], name)
     registered = apply_registrations({}, decorations)
@@ -869,11 +881,10 @@ def annotations(gen):
 
 def check_provenance(gen):
     """Each source's pinned commit must be the one the written provenance names."""
-    named = {"optimum": gen["provenance"]["optimum"]["commit"],
-             "transformers": gen["provenance"]["transformers"]["commit"],
-             "diffusers": gen["provenance"]["diffusers"]["commit"],
-             "optimum-intel": gen["backends"]["openvino"]["repository"]["commit"],
-             "optimum-neuron": gen["backends"]["neuron"]["repository"]["commit"]}
+    named = {name: gen["provenance"][name]["commit"]
+             for name in ("optimum", "transformers", "diffusers")}
+    named.update({spec["source"]: spec["repository"]["commit"]
+                  for spec in gen["backends"].values()})
     for name, commit in named.items():
         if gen["sources"][name]["commit"] != commit:
             raise SourceError("generation file: sources.%s.commit %s differs from the "
@@ -892,24 +903,34 @@ def build(gen, roots):
              "transformers_auto_mappings.json": auto,
              "inference.json": inference_json(gen, tp, auto, roots["diffusers"], ann)}
     pt_tasks = tasks["all_tasks"]["by_environment"]["torch_and_diffusers"]
-    for name, root_key in (("openvino", "optimum_intel"), ("neuron", "optimum_neuron")):
-        files["backends/%s.json" % name] = backend_json(
-            gen, name, roots[root_key], tp, smt["libraries"], pt_tasks, ann)
+    core = smt["libraries"]
+    for name, spec in gen["backends"].items():
+        out = backend_json(gen, name, roots[spec["source"]], core, pt_tasks, ann)
+        files["backends/%s.json" % name] = out
+        if spec.get("registers_core_exporter"):
+            # optimum-onnx (Optimum 2.x) fills the core registries through create_register;
+            # the backends imported after it see those entries.
+            core = copy.deepcopy(core)
+            for lib, mts in out["registered_by_decorators"].items():
+                for mt, task_map in mts.items():
+                    core.setdefault(lib, {"model_types": {}})["model_types"].setdefault(
+                        mt, {"exporters": {}})["exporters"][name] = task_map
     return files
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--generation", required=True, help="tools/generations/<name>.json")
-    for name in ("optimum", "transformers", "diffusers", "optimum-intel", "optimum-neuron"):
-        parser.add_argument("--" + name, required=True, help="source root of " + name)
+    parser.add_argument("--source", action="append", default=[], metavar="NAME=DIR",
+                        help="source root of each entry of the generation's `sources`")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     with open(args.generation, encoding="utf-8") as f:
         gen = json.load(f)
-    roots = {"optimum": args.optimum, "transformers": args.transformers,
-             "diffusers": args.diffusers, "optimum_intel": args.optimum_intel,
-             "optimum_neuron": args.optimum_neuron}
+    roots = dict(s.split("=", 1) for s in args.source)
+    missing = sorted(set(gen["sources"]) - set(roots))
+    if missing:
+        parser.error("no --source for %s" % ", ".join(missing))
     try:
         files = build(gen, roots)
     except SourceError as e:

@@ -228,9 +228,10 @@ def generation():
     sources["optimum-intel"] = dict(sources["optimum"], commit=commit(5))
     sources["optimum-neuron"] = dict(sources["optimum"], commit=commit(6))
     backends = {
-        "openvino": {"repository": {"commit": commit(5)}, "copies_onnx_entries": True,
+        "openvino": {"source": "optimum-intel", "repository": {"commit": commit(5)},
+                     "copies_onnx_entries": True,
                      "files": ["optimum/exporters/openvino/model_configs.py"]},
-        "neuron": {"repository": {"commit": commit(6)},
+        "neuron": {"source": "optimum-neuron", "repository": {"commit": commit(6)},
                    "files": ["optimum/exporters/neuron/model_configs.py"]}}
     return {"name": "test", "sources": sources, "provenance": prov, "backends": backends,
             "annotations": annotations}
@@ -266,7 +267,7 @@ class SyntheticSources(unittest.TestCase):
         out = os.path.join(self.dir, "out")
         args = [sys.executable, TOOL, "--generation", gen_path, "--out", out]
         for name, root in self.roots.items():
-            args += ["--" + name, root]
+            args += ["--source", "%s=%s" % (name, root)]
         proc = subprocess.run(args, capture_output=True, text=True)
         return proc, out
 
