@@ -299,8 +299,9 @@ def loader_tables(tp, auto, transformers_exports):
 
 
 def all_tasks(tp):
-    """get_all_tasks(): the task keys of every loader table of the active framework, for the
-    three package environments the guards of the loader tables distinguish."""
+    """get_all_tasks(): the task keys of every loader table of the active framework (plus the
+    custom-class tasks where the method reads _CUSTOM_CLASSES), for the package environments
+    the guards of the loader tables distinguish."""
     def keys(*attrs):
         return sorted(set().union(*(tp.values[a] for a in attrs)))
     pt = ("_TRANSFORMERS_TASKS_TO_MODEL_LOADERS", "_TIMM_TASKS_TO_MODEL_LOADERS",
@@ -309,6 +310,20 @@ def all_tasks(tp):
            "torch_without_diffusers": keys(*pt)}
     if "_TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS" in tp.values:
         out["tensorflow_only"] = keys("_TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS")
+    method = next((f for f in tp.cls.body
+                   if isinstance(f, ast.FunctionDef) and f.name == "get_all_tasks"), None)
+    if method is None:
+        fail_at(TASKS_PY, tp.cls, "TasksManager has no get_all_tasks method")
+    names = [n for n in ast.walk(method) if isinstance(n, ast.Attribute)]
+    if any(n.attr == "_CUSTOM_CLASSES" for n in names):
+        # From Optimum 1.27 get_all_tasks() also lists the custom-class tasks: 1.27 only those
+        # of the active framework (it compares the key's framework), 2.x all of them.
+        by_framework = any(isinstance(n, ast.Compare) and "[0]" in ast.unparse(n.left)
+                           for n in ast.walk(method))
+        for env in out:
+            fw = "tf" if env == "tensorflow_only" else "pt"
+            extra = {k[2] for k in tp.values["_CUSTOM_CLASSES"] if not by_framework or k[0] == fw}
+            out[env] = sorted(set(out[env]) | extra)
     return out
 
 
@@ -673,8 +688,17 @@ def inference_json(gen, tp, auto, diffusers_root, ann):
     """inference.json: weight file names, per-task model classes, diffusers pipeline tables;
     the rule descriptions are the project's annotations."""
     consts = auto["constants"]
+    # The weight-file constants tasks.py imports from transformers.utils (TF2_WEIGHTS_NAME only
+    # while Optimum has TensorFlow), and config.json's name, which the rules test for.
+    imported = {a.name for n in tp.src.tree.body if isinstance(n, ast.ImportFrom)
+                and n.module == "transformers.utils" for a in n.names}
     weights = {}
     for name in ("WEIGHTS_NAME", "SAFE_WEIGHTS_NAME", "TF2_WEIGHTS_NAME", "CONFIG_NAME"):
+        if name != "CONFIG_NAME" and name not in imported:
+            continue
+        if name not in consts:
+            raise SourceError("src/transformers/utils/__init__.py: no %s, which %s imports"
+                              % (name, TASKS_PY))
         value = consts[name]["value"]
         stem, dot, suffix = value.rpartition(".")
         weights[name] = {"value": value, "stem": stem, "suffix": dot + suffix,

@@ -57,7 +57,7 @@ class TasksManager:
         _LIBRARY_TO_TF_TASKS_TO_MODEL_LOADER_MAP = {
             "transformers": _TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS}
     _SYNONYM_TASK_MAP = {"default": "feature-extraction"}
-    _CUSTOM_CLASSES = {("pt", "alpha", "feature-extraction"): ("transformers", "AlphaModel")}
+    _CUSTOM_CLASSES = {("pt", "alpha", "image-to-text"): ("transformers", "AlphaModel")}
     _ENCODER_DECODER_TASKS = ("automatic-speech-recognition",)
     _MODEL_TYPE_FOR_DEFAULT_CONFIG = {"timm": "default-timm-config"}
     _DIFFUSERS_SUPPORTED_MODEL_TYPE = {
@@ -96,6 +96,10 @@ class TasksManager:
     @classmethod
     def _infer_task_from_model_name_or_path(cls, model):
         pass
+
+    @staticmethod
+    def get_all_tasks():
+        return [t for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]
 '''
 
 CONFIGS_PY = '''
@@ -351,6 +355,31 @@ class SyntheticSources(unittest.TestCase):
                          {"feature-extraction": "AlphaNeuronConfig",
                           "fill-mask": "AlphaNeuronConfig"})
         self.assertEqual(neuron["register_calls"][0]["overwrite_existing"], False)
+
+    def test_get_all_tasks_lists_custom_class_tasks_when_it_reads_them(self):
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        envs = self.load(out, "tasks.json")["all_tasks"]["by_environment"]
+        self.assertNotIn("image-to-text", envs["torch_and_diffusers"])
+        write(self.roots["optimum"], "optimum/exporters/tasks.py", TASKS_PY.replace(
+            "for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]",
+            "for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]"
+            " + [k[2] for k in TasksManager._CUSTOM_CLASSES]"))
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        envs = self.load(out, "tasks.json")["all_tasks"]["by_environment"]
+        self.assertIn("image-to-text", envs["torch_and_diffusers"])
+        self.assertIn("image-to-text", envs["tensorflow_only"])
+        # 1.27's form: only the custom classes of the active framework.
+        write(self.roots["optimum"], "optimum/exporters/tasks.py", TASKS_PY.replace(
+            "for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]",
+            "for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]"
+            " + [k[2] for k in TasksManager._CUSTOM_CLASSES if k[0] == 'pt']"))
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        envs = self.load(out, "tasks.json")["all_tasks"]["by_environment"]
+        self.assertIn("image-to-text", envs["torch_without_diffusers"])
+        self.assertNotIn("image-to-text", envs["tensorflow_only"])
 
     def test_unreadable_expression_names_file_and_line(self):
         write(self.roots["optimum"], "optimum/exporters/tasks.py",
