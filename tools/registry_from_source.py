@@ -894,7 +894,7 @@ def core_provenance(gen):
 
 def annotations(gen):
     """The generation file's prose and project-chosen values, by key; a missing key stops."""
-    table = gen["annotations"]
+    table = gen.get("annotations", {})
 
     def ann(key):
         if key not in table:
