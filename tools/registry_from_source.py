@@ -38,6 +38,7 @@ class SourceError(Exception):
 
 
 def fail_at(path, node, message):
+    """Stop with file:line of the node."""
     raise SourceError("%s:%d: %s" % (path, getattr(node, "lineno", 0), message))
 
 
@@ -68,6 +69,7 @@ def guarded_statements(body, guards=()):
 
 
 def assigned_name(stmt):
+    """The name a `NAME = value` (or annotated) statement binds, else None."""
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
             stmt.targets[0], ast.Name):
         return stmt.targets[0].id
@@ -169,6 +171,7 @@ class Evaluator:
 
 
 def source_block(path, stmt, guards):
+    """The `source` object of the reference files: where an assignment is, under which ifs."""
     return {"file": path, "line": stmt.lineno, "end_line": stmt.end_lineno, "guards": guards}
 
 
@@ -191,8 +194,10 @@ class TasksPy:
         self.assignments = {}   # name -> [(stmt, guards)] in source order
         self.values = {}        # name -> value of its last evaluated (guarded or not) assignment
         self.final = {}         # name -> (stmt, guards) of the assignment that sets the value
-        self.duplicates = []    # (registry, model_type, [tasks], line)
+        self.duplicates = []    # (registry attribute, line of the call, [repeated tasks])
         self.key_lines = {}     # (attribute, key) -> line of the key in the dict literal
+        # The two mapping helpers import transformers/diffusers at run time; inference.json
+        # computes their result from the auto and pipeline tables instead.
         calls = {"supported_tasks_mapping": self.supported_tasks_mapping,
                  "get_diffusers_tasks_to_model_mapping": lambda ev, node: None,
                  "get_transformers_tasks_to_model_mapping": lambda ev, node: None}
@@ -217,7 +222,7 @@ class TasksPy:
         tasks = []
         for arg in node.args:
             tasks.extend(ev(arg.value) if isinstance(arg, ast.Starred) else [ev(arg)])
-        mapping, seen = {}, []
+        mapping = {}
         for kw in node.keywords:
             if kw.arg is None:
                 fail_at(TASKS_PY, node, "** in supported_tasks_mapping")
@@ -229,20 +234,11 @@ class TasksPy:
                 if only is not None and kw.arg not in only:
                     continue
                 mapping[kw.arg][task] = ev(kw.value)
-        for task in tasks:
-            name = task[0] if isinstance(task, tuple) else task
-            if name in seen and name not in (d for d in self._dups(node)):
-                self._dups(node).append(name)
-            seen.append(name)
+        names = [t[0] if isinstance(t, tuple) else t for t in tasks]
+        repeated = [t for i, t in enumerate(names) if t in names[:i]]
+        if repeated:
+            self.duplicates.append((self.current, node.lineno, list(dict.fromkeys(repeated))))
         return mapping
-
-    def _dups(self, node):
-        key = (self.current, node.lineno)
-        for entry in self.duplicates:
-            if entry[0] == key:
-                return entry[1]
-        self.duplicates.append((key, []))
-        return self.duplicates[-1][1]
 
     def source(self, name):
         stmt, guards = self.final[name]
@@ -367,6 +363,7 @@ def method_signatures(tp, ann):
 
 
 def parameter(name, kind, default):
+    """One declared parameter: required, a literal default, or a default that is a name."""
     out = {"name": name, "kind": kind}
     if default is None:
         out["required"] = True
@@ -437,6 +434,7 @@ def model_type_registries(tp):
 
 
 def registry_counts(libraries):
+    """Model types, pairs and -with-past pairs per library and exporter."""
     counts = {}
     for lib, reg in libraries.items():
         per, pairs, past = {}, {}, {}
@@ -540,11 +538,11 @@ def supported_model_types_json(gen, tp, optimum_root, ann):
                   for task_map in e["exporters"].values() for t, c in task_map.items()
                   if t.endswith(PAST) and not config_classes[c]["supports_past"]]
     duplicates = []
-    for (attr, line), tasks in tp.duplicates:
-        if tasks:
-            mt = next(m for (a, m), l in tp.key_lines.items() if a == attr and l == line)
-            duplicates.append({"registry": attr, "model_type": mt, "duplicate_tasks": tasks,
-                               "line": line})
+    for attr, line, tasks in tp.duplicates:
+        # The call starts on its model type's key line: `"roformer": supported_tasks_mapping(`.
+        mt = next(m for (a, m), l in tp.key_lines.items() if a == attr and l == line)
+        duplicates.append({"registry": attr, "model_type": mt, "duplicate_tasks": tasks,
+                           "line": line})
     return {"schema_version": 1, "provenance": core_provenance(gen),
             "exporter_availability": exporter_availability(tp, ann),
             "task_value_semantics": ann("supported_model_types.task_value_semantics"),
@@ -609,6 +607,7 @@ def transformers_constants(root):
 
 
 def transformers_version(root):
+    """transformers' `__version__` string as written in its tree."""
     src = Source(root, "src/transformers/__init__.py")
     for stmt in src.tree.body:
         if assigned_name(stmt) == "__version__":
@@ -774,6 +773,7 @@ def backend_registrations(root, files, backend):
 
 
 def decoration(ev, rel, cls, call, guards, register):
+    """One `@register("model_type", *tasks, library_name=...)` on a class."""
     args = ev.items(call.args)
     kw = {k.arg: ev(k.value) for k in call.keywords}
     return {"file": rel, "line": call.lineno, "class": cls.name, "backend": register[0],
@@ -888,6 +888,7 @@ def backend_json(gen, name, root, core, all_tasks_pt, ann):
 # --- main ----------------------------------------------------------------------------------------
 
 def core_provenance(gen):
+    """The provenance block of the four core files (the generation file's, unchanged)."""
     return {k: gen["provenance"][k] for k in ("optimum", "transformers", "diffusers",
                                               "huggingface_hub")}
 
@@ -916,6 +917,7 @@ def check_provenance(gen):
 
 
 def build(gen, roots):
+    """All output files of a generation, by relative path; nothing is written on error."""
     check_provenance(gen)
     ann = annotations(gen)
     tp = TasksPy(roots["optimum"])
