@@ -3,14 +3,14 @@
 #include <thread>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "httplib.h"
+#include "server/service/bounded_http_server.h"
+#include "server/service/host_port.h"
 
 namespace tasks::service {
 
 struct MetricsEndpoint::Impl {
-  httplib::Server http;
+  BoundedHttpServer http{BoundedHttpOptions()};
   std::thread thread;
   int port = 0;
 };
@@ -26,17 +26,12 @@ int MetricsEndpoint::port() const { return impl_->port; }
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address, std::function<std::string()> render) {
-  const size_t colon = address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
+  absl::StatusOr<HostPort> host_port = ParseHostPort(address);
+  if (!host_port.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("metrics address '", address, "' is not host:port"));
+        absl::StrCat("metrics address ", host_port.status().message()));
   }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);  // [::1]:9090
-  }
+  const auto& [host, port] = *host_port;
   auto impl = std::make_unique<Impl>();
   impl->http.Get("/metrics", [render = std::move(render)](const httplib::Request&,
                                                           httplib::Response& response) {
@@ -45,7 +40,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   impl->port = port == 0 ? impl->http.bind_to_any_port(host)
                          : (impl->http.bind_to_port(host, port) ? port : -1);
   if (impl->port < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics"));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
+                                               " for metrics (address in use, or not permitted)"));
   }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->http.listen_after_bind(); });
