@@ -58,7 +58,7 @@ CLI::Validator HostPort() {
 CLI::Validator ListenAddress() {
   return Make("HOST:PORT|unix:PATH", [](const std::string& value) {
     const absl::Status status = service::CheckListenAddress(value);
-    return status.ok() ? std::string() : absl::StrCat(status.message(), " (or unix:/path)");
+    return status.ok() ? std::string() : std::string(status.message());
   });
 }
 

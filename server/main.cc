@@ -187,7 +187,10 @@ std::optional<int> ParseFlags(CLI::App& app, int argc, char** argv, const Flags&
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
-    std::fprintf(stderr, "tasks-server: %s\n", error.what());
+    // Validators see every value but a boolean flag's, which CLI11 converts first.
+    const bool boolean = dynamic_cast<const CLI::ConversionError*>(&error) != nullptr;
+    std::fprintf(stderr, "tasks-server: %s%s\n", error.what(),
+                 boolean ? " (expected true or false)" : "");
     return error.get_exit_code();
   }
   // The endpoint may come from HF_ENDPOINT, which no validator sees.

@@ -148,6 +148,13 @@ BoundedHttpServer::BoundedHttpServer(const BoundedHttpOptions& options) : option
   set_socket_options(ListenerOptions);
 }
 
+int BoundedHttpServer::Bind(const std::string& host, int port) {
+  const int bound = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
+  // Listening again on a listening socket only changes its backlog.
+  if (bound >= 0) ::listen(svr_sock_, 128);
+  return bound;
+}
+
 bool BoundedHttpServer::process_and_close_socket(socket_t sock) {
   bool processed = false;
   if (!refusing_connection) {

@@ -10,11 +10,13 @@
 // connection's acceptance; writing the answer may take `response_timeout` more. A connection
 // missing either deadline is closed.
 //
-// Configure routes and bind as for httplib::Server. Thread-safety as httplib::Server.
+// Configure routes as for httplib::Server, then Bind and listen_after_bind. Thread-safety as
+// httplib::Server.
 #ifndef TASKS_SERVER_SERVICE_BOUNDED_HTTP_SERVER_H_
 #define TASKS_SERVER_SERVICE_BOUNDED_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <string>
 
 #include "absl/time/time.h"
 #include "httplib.h"
@@ -30,6 +32,11 @@ struct BoundedHttpOptions {
 class BoundedHttpServer final : public httplib::Server {
  public:
   explicit BoundedHttpServer(const BoundedHttpOptions& options);
+
+  // Binds `host`:`port` (0: any free port) and returns the port, or -1. Unlike httplib's
+  // bind_to_port, listens with a backlog of 128 rather than 5, so that a burst of connections
+  // is accepted at once rather than some waiting a second to retransmit their SYN.
+  int Bind(const std::string& host, int port);
 
  private:
   // Called by httplib on a pool thread for each accepted connection (or, for one refused, on the

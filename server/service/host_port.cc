@@ -13,31 +13,37 @@ namespace {
 
 constexpr int kMaxPort = 65535;
 
-absl::Status NotHostPort(absl::string_view address, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "'", address, "' is not host:port (", why, "; ports are 0 to ", kMaxPort,
-      ", 0 for any free one)"));
+// "'<address>' is not <forms> (<why>; ports are ...)".
+absl::Status NotHostPort(absl::string_view address, absl::string_view forms, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("'", address, "' is not ", forms, " (", why,
+                                                 "; ports are 0 to ", kMaxPort,
+                                                 ", 0 for any free one)"));
 }
 
-}  // namespace
-
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
+// ParseHostPort, whose error names `forms` as what is accepted.
+absl::StatusOr<HostPort> Parse(absl::string_view address, absl::string_view forms) {
   const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return NotHostPort(address, "no port");
+  if (colon == absl::string_view::npos) return NotHostPort(address, forms, "no port");
   absl::string_view host = address.substr(0, colon);
   const absl::string_view port_text = address.substr(colon + 1);
   if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
-    return NotHostPort(address, "unclosed '['");
+    return NotHostPort(address, forms, "unclosed '['");
   }
-  if (host.empty()) return NotHostPort(address, "no host");
+  if (host.empty()) return NotHostPort(address, forms, "no host");
   // SimpleAtoi would take a sign and spaces; a port is digits only.
   int port = -1;
   if (port_text.empty() || port_text.size() > 5 ||
       !std::all_of(port_text.begin(), port_text.end(), absl::ascii_isdigit) ||
       !absl::SimpleAtoi(port_text, &port) || port > kMaxPort) {
-    return NotHostPort(address, absl::StrCat("bad port '", port_text, "'"));
+    return NotHostPort(address, forms, absl::StrCat("bad port '", port_text, "'"));
   }
   return HostPort{std::string(host), port};
+}
+
+}  // namespace
+
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
+  return Parse(address, "host:port");
 }
 
 bool IsUnixAddress(absl::string_view address) {
@@ -51,7 +57,7 @@ absl::Status CheckListenAddress(absl::string_view address) {
     }
     return absl::OkStatus();
   }
-  return ParseHostPort(address).status();
+  return Parse(address, "host:port or unix:/path").status();
 }
 
 }  // namespace tasks::service

@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "server/service/bounded_http_server.h"
 #include "server/service/host_port.h"
 
@@ -11,6 +13,7 @@ namespace tasks::service {
 
 struct MetricsEndpoint::Impl {
   BoundedHttpServer http{BoundedHttpOptions()};
+  absl::Notification listening_ended;
   std::thread thread;
   int port = 0;
 };
@@ -18,8 +21,12 @@ struct MetricsEndpoint::Impl {
 MetricsEndpoint::MetricsEndpoint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 MetricsEndpoint::~MetricsEndpoint() {
-  impl_->http.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  // httplib's stop() does nothing until the listening thread has marked the server running, so
+  // a stop right after Start would be lost and the join would wait forever: repeat it.
+  do {
+    impl_->http.stop();
+  } while (!impl_->listening_ended.WaitForNotificationWithTimeout(absl::Milliseconds(10)));
+  impl_->thread.join();
 }
 
 int MetricsEndpoint::port() const { return impl_->port; }
@@ -37,14 +44,16 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
                                                           httplib::Response& response) {
     response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  impl->port = port == 0 ? impl->http.bind_to_any_port(host)
-                         : (impl->http.bind_to_port(host, port) ? port : -1);
+  impl->port = impl->http.Bind(host, port);
   if (impl->port < 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
                                                " for metrics (address in use, or not permitted)"));
   }
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->http.listen_after_bind(); });
+  impl->thread = std::thread([raw] {
+    raw->http.listen_after_bind();
+    raw->listening_ended.Notify();
+  });
   return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(impl)));
 }
 

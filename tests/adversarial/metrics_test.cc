@@ -134,7 +134,7 @@ TEST(BoundedHttpServerTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
   server.Get("/metrics", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("up 1\n", "text/plain");
   });
-  const int port = server.bind_to_any_port("127.0.0.1");
+  const int port = server.Bind("127.0.0.1", 0);
   ASSERT_GT(port, 0);
   std::thread listener([&] { server.listen_after_bind(); });
 
@@ -161,6 +161,7 @@ TEST(BoundedHttpServerTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
 
   server.stop();
   listener.join();
+
 }
 
 }  // namespace
