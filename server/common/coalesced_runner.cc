@@ -24,9 +24,7 @@ void CoalescedRunner::Loop() {
   while (true) {
     {
       absl::MutexLock lock(&mutex_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-        return pending_ || stopping_;
-      };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return pending_ || stopping_; };
       mutex_.Await(absl::Condition(&ready));
       if (stopping_) return;
       pending_ = false;

@@ -60,8 +60,7 @@ class ConnectionQueue final : public httplib::TaskQueue {
 };
 
 // "ip", port of a socket address, as httplib's own stream reports them.
-void NumericAddress(const sockaddr_storage& address, socklen_t length, std::string& ip,
-                    int& port) {
+void NumericAddress(const sockaddr_storage& address, socklen_t length, std::string& ip, int& port) {
   char host[NI_MAXHOST] = "";
   char service[NI_MAXSERV] = "";
   if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof(host), service,

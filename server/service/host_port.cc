@@ -14,7 +14,8 @@ namespace {
 constexpr int kMaxPort = 65535;
 
 // "'<address>' is not <forms> (<why>; ports are ...)".
-absl::Status NotHostPort(absl::string_view address, absl::string_view forms, absl::string_view why) {
+absl::Status NotHostPort(absl::string_view address, absl::string_view forms,
+                         absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("'", address, "' is not ", forms, " (", why,
                                                  "; ports are 0 to ", kMaxPort,
                                                  ", 0 for any free one)"));

@@ -161,7 +161,6 @@ TEST(BoundedHttpServerTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
 
   server.stop();
   listener.join();
-
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ bool ServerProcess::Reap(int options) {
 bool ServerProcess::WaitForOutput(const std::string& text, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (output_.find(text) == std::string::npos) {
-    if (absl::Now() >= deadline || !ReadSome(deadline)) return output_.find(text) != std::string::npos;
+    if (absl::Now() >= deadline || !ReadSome(deadline))
+      return output_.find(text) != std::string::npos;
   }
   return true;
 }

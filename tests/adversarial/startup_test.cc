@@ -34,8 +34,8 @@ constexpr absl::Duration kStartBound = absl::Seconds(20);  // generous: ASan, sh
 class TempDir {
  public:
   TempDir() {
-    path_ = fs::temp_directory_path() /
-            absl::StrCat("tasks-startup-test-", getpid(), "-", counter_++);
+    path_ =
+        fs::temp_directory_path() / absl::StrCat("tasks-startup-test-", getpid(), "-", counter_++);
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -96,8 +96,7 @@ TEST(StartupTest, AFifoInTheRegistryDirIsSkippedAndSigtermStillStopsTheServer) {
   server.process.Signal(SIGHUP);
   EXPECT_TRUE(server.process.WaitForOutput("registry reloaded", kStartBound))
       << server.process.output();
-  EXPECT_THAT(server.process.output(),
-              HasSubstr(fifo.string() + ": skipped, not a regular file"));
+  EXPECT_THAT(server.process.output(), HasSubstr(fifo.string() + ": skipped, not a regular file"));
   server.process.Signal(SIGTERM);
   EXPECT_EQ(server.process.WaitForExit(kStartBound), 0) << server.process.output();
 }
@@ -137,7 +136,9 @@ std::vector<BadValue> BadValues(const fs::path& file, const fs::path& folder) {
       {"hf_endpoint", {}, "expected an http:// or https:// URL", {"HF_ENDPOINT=not a url"}},
       {"ca_bundle", {"--ca_bundle=" + missing}, "File does not exist"},
       {"token_file", {"--token_file=" + folder.string()}, "is not a regular file"},
-      {"anonymous_uses_server_token", {"--anonymous_uses_server_token=maybe"}, "expected true or false"},
+      {"anonymous_uses_server_token",
+       {"--anonymous_uses_server_token=maybe"},
+       "expected true or false"},
       {"model_root", {"--model_root=" + missing}, "Directory does not exist"},
       {"hf_cache_dir", {"--hf_cache_dir=" + file.string()}, "is not a folder"},
       {"offline", {"--offline=maybe"}, "expected true or false"},

@@ -38,7 +38,9 @@ TEST(CoalescedRunnerTest, RequestsDuringARunMakeOneMoreRunAndNeverWait) {
 
 TEST(CoalescedRunnerTest, NothingRunsUnasked) {
   std::atomic<int> runs{0};
-  { CoalescedRunner runner([&] { runs.fetch_add(1); }); }
+  {
+    CoalescedRunner runner([&] { runs.fetch_add(1); });
+  }
   EXPECT_EQ(runs.load(), 0);
 }
 
