@@ -91,6 +91,29 @@ CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::st
   }
 }
 
+// Connections: see ServerOptions for why (headless Services, client-side round-robin).
+void AddConnectionFlags(CLI::App& app, Flags& flags) {
+  Add(app, "keepalive_time", flags.keepalive_time_seconds,
+      "seconds of idleness before the server pings a connection (0: never)")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  Add(app, "keepalive_timeout", flags.keepalive_timeout_seconds,
+      "seconds a keepalive ping may go unanswered before the connection is closed")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/false));
+  Add(app, "max_connection_age", flags.max_connection_age_seconds,
+      "seconds after which a connection is asked to go away, so clients re-resolve and reach new "
+      "replicas (0: unlimited)")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  Add(app, "max_connection_age_grace", flags.max_connection_age_grace_seconds,
+      "seconds calls on an aged connection may still take before it is closed (0: unlimited)")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  Add(app, "max_receive_message_bytes", flags.server.max_receive_message_bytes,
+      "largest request message accepted")
+      ->check(tasks::flags::Integer(1, INT_MAX));
+  Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
+      "largest response message sent")
+      ->check(tasks::flags::Integer(1, INT_MAX));
+}
+
 void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "listen_address", flags.server.listen_address,
       "host:port to serve on, or unix:/path/to/socket (a sidecar sharing a volume)")
@@ -157,26 +180,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "stats_log_interval", flags.stats_log_interval_seconds,
       "seconds between cache statistics log lines (0: never)")
       ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
-  // Connections: see ServerOptions for why (headless Services, client-side round-robin).
-  Add(app, "keepalive_time", flags.keepalive_time_seconds,
-      "seconds of idleness before the server pings a connection (0: never)")
-      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
-  Add(app, "keepalive_timeout", flags.keepalive_timeout_seconds,
-      "seconds a keepalive ping may go unanswered before the connection is closed")
-      ->check(tasks::flags::Seconds(/*zero_allowed=*/false));
-  Add(app, "max_connection_age", flags.max_connection_age_seconds,
-      "seconds after which a connection is asked to go away, so clients re-resolve and reach new "
-      "replicas (0: unlimited)")
-      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
-  Add(app, "max_connection_age_grace", flags.max_connection_age_grace_seconds,
-      "seconds calls on an aged connection may still take before it is closed (0: unlimited)")
-      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
-  Add(app, "max_receive_message_bytes", flags.server.max_receive_message_bytes,
-      "largest request message accepted")
-      ->check(tasks::flags::Integer(1, INT_MAX));
-  Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
-      "largest response message sent")
-      ->check(tasks::flags::Integer(1, INT_MAX));
+  AddConnectionFlags(app, flags);
   app.set_version_flag("--version", std::string("tasks-server ") + TASKS_VERSION);
 }
 
