@@ -5,8 +5,11 @@
 // Hub flags their defaults, as huggingface_hub reads them. A flag on the command line wins.
 #include <malloc.h>
 
+#include <climits>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -20,8 +23,11 @@
 #include "absl/time/time.h"
 #include "server/common/memory_limit.h"
 #include "server/common/version.h"
+#include "server/common/coalesced_runner.h"
 #include "server/common/stop_signals.h"
+#include "server/flag_checks.h"
 #include "server/hub/curl_hub_client.h"
+#include "server/hub/hub_urls.h"
 #include "server/hub/server_token.h"
 #include "server/registry/registry_loader.h"
 #include "server/service/logging.h"
@@ -88,27 +94,57 @@ CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::st
   }
 }
 
+// Connections: see ServerOptions for why (headless Services, client-side round-robin).
+void AddConnectionFlags(CLI::App& app, Flags& flags) {
+  Add(app, "keepalive_time", flags.keepalive_time_seconds,
+      "seconds of idleness before the server pings a connection (0: never)")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  Add(app, "keepalive_timeout", flags.keepalive_timeout_seconds,
+      "seconds a keepalive ping may go unanswered before the connection is closed")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/false));
+  Add(app, "max_connection_age", flags.max_connection_age_seconds,
+      "seconds after which a connection is asked to go away, so clients re-resolve and reach new "
+      "replicas (0: unlimited)")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  Add(app, "max_connection_age_grace", flags.max_connection_age_grace_seconds,
+      "seconds calls on an aged connection may still take before it is closed (0: unlimited)")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  Add(app, "max_receive_message_bytes", flags.server.max_receive_message_bytes,
+      "largest request message accepted")
+      ->check(tasks::flags::Integer(1, INT_MAX));
+  Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
+      "largest response message sent")
+      ->check(tasks::flags::Integer(1, INT_MAX));
+}
+
 void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "listen_address", flags.server.listen_address,
-      "host:port to serve on, or unix:/path/to/socket (a sidecar sharing a volume)");
+      "host:port to serve on, or unix:/path/to/socket (a sidecar sharing a volume)")
+      ->check(tasks::flags::ListenAddress());
   Add(app, "registry_dir", flags.server.registry_dirs,
       "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
       "name order, again on SIGHUP; repeat or comma-separate for several")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::ExistingDirectory);
   Add(app, "tls_cert", flags.server.tls.cert_file,
-      "PEM certificate chain: serve TLS (with --tls_key) instead of plaintext");
-  Add(app, "tls_key", flags.server.tls.key_file, "PEM private key of --tls_cert");
+      "PEM certificate chain: serve TLS (with --tls_key) instead of plaintext")
+      ->check(CLI::ExistingFile);
+  Add(app, "tls_key", flags.server.tls.key_file, "PEM private key of --tls_cert")
+      ->check(CLI::ExistingFile);
   Add(app, "tls_client_ca", flags.server.tls.client_ca_file,
-      "PEM CA bundle: clients must present a certificate it signed (mutual TLS)");
+      "PEM CA bundle: clients must present a certificate it signed (mutual TLS)")
+      ->check(CLI::ExistingFile);
   Add(app, "tls_refresh_interval", flags.tls_refresh_interval_seconds,
       "seconds between re-reads of the TLS files: a rotated certificate, key or client CA serves "
       "new connections without a restart")
       ->check(CLI::Range(1.0, 86400.0));
   Add(app, "health_listen_address", flags.server.health_listen_address,
       "host:port of a plaintext listener serving only grpc.health.v1, for probes that speak no "
-      "TLS (e.g. 0.0.0.0:8081; empty: none)");
+      "TLS (e.g. 0.0.0.0:8081; empty: none)")
+      ->check(tasks::flags::HostPort());
   Add(app, "metrics_address", flags.server.metrics_address,
-      "host:port serving Prometheus metrics at /metrics (e.g. 0.0.0.0:9090; empty: none)");
+      "host:port serving Prometheus metrics at /metrics (e.g. 0.0.0.0:9090; empty: none)")
+      ->check(tasks::flags::HostPort());
   Add(app, "log_level", flags.log_level, "trace|debug|info|warn|error|critical|off");
   Add(app, "log_format", flags.log_format, "text|json");
   Add(app, "call_log", flags.call_log,
@@ -116,62 +152,70 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->check(CLI::IsMember({"all", "hub", "off"}));
   Add(app, "shutdown_grace_period", flags.shutdown_grace_seconds,
       "seconds in-flight calls may take to finish after SIGTERM/SIGINT")
-      ->check(CLI::NonNegativeNumber);
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
 
   flags.hub.endpoint = Env("HF_ENDPOINT").empty() ? flags.hub.endpoint : Env("HF_ENDPOINT");
   flags.server.locator.hf_cache_dir = DefaultHfCacheDir();
   flags.server.locator.offline = EnvTrue("HF_HUB_OFFLINE") || EnvTrue("TRANSFORMERS_OFFLINE");
   Add(app, "hf_endpoint", flags.hub.endpoint, "Hub endpoint (default: HF_ENDPOINT)");
-  Add(app, "ca_bundle", flags.hub.ca_bundle, "CA certificates for the Hub (internal mirrors)");
+  Add(app, "ca_bundle", flags.hub.ca_bundle, "CA certificates for the Hub (internal mirrors)")
+      ->check(CLI::ExistingFile);
   Add(app, "token_file", flags.token_file,
-      "file holding the server's Hub token, re-read when it changes (HF_TOKEN wins)");
+      "file holding the server's Hub token, re-read when it changes (HF_TOKEN wins)")
+      ->check(tasks::flags::RegularFileIfPresent());
   Add(app, "anonymous_uses_server_token", flags.anonymous_uses_server_token,
       "callers sending no token use the server's (off: they stay anonymous)");
   Add(app, "model_root", flags.server.locator.model_roots,
       "local folder whose models may be read; repeat for several (none: local paths refused)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::ExistingDirectory);
   Add(app, "hf_cache_dir", flags.server.locator.hf_cache_dir,
-      "Hugging Face cache folder: offline source and fallback (default as huggingface_hub)");
+      "Hugging Face cache folder: offline source and fallback (default as huggingface_hub)")
+      ->check(tasks::flags::FolderIfPresent());
   Add(app, "offline", flags.server.locator.offline,
       "never call the Hub; answer from the cache folder (default: HF_HUB_OFFLINE)");
   Add(app, "cache_max_bytes", flags.cache_max_bytes,
       "bound of the in-memory cache (3/4 Hub answers, 1/4 kept inference answers); default: "
-      "256 MiB, or under a cgroup memory limit half of what the limit leaves after 64 MiB");
+      "256 MiB, or under a cgroup memory limit half of what the limit leaves after 64 MiB")
+      ->check(tasks::flags::Integer(0, int64_t{1} << 40));
   Add(app, "model_info_ttl", flags.model_info_ttl_seconds,
       "seconds a revision's model info stays fresh")
-      ->check(CLI::NonNegativeNumber);
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
   Add(app, "hub_timeout", flags.hub_timeout_seconds,
       "longest a call waits on the Hub (a shorter caller deadline wins)")
-      ->check(CLI::PositiveNumber);
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/false));
   Add(app, "hub_threads", flags.server.hub_threads, "calls waiting on the Hub at once")
-      ->check(CLI::PositiveNumber);
+      ->check(tasks::flags::Integer(1, 1024));
   Add(app, "batch_max_in_flight", flags.server.service.batch_max_in_flight,
       "items of one BatchResolveExport stream worked on at once; the stream reads no further")
-      ->check(CLI::PositiveNumber);
+      ->check(tasks::flags::Integer(1, 65536));
   Add(app, "stats_log_interval", flags.stats_log_interval_seconds,
       "seconds between cache statistics log lines (0: never)")
-      ->check(CLI::NonNegativeNumber);
-  // Connections: see ServerOptions for why (headless Services, client-side round-robin).
-  Add(app, "keepalive_time", flags.keepalive_time_seconds,
-      "seconds of idleness before the server pings a connection (0: never)")
-      ->check(CLI::NonNegativeNumber);
-  Add(app, "keepalive_timeout", flags.keepalive_timeout_seconds,
-      "seconds a keepalive ping may go unanswered before the connection is closed")
-      ->check(CLI::PositiveNumber);
-  Add(app, "max_connection_age", flags.max_connection_age_seconds,
-      "seconds after which a connection is asked to go away, so clients re-resolve and reach new "
-      "replicas (0: unlimited)")
-      ->check(CLI::NonNegativeNumber);
-  Add(app, "max_connection_age_grace", flags.max_connection_age_grace_seconds,
-      "seconds calls on an aged connection may still take before it is closed (0: unlimited)")
-      ->check(CLI::NonNegativeNumber);
-  Add(app, "max_receive_message_bytes", flags.server.max_receive_message_bytes,
-      "largest request message accepted")
-      ->check(CLI::PositiveNumber);
-  Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
-      "largest response message sent")
-      ->check(CLI::PositiveNumber);
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
+  AddConnectionFlags(app, flags);
   app.set_version_flag("--version", tasks::VersionLine("tasks-server"));
+}
+
+// Parses and checks the flags: nullopt to go on, else the exit code (0 after --help or
+// --version). A bad value is one line on stderr naming the flag and what it accepts.
+std::optional<int> ParseFlags(CLI::App& app, int argc, char** argv, const Flags& flags) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    // Validators see every value but a boolean flag's, which CLI11 converts first.
+    const bool boolean = dynamic_cast<const CLI::ConversionError*>(&error) != nullptr;
+    std::fprintf(stderr, "tasks-server: %s%s\n", error.what(),
+                 boolean ? " (expected true or false)" : "");
+    return error.get_exit_code();
+  }
+  // The endpoint may come from HF_ENDPOINT, which no validator sees.
+  if (absl::Status endpoint = tasks::hub::CheckEndpoint(flags.hub.endpoint); !endpoint.ok()) {
+    std::fprintf(stderr, "tasks-server: --hf_endpoint (default HF_ENDPOINT): %s\n",
+                 std::string(endpoint.message()).c_str());
+    return EXIT_FAILURE;
+  }
+  return std::nullopt;
 }
 
 // Process-wide settings, made before any thread starts.
@@ -198,6 +242,7 @@ absl::StatusOr<TimedRegistry> LoadRegistry(const std::vector<std::string>& regis
   absl::StatusOr<tasks::registry::LoadedRegistry> loaded =
       tasks::registry::LoadRegistryWithDirs(registry_dirs);
   if (!loaded.ok()) return loaded.status();
+  for (const std::string& skipped : loaded->skipped) spdlog::error("registry: {}", skipped);
   for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
   return TimedRegistry{*std::move(loaded), absl::Now() - load_start};
 }
@@ -253,14 +298,18 @@ void LogServing(const Flags& flags, const tasks::service::TasksServer& server,
 }
 
 // Serves until SIGTERM or SIGINT, reloading the registry at each SIGHUP; then lets calls in
-// flight finish for up to `grace_seconds` and waits for the server to stop.
+// flight finish for up to `grace_seconds`, waits for the server to stop and for a reload in
+// progress to end.
 void ServeUntilStopped(const tasks::StopSignals& signals, tasks::service::TasksServer& server,
                        double grace_seconds) {
+  // Reloads run on their own thread, so this one never waits on the registry's files and takes
+  // a SIGTERM at once whatever a reload is doing. A failed reload is logged and leaves the
+  // running registry in place.
+  tasks::CoalescedRunner reloader([&server] { server.ReloadRegistry().IgnoreError(); });
   int signal = 0;
   while ((signal = signals.Wait()) == SIGHUP) {
     spdlog::info("received {}, reloading the registry", strsignal(signal));
-    // A failed reload is logged and leaves the running registry in place.
-    server.ReloadRegistry().IgnoreError();
+    reloader.Request();
   }
   spdlog::info("received {}, draining for up to {}s", strsignal(signal), grace_seconds);
   server.Shutdown(std::chrono::system_clock::now() +
@@ -279,7 +328,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Hugging Face Optimum's TasksManager as a gRPC service"};
   Flags flags;
   AddFlags(app, flags);
-  CLI11_PARSE(app, argc, argv);
+  if (std::optional<int> exit_code = ParseFlags(app, argc, argv, flags)) return *exit_code;
   if (absl::Status status = tasks::service::ConfigureLogging(flags.log_level, flags.log_format);
       !status.ok()) {
     std::fprintf(stderr, "tasks-server: %s\n", std::string(status.message()).c_str());

@@ -49,6 +49,25 @@ bool HasNextRelation(absl::string_view params) {
 
 }  // namespace
 
+absl::Status CheckEndpoint(absl::string_view endpoint) {
+  auto refuse = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("'", endpoint, "' ", why,
+                                                   "; expected an http:// or https:// URL such as ",
+                                                   "https://huggingface.co"));
+  };
+  UrlHandle url = ParseUrl(endpoint);
+  if (url == nullptr) return refuse("is not a URL");
+  const std::string scheme =
+      absl::AsciiStrToLower(GetPart(url.get(), CURLUPART_SCHEME).value_or(""));
+  if (scheme != "http" && scheme != "https") return refuse("is not an http(s) URL");
+  if (GetPart(url.get(), CURLUPART_HOST).value_or("").empty()) return refuse("has no host");
+  if (GetPart(url.get(), CURLUPART_USER)) return refuse("carries user info (it would be logged)");
+  if (GetPart(url.get(), CURLUPART_QUERY) || GetPart(url.get(), CURLUPART_FRAGMENT)) {
+    return refuse("has a query or fragment (Hub paths are appended to it)");
+  }
+  return absl::OkStatus();
+}
+
 std::string UrlQuote(absl::string_view s, absl::string_view safe) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string quoted;

@@ -6,10 +6,16 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace tasks::hub {
+
+// Whether `endpoint` can serve as the Hub's endpoint (--hf_endpoint): an absolute http:// or
+// https:// URL with a host, maybe a path, and no query, fragment or user info (the endpoint is
+// logged; credentials belong in the token). The error says which part is wrong.
+absl::Status CheckEndpoint(absl::string_view endpoint);
 
 // Python's urllib.parse.quote(s, safe): every byte but ASCII letters, digits, "_.-~" and the
 // characters of `safe` becomes %XX (upper-case hex, UTF-8 bytes one by one).

@@ -1,11 +1,16 @@
 #include "server/registry/registry_loader.h"
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -354,12 +359,33 @@ RegistryView BuildView(const RegistrySnapshot& snapshot, absl::Span<const std::s
   return view;
 }
 
-absl::StatusOr<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path.string(), ": cannot be read"));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
+// The contents of the regular file at `path`. Anything else (a FIFO, a socket, a device, a
+// folder) is FailedPrecondition without being read: opening a FIFO for reading would wait for a
+// writer, and with it the reload and the thread taking signals. The type is checked on the
+// opened file, so a file swapped for a FIFO after the listing is caught too.
+absl::StatusOr<std::string> ReadRegularFile(const fs::path& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat(path.string(), ": cannot be read: ", strerror(errno)));
+  }
+  const absl::Cleanup close_fd = [fd] { close(fd); };
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path.string(), ": skipped, not a regular file"));
+  }
+  std::string contents;
+  char buffer[1 << 16];
+  ssize_t got = 0;
+  while ((got = read(fd, buffer, sizeof(buffer))) != 0) {
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      return absl::NotFoundError(
+          absl::StrCat(path.string(), ": cannot be read: ", strerror(errno)));
+    }
+    contents.append(buffer, static_cast<size_t>(got));
+  }
+  return contents;
 }
 
 }  // namespace
@@ -393,7 +419,11 @@ absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::str
                          ": only the embedded registry has a tables file; --registry_dir "
                          "holds exporter registry files"));
       }
-      absl::StatusOr<std::string> contents = ReadFile(path);
+      absl::StatusOr<std::string> contents = ReadRegularFile(path);
+      if (absl::IsFailedPrecondition(contents.status())) {
+        sources.skipped.push_back(std::string(contents.status().message()));
+        continue;
+      }
       if (!contents.ok()) return contents.status();
       sources.exporter_files.push_back(RegistrySource{path.string(), *std::move(contents)});
     }
@@ -441,6 +471,7 @@ absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
   snapshot->fingerprint = Fingerprint(sources);
   loaded.snapshot = std::move(snapshot);
   loaded.files = 1 + sources.exporter_files.size();
+  loaded.skipped = sources.skipped;
   return loaded;
 }
 

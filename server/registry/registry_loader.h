@@ -26,10 +26,14 @@ struct RegistrySource {
 struct RegistrySources {
   RegistrySource tables;
   std::vector<RegistrySource> exporter_files;  // load order
+  // "<path>: skipped, not a regular file": *.txtpb entries of the extra dirs that are FIFOs,
+  // sockets, devices or folders, left unread (a FIFO would block the reader), for an error line.
+  std::vector<std::string> skipped;
 };
 
 // The embedded registry (tables.txtpb and the exporter files in name order), followed by the
-// `*.txtpb` files of each of `extra_dirs` in name order. Extra dirs hold exporter files only.
+// `*.txtpb` files of each of `extra_dirs` in name order. Extra dirs hold exporter files only;
+// entries that are not regular files are skipped unread (RegistrySources::skipped).
 absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::string> extra_dirs);
 
 struct LoadedRegistry {
@@ -38,6 +42,7 @@ struct LoadedRegistry {
   // one holds the same (library, model type, exporter, task), keys no query can reach.
   std::vector<std::string> warnings;
   size_t files = 0;  // the tables file and the exporter files
+  std::vector<std::string> skipped;  // RegistrySources::skipped: worth an error line each
 };
 
 absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources);

@@ -3,14 +3,17 @@
 #include <thread>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "httplib.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "server/service/bounded_http_server.h"
+#include "server/service/host_port.h"
 
 namespace tasks::service {
 
 struct MetricsEndpoint::Impl {
-  httplib::Server http;
+  BoundedHttpServer http{BoundedHttpOptions()};
+  absl::Notification listening_ended;
   std::thread thread;
   int port = 0;
 };
@@ -18,37 +21,39 @@ struct MetricsEndpoint::Impl {
 MetricsEndpoint::MetricsEndpoint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 MetricsEndpoint::~MetricsEndpoint() {
-  impl_->http.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  // httplib's stop() does nothing until the listening thread has marked the server running, so
+  // a stop right after Start would be lost and the join would wait forever: repeat it.
+  do {
+    impl_->http.stop();
+  } while (!impl_->listening_ended.WaitForNotificationWithTimeout(absl::Milliseconds(10)));
+  impl_->thread.join();
 }
 
 int MetricsEndpoint::port() const { return impl_->port; }
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address, std::function<std::string()> render) {
-  const size_t colon = address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
+  absl::StatusOr<HostPort> host_port = ParseHostPort(address);
+  if (!host_port.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("metrics address '", address, "' is not host:port"));
+        absl::StrCat("metrics address ", host_port.status().message()));
   }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);  // [::1]:9090
-  }
+  const auto& [host, port] = *host_port;
   auto impl = std::make_unique<Impl>();
   impl->http.Get("/metrics", [render = std::move(render)](const httplib::Request&,
                                                           httplib::Response& response) {
     response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  impl->port = port == 0 ? impl->http.bind_to_any_port(host)
-                         : (impl->http.bind_to_port(host, port) ? port : -1);
+  impl->port = impl->http.Bind(host, port);
   if (impl->port < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics"));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
+                                               " for metrics (address in use, or not permitted)"));
   }
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->http.listen_after_bind(); });
+  impl->thread = std::thread([raw] {
+    raw->http.listen_after_bind();
+    raw->listening_ended.Notify();
+  });
   return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(impl)));
 }
 

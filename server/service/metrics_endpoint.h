@@ -1,6 +1,6 @@
 // MetricsEndpoint: serves GET /metrics (Prometheus text format) on its own HTTP address and
 // thread, apart from the gRPC port, so scrapers need no gRPC and the endpoint can be exposed
-// (or not) separately.
+// (or not) separately. Slow or idle scrapers cannot hold it up (bounded_http_server.h).
 #ifndef TASKS_SERVER_SERVICE_METRICS_ENDPOINT_H_
 #define TASKS_SERVER_SERVICE_METRICS_ENDPOINT_H_
 

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -20,6 +19,7 @@
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "server/registry/registry_loader.h"
+#include "server/service/host_port.h"
 #include "server/service/logging.h"
 #include "spdlog/spdlog.h"
 
@@ -29,11 +29,6 @@ namespace {
 // gRPC channel arguments take milliseconds as int; longer durations saturate.
 int Millis(absl::Duration duration) {
   return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(duration), 0, INT_MAX));
-}
-
-// Unix domain socket addresses have no port: whatever gRPC reports for them means nothing.
-bool IsUnixAddress(const std::string& address) {
-  return absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:");
 }
 
 // Every method the server serves, for the metrics' labels.
@@ -106,6 +101,11 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
     const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
     std::unique_ptr<hub::HubClient> hub) {
   InitGrpcPlugins();
+  // gRPC would resolve a port past 65535 to another port rather than refuse it.
+  if (absl::Status address = CheckListenAddress(options.listen_address); !address.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", options.listen_address, ": ", address.message()));
+  }
   if (IsUnixAddress(options.listen_address) && options.tls.enabled()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "TLS is for host:port addresses, not the unix socket ", options.listen_address));
@@ -193,6 +193,9 @@ absl::Status TasksServer::Listen(const ServerOptions& options,
     builder.experimental().SetInterceptorCreators(std::move(counting));
   }
   ApplyConnectionOptions(options, builder);
+  // gRPC sets SO_REUSEPORT on its listeners by default: a second server on the same port would
+  // start and share the connections with the first. Without it, the second one fails to bind.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || (!unix_socket && port_ == 0)) {
     return CannotListen(options.listen_address);
@@ -266,6 +269,7 @@ absl::Status TasksServer::ReloadRegistry() {
                   std::string(loaded.status().message()));
     return loaded.status();
   }
+  for (const std::string& skipped : loaded->skipped) spdlog::error("registry: {}", skipped);
   for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
   registry_->Set(std::make_shared<const registry::TasksManager>(loaded->snapshot));
   spdlog::info("registry reloaded in {}: {}", absl::FormatDuration(absl::Now() - start),
