@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build and tests need, if any is missing (as root, or with
 # sudo). Everything comes from Debian's archive; nothing else is downloaded.
+#   scripts/deps.sh           all of them (CI: scripts/test.sh and scripts/ci-extra.sh)
+#   scripts/deps.sh --build   without the sanitizer and fuzzing toolchain (the image's build)
 set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config python3
@@ -8,8 +10,11 @@ packages=(
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
   python3-grpcio python3-protobuf python3-pytest
-  clang libclang-rt-14-dev llvm  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer
+  python3-yaml  # deploy/validate
 )
+if [[ "${1:-}" != --build ]]; then
+  packages+=(clang libclang-rt-14-dev llvm)  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
