@@ -5,9 +5,16 @@
 #   podman run -p 50051:50051 -e HF_TOKEN tasks-manager
 #   podman run ... tasks-manager --help        (arguments go to tasks-server)
 #
-# BASE_IMAGE lets the same file build offline against a locally imported Debian 12 image
-# (--build-arg BASE_IMAGE=localhost/debian:bookworm --pull=never); both stages use it, so the
-# runtime libraries are the very ones the binaries were built and tested against.
+# BASE_IMAGE, a Debian 12 image, is both stages' base, so the runtime libraries are the very ones
+# the binaries were built and tested against; the runtime stage installs only those (no compiler,
+# no headers: a slim image). Pin it by digest for reproducible builds:
+#   --build-arg BASE_IMAGE=debian:bookworm-slim@sha256:<digest>
+# (the digest from `podman pull debian:bookworm-slim && podman inspect --format '{{.Digest}}'
+# debian:bookworm-slim`, or `skopeo inspect docker://debian:bookworm-slim`). Offline, on a locally
+# imported image: --build-arg BASE_IMAGE=localhost/debian:bookworm --pull=never
+# (../shared/tools/container-env.sh on our machines).
+# The labels (org.opencontainers.image.*) carry the version and the source commit:
+#   --build-arg TASKS_COMMIT=$(git rev-parse --short=12 HEAD)
 #
 # Configuration (every flag is also TASKS_<FLAG>; see `tasks-server --help`):
 #   TASKS_LISTEN_ADDRESS   0.0.0.0:50051 here; unix:/path/sock for a sidecar sharing a volume
@@ -32,9 +39,10 @@
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
-# The dependency layer first, so source edits do not reinstall the toolchain.
+# The dependency layer first, so source edits do not reinstall the toolchain. --build: without
+# the sanitizer and fuzzing toolchain (clang, llvm), which only CI's extra stages use.
 COPY scripts/deps.sh /src/scripts/deps.sh
-RUN bash /src/scripts/deps.sh && rm -rf /var/lib/apt/lists/*
+RUN bash /src/scripts/deps.sh --build && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
 # The commit the binaries report (--version, tasks_build_info): the build context has no .git,
@@ -47,6 +55,15 @@ RUN cmake --preset release -DTASKS_COMMIT="${TASKS_COMMIT}" \
  && cmake --install build/release --prefix /out --strip
 
 FROM ${BASE_IMAGE}
+ARG BASE_IMAGE
+ARG TASKS_COMMIT=""
+# project(VERSION) in CMakeLists.txt; deploy/container/test_container.sh checks they agree.
+ARG TASKS_VERSION=0.1.0
+LABEL org.opencontainers.image.title="tasks-manager" \
+      org.opencontainers.image.description="Hugging Face Optimum's TasksManager as a gRPC service" \
+      org.opencontainers.image.version="${TASKS_VERSION}" \
+      org.opencontainers.image.revision="${TASKS_COMMIT}" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}"
 # Runtime libraries only (what `ldd` of the two binaries asks for; libgrpc++1.51 brings gRPC,
 # Abseil, RE2, c-ares and OpenSSL; libspdlog1.10 brings fmt; libcpp-httplib0.11 serves
 # /metrics); ca-certificates for the Hub's TLS.

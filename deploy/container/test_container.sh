@@ -82,6 +82,12 @@ fi
 size=$(podman image inspect --format '{{.Size}}' "$image")
 echo "image $image built in $(($(date +%s) - build_start)) s; size $size bytes" \
   "($((size / 1024 / 1024)) MiB)"
+# The OCI labels say what --version says: "tasks-server <version> (commit <commit>)".
+labels=$(podman image inspect --format \
+  '{{index .Labels "org.opencontainers.image.version"}} (commit {{index .Labels "org.opencontainers.image.revision"}})' \
+  "$image")
+check "OCI labels match --version ($labels)" \
+  test "$(podman run --rm --network=none "$image" --version)" = "tasks-server $labels"
 
 # 2. The fake Hub on a free loopback port (it prints its address once it accepts).
 "$build_dir/tests/fake-hub" --fixtures "$repo/tests/hub/fixtures" >"$work/hub.out" 2>&1 &
