@@ -48,6 +48,15 @@ CLI::Validator Integer(int64_t min, int64_t max) {
   });
 }
 
+CLI::Validator FileMode() {
+  return Make("OCTAL", [](const std::string& value) {
+    const bool ok = !value.empty() && value.size() <= 4 &&
+                    value.find_first_not_of("01234567") == std::string::npos &&
+                    std::stoi(value, nullptr, 8) <= 0777;
+    return ok ? std::string() : Expected("an octal file mode from 0 to 0777, e.g. 0660", value);
+  });
+}
+
 CLI::Validator HostPort() {
   return Make("HOST:PORT", [](const std::string& value) {
     absl::StatusOr<service::HostPort> parsed = service::ParseHostPort(value);

@@ -21,6 +21,9 @@ CLI::Validator Seconds(bool zero_allowed);
 // A decimal integer from `min` to `max`.
 CLI::Validator Integer(int64_t min, int64_t max);
 
+// An octal file mode, 0 to 0777 (--unix_socket_mode).
+CLI::Validator FileMode();
+
 // host:port, port 0 to 65535 (--metrics_address).
 CLI::Validator HostPort();
 

@@ -30,6 +30,7 @@
 #include "server/hub/hub_urls.h"
 #include "server/hub/server_token.h"
 #include "server/registry/registry_loader.h"
+#include "server/service/host_port.h"
 #include "server/service/logging.h"
 #include "server/service/server.h"
 #include "spdlog/spdlog.h"
@@ -69,6 +70,7 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "text";
   std::string call_log = "hub";
+  std::string unix_socket_mode;  // octal; empty: as the umask leaves it
   double shutdown_grace_seconds = 10;
   std::string token_file = DefaultTokenFile();
   bool anonymous_uses_server_token = false;
@@ -121,6 +123,10 @@ void AddFlags(CLI::App& app, Flags& flags) {
   Add(app, "listen_address", flags.server.listen_address,
       "host:port to serve on, or unix:/path/to/socket (a sidecar sharing a volume)")
       ->check(tasks::flags::ListenAddress());
+  Add(app, "unix_socket_mode", flags.unix_socket_mode,
+      "octal permissions of the unix: socket file, e.g. 0660: clients of another uid in its group "
+      "may connect (default: as the umask leaves them, usually 0755: the owner only)")
+      ->check(tasks::flags::FileMode());
   Add(app, "registry_dir", flags.server.registry_dirs,
       "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
       "name order, again on SIGHUP; repeat or comma-separate for several")
@@ -209,6 +215,12 @@ std::optional<int> ParseFlags(CLI::App& app, int argc, char** argv, const Flags&
                  boolean ? " (expected true or false)" : "");
     return error.get_exit_code();
   }
+  if (!flags.unix_socket_mode.empty() &&
+      tasks::service::UnixSocketPath(flags.server.listen_address).empty()) {
+    std::fprintf(stderr, "tasks-server: --unix_socket_mode: applies to a unix:/path --listen_address, "
+                 "not %s\n", flags.server.listen_address.c_str());
+    return EXIT_FAILURE;
+  }
   // The endpoint may come from HF_ENDPOINT, which no validator sees.
   if (absl::Status endpoint = tasks::hub::CheckEndpoint(flags.hub.endpoint); !endpoint.ok()) {
     std::fprintf(stderr, "tasks-server: --hf_endpoint (default HF_ENDPOINT): %s\n",
@@ -251,6 +263,9 @@ absl::StatusOr<TimedRegistry> LoadRegistry(const std::vector<std::string>& regis
 // log level by name, the server's Hub token.
 void FillServerOptions(Flags& flags) {
   flags.server.call_log = *tasks::service::ParseCallLogLevel(flags.call_log);  // checked by CLI11
+  if (!flags.unix_socket_mode.empty()) {
+    flags.server.unix_socket_mode = std::stoi(flags.unix_socket_mode, nullptr, 8);  // checked
+  }
   flags.server.cache.max_bytes = flags.cache_max_bytes;
   flags.server.cache.model_info_ttl = absl::Seconds(flags.model_info_ttl_seconds);
   flags.server.service.max_hub_wait = absl::Seconds(flags.hub_timeout_seconds);

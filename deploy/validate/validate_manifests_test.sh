@@ -35,8 +35,8 @@ expect_invalid() {
 }
 
 dep=deploy/kubernetes/base/deployment.yaml
-expect_invalid misspelt-field "unknown field 'imagePullPolicyy'" "$dep" \
-  's/imagePullPolicy: IfNotPresent/imagePullPolicyy: IfNotPresent/'
+expect_invalid misspelt-field "unknown field 'readOnlyRootFileSystem'" "$dep" \
+  's/readOnlyRootFilesystem: true/readOnlyRootFileSystem: true/'
 expect_invalid wrong-type "is not a number" "$dep" \
   's/terminationGracePeriodSeconds: 45/terminationGracePeriodSeconds: "45"/'
 expect_invalid duplicate-key "duplicate key" "$dep" \

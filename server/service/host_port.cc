@@ -51,6 +51,13 @@ bool IsUnixAddress(absl::string_view address) {
   return absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:");
 }
 
+std::string UnixSocketPath(absl::string_view address) {
+  if (!absl::ConsumePrefix(&address, "unix:")) return "";
+  // gRPC's URI form: unix://<authority>/path with an empty authority.
+  if (absl::StartsWith(address, "//")) address.remove_prefix(2);
+  return std::string(address);
+}
+
 absl::Status CheckListenAddress(absl::string_view address) {
   if (IsUnixAddress(address)) {
     if (address.substr(address.find(':') + 1).empty()) {

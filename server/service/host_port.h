@@ -23,6 +23,10 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view address);
 // Whether `address` names a Unix domain socket (unix:/path, unix-abstract:name) for gRPC.
 bool IsUnixAddress(absl::string_view address);
 
+// The file a unix: address binds (unix:path, unix:///absolute/path); empty for any other
+// address, unix-abstract: included (an abstract socket has no file).
+std::string UnixSocketPath(absl::string_view address);
+
 // A gRPC listening address: a Unix socket with a non-empty path, else ParseHostPort's form.
 absl::Status CheckListenAddress(absl::string_view address);
 

@@ -1,8 +1,12 @@
 #include "server/service/server.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -202,6 +206,15 @@ absl::Status TasksServer::Listen(const ServerOptions& options,
   }
   // A unix socket has no port to report (and its absence is no failure, checked above).
   if (unix_socket) port_ = 0;
+  if (options.unix_socket_mode >= 0) {
+    // gRPC binds with the process's umask; a client connecting needs write permission.
+    const std::string path = UnixSocketPath(options.listen_address);
+    if (path.empty() || chmod(path.c_str(), static_cast<mode_t>(options.unix_socket_mode)) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot set the mode of the socket ", options.listen_address, ": ",
+          path.empty() ? "not a unix: socket file" : std::strerror(errno)));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -66,6 +66,10 @@ struct ServerOptions {
   // TLS (and mutual TLS) on listen_address; a unix: address refuses it (see Start). The metrics
   // endpoint stays plain HTTP: it has its own address, scraped from inside the cluster.
   TlsOptions tls;
+  // Permission bits set on listen_address's socket file once bound (a unix: path only), e.g.
+  // 0660 so a client of another uid sharing the socket's group may connect; -1: as the umask
+  // left them.
+  int unix_socket_mode = -1;
   // host:port (or unix:) of a plaintext listener serving grpc.health.v1.Health and nothing else,
   // with the main server's statuses (NOT_SERVING while draining): Kubernetes' gRPC probes and
   // container health checks speak no TLS. Empty: none.

@@ -101,6 +101,24 @@ TEST(StartupTest, AFifoInTheRegistryDirIsSkippedAndSigtermStillStopsTheServer) {
   EXPECT_EQ(server.process.WaitForExit(kStartBound), 0) << server.process.output();
 }
 
+// A worker of another uid sharing the socket's group can connect only if the group may write to
+// the socket: gRPC binds it with the umask's mode (0755 under the usual 022).
+TEST(StartupTest, UnixSocketModeIsSetOnTheSocketFile) {
+  TempDir folder;
+  const fs::path socket = folder.path() / "tasks.sock";
+  for (const std::string address : {"unix:" + socket.string(), "unix://" + socket.string()}) {
+    SCOPED_TRACE(address);
+    ServerProcess server({"--listen_address=" + address, "--unix_socket_mode=0660", "--offline"});
+    ASSERT_TRUE(server.WaitForOutput("serving", kStartBound)) << server.output();
+    struct stat info {};
+    ASSERT_EQ(stat(socket.c_str(), &info), 0);
+    EXPECT_TRUE(S_ISSOCK(info.st_mode));
+    EXPECT_EQ(info.st_mode & 07777, 0660);
+    server.Signal(SIGTERM);
+    EXPECT_EQ(server.WaitForExit(kStartBound), 0) << server.output();
+  }
+}
+
 // A flag given a bad value: the arguments (or environment) and what the one line must say.
 struct BadValue {
   std::string flag;  // as --help lists it, without "--"
@@ -118,6 +136,11 @@ std::vector<BadValue> BadValues(const fs::path& file, const fs::path& folder) {
       {"listen_address", {"--listen_address=127.0.0.1:-1"}, "ports are 0 to 65535"},
       {"listen_address", {"--listen_address=127.0.0.1"}, "not host:port"},
       {"listen_address", {"--listen_address=unix:"}, "no socket path"},
+      {"unix_socket_mode", {"--unix_socket_mode=0999"}, "an octal file mode from 0 to 0777"},
+      {"unix_socket_mode", {"--unix_socket_mode=rw-rw----"}, "an octal file mode"},
+      {"unix_socket_mode", {"--unix_socket_mode=01777"}, "an octal file mode"},
+      // BadFlagTest listens on 127.0.0.1:0: no socket file to set the mode of.
+      {"unix_socket_mode", {"--unix_socket_mode=0660"}, "applies to a unix:/path --listen_address"},
       {"registry_dir", {"--registry_dir=" + missing}, "Directory does not exist"},
       {"tls_cert", {"--tls_cert=" + missing}, "File does not exist"},
       {"tls_key", {"--tls_key=" + missing}, "File does not exist"},
