@@ -10,7 +10,7 @@ packages=(
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
   python3-grpcio python3-protobuf python3-pytest
-  python3-yaml  # deploy/validate
+  python3-yaml prometheus  # deploy/validate (prometheus: its promtool checks the alert rules)
 )
 if [[ "${1:-}" != --build ]]; then
   packages+=(clang libclang-rt-14-dev llvm)  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer

@@ -14,9 +14,11 @@ without required fields. Then the promises deploy/README.md makes are checked on
 `replicas` beside the HPA, memory request = limit, a grace period covering preStop, drain and
 the Hub wait, the server's token not lent to anonymous callers, namespaces admitted by name, a
 digest-pinned image in the production overlay, hashed ConfigMap names, TLS probes on the health
-port.
+port. The alert rules pass `promtool check rules` where promtool is installed, and with
+--server every tasks_* and process_* metric the monitoring component and the custom-metrics HPA
+name must be one that server binary exports (read from its /metrics).
 
-  deploy/validate/validate_manifests.py [--root DIR] [--no-render]
+  deploy/validate/validate_manifests.py [--root DIR] [--no-render] [--server TASKS_SERVER]
   (DIR: a checkout, default this one; --no-render: as if kubectl were not installed)
 """
 
@@ -29,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 import yaml
 
@@ -161,8 +164,10 @@ def check_kustomization(folder, root, schemas, problems):
             problems.add(where, f"resource {entry} does not exist")
             continue
         try:
-            for doc in load_yaml_docs(target.read_text()):
+            docs = load_yaml_docs(target.read_text())
+            for doc in docs:
                 schemas.validate(doc, target.relative_to(root), problems)
+            check_rules(docs, target.relative_to(root), problems)
         except yaml.YAMLError as error:
             problems.add(target.relative_to(root), str(error))
     for entry in kustomization.get("components", []):
@@ -281,10 +286,66 @@ def config_of(docs):
     return {}
 
 
+def check_rules(docs, label, problems):
+    """promtool's syntax and semantics check of the PrometheusRules' groups."""
+    if not shutil.which("promtool"):
+        return
+    for rule in find(docs, "PrometheusRule"):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as rules:
+            yaml.safe_dump({"groups": rule["spec"]["groups"]}, rules)
+            rules.flush()
+            result = subprocess.run(["promtool", "check", "rules", rules.name],
+                                    capture_output=True, text=True)
+        if result.returncode != 0:
+            problems.add(label, f"promtool check rules: {result.stdout}{result.stderr}".strip())
+
+
+def exported_metrics(server):
+    """The metric families a freshly started tasks-server declares (# TYPE) on /metrics."""
+    # A Hub endpoint nothing listens on: the Hub cache's metrics exist, no request is made.
+    process = subprocess.Popen(
+        [server, "--listen_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+         "--hf_endpoint=http://127.0.0.1:9", "--log_format=text"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        port = None
+        for _ in range(200):  # lines until the start-up line; it comes within a second
+            line = process.stdout.readline()
+            match = re.search(r"metrics on port (\d+)", line)
+            if match or not line:
+                port = match and int(match.group(1))
+                break
+        if not port:
+            raise SystemExit(f"{server}: no 'metrics on port' line")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    families = {}
+    for match in re.finditer(r"^# TYPE (\w+) (\w+)$", text, re.MULTILINE):
+        families[match.group(1)] = match.group(2)
+    return families
+
+
+def check_metric_names(root, families, problems):
+    """Each tasks_*/process_* name the monitoring files use is one the server exports."""
+    components = root / "deploy/kubernetes/components"
+    for path in sorted(components.rglob("*")):
+        if path.suffix not in (".yaml", ".json") or not path.is_file():
+            continue
+        for name in sorted(set(re.findall(r"\b(?:tasks|process)_[a-z_]+", path.read_text()))):
+            family = re.sub(r"_(bucket|sum|count)$", "", name)
+            if name not in families and families.get(family) != "histogram" and \
+                    not name.endswith("_"):  # a prefix in a regular expression
+                problems.add(path.relative_to(root), f"{name}: no such metric on /metrics")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=pathlib.Path, default=HERE.parent.parent)
     parser.add_argument("--no-render", action="store_true", help="do not run kubectl")
+    parser.add_argument("--server", help="a tasks-server binary: check the metric names")
     args = parser.parse_args()
     root = args.root.resolve()
     kube = root / "deploy/kubernetes"
@@ -340,6 +401,11 @@ def main():
         if not problems.items:  # the checks read fields the schemas must vouch for first
             check_promises(docs, read_env_file(base / generator["envs"][0]),
                            "deploy/kubernetes/base", problems)
+
+    if args.server:
+        families = exported_metrics(args.server)
+        check_metric_names(root, families, problems)
+        print(f"checked the metric names against {len(families)} families on /metrics")
 
     for problem in problems.items:
         print(f"INVALID {problem}", file=sys.stderr)

@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
 # ctest deploy_manifests_test: validate_manifests.py passes on deploy/ as it is, rendered (where
 # kubectl is) and as written, and fails on copies of it broken the ways it is there to catch.
+#   deploy/validate/validate_manifests_test.sh [BUILD_DIR]   (its tasks-server: metric names)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 validate=(/usr/bin/python3 "$here/validate_manifests.py")
+server=()
+if [[ -n "${1:-}" ]]; then server=(--server "$1/tasks-server"); fi
 
-"${validate[@]}"
+"${validate[@]}" "${server[@]}"
 "${validate[@]}" --no-render
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
 # expect_invalid NAME MESSAGE FILE SED-SCRIPT: the copy with FILE edited fails, saying MESSAGE,
-# as written and also rendered when RENDER=1 and kubectl is there (rendering takes seconds).
+# as written and also rendered when RENDER=1 and kubectl is there (rendering takes seconds);
+# with SERVER=1, the metric names checked against the server too.
 expect_invalid() {
-  local name="$1" message="$2" file="$3" script="$4" modes=(--no-render)
+  local name="$1" message="$2" file="$3" script="$4" modes=(--no-render) extra=()
   if [[ "${RENDER:-}" == 1 ]] && command -v kubectl >/dev/null 2>&1; then modes+=(""); fi
+  if [[ "${SERVER:-}" == 1 ]]; then extra=("${server[@]}"); fi
   rm -rf "$scratch/deploy" && cp -r "$root/deploy" "$scratch/deploy"
   sed -i "$script" "$scratch/$file"
   if cmp -s "$root/$file" "$scratch/$file"; then
     echo "FAIL $name: the edit changed nothing in $file" >&2; exit 1
   fi
   for mode in "${modes[@]}"; do
-    if out="$("${validate[@]}" --root "$scratch" $mode 2>&1)"; then
+    if out="$("${validate[@]}" --root "$scratch" $mode "${extra[@]}" 2>&1)"; then
       echo "FAIL $name ${mode:-rendered}: accepted" >&2; exit 1
     fi
     if ! grep -q -- "$message" <<<"$out"; then
@@ -59,4 +64,12 @@ expect_invalid crd-field "unknown field 'fro'" \
   deploy/kubernetes/components/monitoring/prometheusrule.yaml '0,/for: 10m/s//fro: 10m/'
 RENDER=1 expect_invalid patch-field "unknown field 'readinessProbes'" \
   deploy/kubernetes/components/tls/kustomization.yaml 's/readinessProbe:/readinessProbes:/'
+rules=deploy/kubernetes/components/monitoring/prometheusrule.yaml
+if command -v promtool >/dev/null 2>&1; then
+  expect_invalid promql "promtool check rules" "$rules" '0,/> 0.05/s//> > 0.05/'
+fi
+if ((${#server[@]})); then
+  SERVER=1 expect_invalid metric-name "tasks_hub_stale_served_total: no such metric" "$rules" \
+    's/tasks_hub_cache_stale_served_total/tasks_hub_stale_served_total/'
+fi
 echo "ok: every broken copy rejected"
