@@ -217,8 +217,10 @@ std::optional<int> ParseFlags(CLI::App& app, int argc, char** argv, const Flags&
   }
   if (!flags.unix_socket_mode.empty() &&
       tasks::service::UnixSocketPath(flags.server.listen_address).empty()) {
-    std::fprintf(stderr, "tasks-server: --unix_socket_mode: applies to a unix:/path --listen_address, "
-                 "not %s\n", flags.server.listen_address.c_str());
+    std::fprintf(stderr,
+                 "tasks-server: --unix_socket_mode: applies to a unix:/path --listen_address, "
+                 "not %s\n",
+                 flags.server.listen_address.c_str());
     return EXIT_FAILURE;
   }
   // The endpoint may come from HF_ENDPOINT, which no validator sees.
