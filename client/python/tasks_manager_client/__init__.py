@@ -4,7 +4,7 @@
     tm = TasksManager()  # $TASKS_MANAGER_ADDRESS or 127.0.0.1:50051, token from $HF_TOKEN
     tm.get_supported_tasks_for_model_type("gpt2", "onnx", library_name="transformers")
 
-Importing generates the protobuf modules from proto/ into a cache folder (see `_proto.py`).
+The protobuf modules are generated when the package is built (see setup.py), under `_proto`.
 """
 
 from .client import DEFAULT_ADDRESS, ExporterConfigConstructor, ModelClass, RemoteTasksManager

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 import grpc
 from google.protobuf import json_format, struct_pb2
 
-from ._proto import tasks_manager_pb2 as pb
+from ._proto.optimum.tasks.v1 import tasks_manager_pb2 as pb
 from .errors import TasksManagerError, error_info_of, from_rpc_error, from_status
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"

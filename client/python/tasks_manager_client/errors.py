@@ -22,9 +22,12 @@ from typing import Mapping, Optional
 
 import grpc
 
-from ._proto import error_details_pb2, status_pb2
+from ._proto.google.rpc import error_details_pb2, status_pb2
 
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# The server packs google.rpc.ErrorInfo; the package compiles it under a private protobuf
+# package (see setup.py), so it is recognised by this name rather than by its descriptor.
+_ERROR_INFO_TYPE = "google.rpc.ErrorInfo"
 
 
 class TasksManagerError(RuntimeError):
@@ -117,10 +120,8 @@ _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 def _first_error_info(status: status_pb2.Status) -> Optional[error_details_pb2.ErrorInfo]:
     for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            return info
+        if detail.type_url.rpartition("/")[2] == _ERROR_INFO_TYPE:
+            return error_details_pb2.ErrorInfo.FromString(detail.value)
     return None
 
 

@@ -1,6 +1,9 @@
 """Session fixtures: a real `fake-hub` and a real `tasks-server` in front of it.
 
-Binaries come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else the build/ folder.
+Tests run against the *installed* package (tests/run_installed.sh builds the wheel and installs
+it into a fresh virtual environment), from a copy of this folder outside the checkout:
+TASKS_REPO_DIR names the repository for its test data (tests/hub/, tests/reference/). Binaries
+come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else the repository's build/ folder.
 Both listen on port 0 and the port is read from what they print; each start, and each stop, is
 bounded, and both processes are killed at session teardown whatever the tests did.
 """
@@ -10,16 +13,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import IO, Iterator
 
 import pytest
 
-CLIENT_DIR = Path(__file__).resolve().parents[1]
-REPO = CLIENT_DIR.parents[1]
-sys.path.insert(0, str(CLIENT_DIR))  # run without installing anything
+REPO = Path(os.environ.get("TASKS_REPO_DIR") or Path(__file__).resolve().parents[3])
 
 from tasks_manager_client import RemoteTasksManager  # noqa: E402
 
