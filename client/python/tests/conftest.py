@@ -96,24 +96,72 @@ def hub() -> Iterator[str]:
         process.stop()
 
 
-@pytest.fixture(scope="session")
-def server_address(hub: str) -> Iterator[str]:
-    process = Process(
+def _server(hub: str, *flags: str) -> Process:
+    return Process(
         [
             _binary("TASKS_SERVER_BIN", "tasks-server"),
             "--listen_address", "127.0.0.1:0",
             "--hf_endpoint", hub,
             "--model_root", str(REPO / "tests/hub/local_models"),
             "--hf_cache_dir", "/nonexistent",
+            *flags,
         ],
         "stderr",
         r"\(port (\d+)\)",
         _clean_env(),
     )
+
+
+@pytest.fixture(scope="session")
+def server_address(hub: str) -> Iterator[str]:
+    process = _server(hub)
     try:
         yield f"127.0.0.1:{process.match.group(1)}"  # type: ignore[union-attr]
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ca.pem, server.pem/.key (for localhost only), client.pem/.key: made by openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+    (folder / "server.ext").write_text("subjectAltName=DNS:localhost\n")
+    steps = [
+        ["req", "-x509", *new_key, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test-ca"],
+        ["req", "-new", *new_key, "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "server.ext"],
+        ["req", "-new", *new_key, "-keyout", "client.key", "-out", "client.csr",
+         "-subj", "/CN=client"],
+        ["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "client.pem", "-days", "1"],
+    ]
+    for step in steps:
+        subprocess.run(["openssl", *step], cwd=folder, check=True, capture_output=True, timeout=30)
+    return folder
+
+
+def _tls_server(hub: str, tls_dir: Path, *flags: str) -> Iterator[str]:
+    process = _server(hub, "--tls_cert", str(tls_dir / "server.pem"),
+                      "--tls_key", str(tls_dir / "server.key"), *flags)
+    try:
+        yield f"127.0.0.1:{process.match.group(1)}"  # type: ignore[union-attr]
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server_address(hub: str, tls_dir: Path) -> Iterator[str]:
+    """A server speaking TLS with a certificate for localhost (clients dial 127.0.0.1)."""
+    yield from _tls_server(hub, tls_dir)
+
+
+@pytest.fixture(scope="session")
+def mtls_server_address(hub: str, tls_dir: Path) -> Iterator[str]:
+    """A server requiring a client certificate signed by the test CA (mutual TLS)."""
+    yield from _tls_server(hub, tls_dir, "--tls_client_ca", str(tls_dir / "ca.pem"))
 
 
 @pytest.fixture(scope="session")
