@@ -3,7 +3,7 @@
 Tests run against the *installed* package (tests/run_installed.sh builds the wheel and installs
 it into a fresh virtual environment), from a copy of this folder outside the checkout:
 TASKS_REPO_DIR names the repository for its test data (tests/hub/, tests/reference/). Binaries
-come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else the repository's build/ folder.
+come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else build/release/.
 Both listen on port 0 and the port is read from what they print; each start, and each stop, is
 bounded, and both processes are killed at session teardown whatever the tests did.
 """
@@ -69,9 +69,9 @@ class Process:
                 self.proc.wait(timeout=10)
 
 
-def _binary(variable: str, default: str) -> str:
+def binary(variable: str, default: str) -> str:
     name = Path(default).name
-    path = os.environ.get(variable) or str(REPO / "build" / default)
+    path = os.environ.get(variable) or str(REPO / "build/release" / default)
     if not os.access(path, os.X_OK):
         pytest.exit(f"{name} not found at {path}: build it or set {variable}", returncode=2)
     return path
@@ -85,7 +85,7 @@ def _clean_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def hub() -> Iterator[str]:
     process = Process(
-        [_binary("FAKE_HUB_BIN", "tests/fake-hub"), "--fixtures", str(REPO / "tests/hub/fixtures")],
+        [binary("FAKE_HUB_BIN", "tests/fake-hub"), "--fixtures", str(REPO / "tests/hub/fixtures")],
         "stdout",
         r"listening on (127\.0\.0\.1:\d+)",
         _clean_env(),
@@ -99,7 +99,7 @@ def hub() -> Iterator[str]:
 def _server(hub: str, *flags: str) -> Process:
     return Process(
         [
-            _binary("TASKS_SERVER_BIN", "tasks-server"),
+            binary("TASKS_SERVER_BIN", "tasks-server"),
             "--listen_address", "127.0.0.1:0",
             "--hf_endpoint", hub,
             "--model_root", str(REPO / "tests/hub/local_models"),

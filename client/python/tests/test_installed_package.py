@@ -13,7 +13,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2, descriptor_pool
 
 import tasks_manager_client
-from conftest import REPO
+from conftest import REPO, binary
 
 # Runs in a fresh interpreter: records, through an audit hook, every process started and every
 # file opened for writing (or created, renamed, removed) while `tasks_manager_client` is imported;
@@ -52,8 +52,11 @@ def test_imported_from_the_virtual_environment_not_the_checkout() -> None:
 
 
 def test_version_is_the_servers() -> None:
-    version = (REPO / "VERSION").read_text().strip()
-    assert importlib.metadata.version("tasks-manager-client") == version
+    version = importlib.metadata.version("tasks-manager-client")
+    assert version == (REPO / "VERSION").read_text().strip()
+    server = subprocess.run([binary("TASKS_SERVER_BIN", "tasks-server"), "--version"],
+                            capture_output=True, text=True, timeout=30, check=True)
+    assert server.stdout.startswith(f"tasks-server {version} "), server.stdout
 
 
 def test_import_starts_no_process_and_writes_no_file() -> None:
