@@ -8,7 +8,7 @@ packages=(
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
   python3-grpcio python3-protobuf python3-pytest
-  python3-venv python3-pip python3-setuptools python3-wheel python3-mypy  # client/python as a package
+  python3-venv python3-pip python3-setuptools python3-wheel python3-build python3-mypy  # client/python
   clang libclang-rt-14-dev llvm  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer
 )
 missing=()

@@ -9,7 +9,9 @@ worker that imports googleapis-common-protos registers `google.rpc.Status` in th
 descriptor pool, and a second definition of it would fail to load. The wire format carries no
 names, so the server's google.rpc messages parse as these.
 
-Environment: TASKS_PROTO_DIR (default ../../proto), PROTOC (default protoc on PATH).
+The sdist carries the .proto files and VERSION (as proto/ and VERSION next to setup.py), so a
+wheel builds from it anywhere. Environment: TASKS_PROTO_DIR (default: proto/ here, else the
+repository's ../../proto), TASKS_VERSION_FILE (likewise VERSION), PROTOC (default: on PATH).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "tasks_manager_client/_proto"
@@ -30,6 +33,14 @@ PROTOS = (
     "google/rpc/status.proto",
     "google/rpc/error_details.proto",
 )
+
+
+def _source(variable: str, name: str) -> Path:
+    """A file or folder the build reads: $variable, else in an sdist, else in the repository."""
+    configured = os.environ.get(variable)
+    if configured:
+        return Path(configured)
+    return HERE / name if (HERE / name).exists() else HERE.parents[1] / name
 
 
 def _staged(text: str) -> str:
@@ -46,7 +57,7 @@ class BuildWithProtos(build_py):
 
     def run(self) -> None:
         super().run()
-        proto_dir = Path(os.environ.get("TASKS_PROTO_DIR") or HERE.parents[1] / "proto")
+        proto_dir = _source("TASKS_PROTO_DIR", "proto")
         protoc = os.environ.get("PROTOC") or shutil.which("protoc")
         if not protoc:
             raise SystemExit("protoc not found: apt-get install protobuf-compiler (3.21)")
@@ -68,10 +79,21 @@ class BuildWithProtos(build_py):
                 folder = folder.parent
 
 
+class SdistWithProtos(sdist):
+    """An sdist that builds anywhere: it carries the .proto files and VERSION."""
+
+    def make_release_tree(self, base_dir: str, files: list[str]) -> None:
+        super().make_release_tree(base_dir, files)
+        proto_dir = _source("TASKS_PROTO_DIR", "proto")
+        for name in PROTOS:
+            self.mkpath(str(Path(base_dir, "proto", name).parent))
+            self.copy_file(str(proto_dir / name), str(Path(base_dir, "proto", name)))
+        self.copy_file(str(_source("TASKS_VERSION_FILE", "VERSION")), str(Path(base_dir, "VERSION")))
+
+
 def _version() -> str:
     """The server's release (the repository's VERSION file): client and server ship together."""
-    path = Path(os.environ.get("TASKS_VERSION_FILE") or HERE.parents[1] / "VERSION")
-    return path.read_text().strip()
+    return _source("TASKS_VERSION_FILE", "VERSION").read_text().strip()
 
 
-setup(version=_version(), cmdclass={"build_py": BuildWithProtos})
+setup(version=_version(), cmdclass={"build_py": BuildWithProtos, "sdist": SdistWithProtos})
