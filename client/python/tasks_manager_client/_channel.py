@@ -63,10 +63,9 @@ def tls_settings(
     tls_cert: Optional[str],
     tls_key: Optional[str],
     tls_server_name: Optional[str],
-) -> tuple[Optional[tuple[bytes, Optional[bytes], Optional[bytes]]], list[tuple[str, Any]]]:
-    """The PEM files (CA, certificate, key) to build credentials from, None for plaintext, and the
-    channel options TLS needs; arguments default to TASKS_MANAGER_TLS_*, checked as tasks-cli
-    checks its --tls_* flags."""
+) -> tuple[Optional[grpc.ChannelCredentials], list[tuple[str, Any]]]:
+    """TLS credentials (None: plaintext) and the channel options TLS needs. Arguments default to
+    TASKS_MANAGER_TLS_*, and are checked as tasks-cli checks its --tls_* flags."""
     tls_ca = tls_ca or os.environ.get("TASKS_MANAGER_TLS_CA") or None
     tls_cert = tls_cert or os.environ.get("TASKS_MANAGER_TLS_CERT") or None
     tls_key = tls_key or os.environ.get("TASKS_MANAGER_TLS_KEY") or None
@@ -78,7 +77,11 @@ def tls_settings(
             raise ValueError("tls_cert and tls_server_name need tls_ca, the CA of the server")
         return None, []
     options = [("grpc.ssl_target_name_override", tls_server_name)] if tls_server_name else []
-    return (_read(tls_ca) or b"", _read(tls_key), _read(tls_cert)), options
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read(tls_ca), private_key=_read(tls_key),
+        certificate_chain=_read(tls_cert),
+    )
+    return credentials, options
 
 
 class ClientBase:
@@ -123,11 +126,11 @@ class ClientBase:
         self._token = token if token is not None else os.environ.get("HF_TOKEN")
         self._deadline = deadline
         self._retry = RetryPolicy(max_attempts, initial_backoff, max_backoff)
-        pems, tls_options = tls_settings(tls_ca, tls_cert, tls_key, tls_server_name)
-        if pems is not None:
+        tls_credentials, tls_options = tls_settings(tls_ca, tls_cert, tls_key, tls_server_name)
+        if tls_credentials is not None:
             if credentials is not None:
                 raise ValueError("pass either credentials or tls_* settings, not both")
-            credentials = grpc.ssl_channel_credentials(*pems)
+            credentials = tls_credentials
         options = [*tls_options, *channel_options]
         self._channel = (
             self._secure_channel(self.address, credentials, options)
