@@ -82,3 +82,16 @@ def test_generated_modules_are_private() -> None:
         label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
     descriptor_pool.Default().Add(status)
     assert descriptor_pool.Default().FindMessageTypeByName("google.rpc.Status").fields[0].name == "code"
+
+
+def test_example_worker_runs(server_address: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TASKS_MANAGER_"))}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "client/python/examples/worker.py"),
+         "google-bert/bert-base-uncased", "example-org/no-such-model"],
+        env={**env, "TASKS_MANAGER_ADDRESS": server_address},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    expected = repr({"google-bert/bert-base-uncased": "BertOnnxConfig"})
+    assert result.stdout.splitlines() == [expected, expected]
