@@ -11,6 +11,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
   python3-grpcio python3-protobuf python3-pytest
   python3-yaml prometheus  # deploy/validate (prometheus: its promtool checks the alert rules)
+  python3-venv python3-pip python3-setuptools python3-wheel python3-build python3-mypy  # client/python
 )
 if [[ "${1:-}" != --build ]]; then
   packages+=(clang libclang-rt-14-dev llvm)  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer

@@ -4,9 +4,12 @@
     tm = TasksManager()  # $TASKS_MANAGER_ADDRESS or 127.0.0.1:50051, token from $HF_TOKEN
     tm.get_supported_tasks_for_model_type("gpt2", "onnx", library_name="transformers")
 
-Importing generates the protobuf modules from proto/ into a cache folder (see `_proto.py`).
+`AsyncRemoteTasksManager` has the same methods as coroutines (grpc.aio).
+
+The protobuf modules are generated when the package is built (see setup.py), under `_proto`.
 """
 
+from .aio import AsyncRemoteTasksManager
 from .client import DEFAULT_ADDRESS, ExporterConfigConstructor, ModelClass, RemoteTasksManager
 from .errors import (
     DisabledRepoError,
@@ -25,6 +28,7 @@ from .errors import (
 )
 
 __all__ = [
+    "AsyncRemoteTasksManager",
     "DEFAULT_ADDRESS",
     "DisabledRepoError",
     "EntryNotFoundError",

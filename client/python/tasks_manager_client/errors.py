@@ -22,9 +22,12 @@ from typing import Mapping, Optional
 
 import grpc
 
-from ._proto import error_details_pb2, status_pb2
+from ._proto.google.rpc import error_details_pb2, status_pb2
 
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# The server packs google.rpc.ErrorInfo; the package compiles it under a private protobuf
+# package (see setup.py), so it is recognised by this name rather than by its descriptor.
+_ERROR_INFO_TYPE = "google.rpc.ErrorInfo"
 
 
 class TasksManagerError(RuntimeError):
@@ -117,9 +120,8 @@ _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 def _first_error_info(status: status_pb2.Status) -> Optional[error_details_pb2.ErrorInfo]:
     for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
+        if detail.type_url.rpartition("/")[2] == _ERROR_INFO_TYPE:
+            info: error_details_pb2.ErrorInfo = error_details_pb2.ErrorInfo.FromString(detail.value)
             return info
     return None
 
@@ -139,7 +141,10 @@ def _error_info(trailers: Optional[Mapping[str, bytes]]) -> Optional[error_detai
 def error_info_of(error: grpc.RpcError) -> Optional[error_details_pb2.ErrorInfo]:
     """The ErrorInfo the server attached to a failed call, if any."""
     trailing = getattr(error, "trailing_metadata", None)
-    return _error_info(dict(trailing() or ())) if callable(trailing) else None
+    if not callable(trailing):
+        return None
+    # Key-value pairs: a tuple of them (grpc) or a grpc.aio.Metadata, which dict() misreads.
+    return _error_info({key: value for key, value in trailing() or ()})
 
 
 def _exception(
@@ -158,8 +163,8 @@ def _exception(
 
 def from_rpc_error(error: grpc.RpcError) -> Exception:
     """The exception to raise for a failed call, carrying the server's message."""
-    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-    return _exception(code, error.details() or code.name, error_info_of(error))  # type: ignore[attr-defined]
+    code: grpc.StatusCode = error.code()
+    return _exception(code, error.details() or code.name, error_info_of(error))
 
 
 def from_status(status: status_pb2.Status) -> Exception:

@@ -1,6 +1,9 @@
 """Session fixtures: a real `fake-hub` and a real `tasks-server` in front of it.
 
-Binaries come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else the build/ folder.
+Tests run against the *installed* package (tests/run_installed.sh builds the wheel and installs
+it into a fresh virtual environment), from a copy of this folder outside the checkout:
+TASKS_REPO_DIR names the repository for its test data (tests/hub/, tests/reference/). Binaries
+come from FAKE_HUB_BIN / TASKS_SERVER_BIN (ctest sets them), else build/release/.
 Both listen on port 0 and the port is read from what they print; each start, and each stop, is
 bounded, and both processes are killed at session teardown whatever the tests did.
 """
@@ -10,16 +13,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import IO, Iterator
 
 import pytest
 
-CLIENT_DIR = Path(__file__).resolve().parents[1]
-REPO = CLIENT_DIR.parents[1]
-sys.path.insert(0, str(CLIENT_DIR))  # run without installing anything
+REPO = Path(os.environ.get("TASKS_REPO_DIR") or Path(__file__).resolve().parents[3])
 
 from tasks_manager_client import RemoteTasksManager  # noqa: E402
 
@@ -69,9 +69,9 @@ class Process:
                 self.proc.wait(timeout=10)
 
 
-def _binary(variable: str, default: str) -> str:
+def binary(variable: str, default: str) -> str:
     name = Path(default).name
-    path = os.environ.get(variable) or str(REPO / "build" / default)
+    path = os.environ.get(variable) or str(REPO / "build/release" / default)
     if not os.access(path, os.X_OK):
         pytest.exit(f"{name} not found at {path}: build it or set {variable}", returncode=2)
     return path
@@ -85,7 +85,7 @@ def _clean_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def hub() -> Iterator[str]:
     process = Process(
-        [_binary("FAKE_HUB_BIN", "tests/fake-hub"), "--fixtures", str(REPO / "tests/hub/fixtures")],
+        [binary("FAKE_HUB_BIN", "tests/fake-hub"), "--fixtures", str(REPO / "tests/hub/fixtures")],
         "stdout",
         r"listening on (127\.0\.0\.1:\d+)",
         _clean_env(),
@@ -96,24 +96,72 @@ def hub() -> Iterator[str]:
         process.stop()
 
 
-@pytest.fixture(scope="session")
-def server_address(hub: str) -> Iterator[str]:
-    process = Process(
+def _server(hub: str, *flags: str) -> Process:
+    return Process(
         [
-            _binary("TASKS_SERVER_BIN", "tasks-server"),
+            binary("TASKS_SERVER_BIN", "tasks-server"),
             "--listen_address", "127.0.0.1:0",
             "--hf_endpoint", hub,
             "--model_root", str(REPO / "tests/hub/local_models"),
             "--hf_cache_dir", "/nonexistent",
+            *flags,
         ],
         "stderr",
         r"\(port (\d+)\)",
         _clean_env(),
     )
+
+
+@pytest.fixture(scope="session")
+def server_address(hub: str) -> Iterator[str]:
+    process = _server(hub)
     try:
         yield f"127.0.0.1:{process.match.group(1)}"  # type: ignore[union-attr]
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ca.pem, server.pem/.key (for localhost only), client.pem/.key: made by openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+    (folder / "server.ext").write_text("subjectAltName=DNS:localhost\n")
+    steps = [
+        ["req", "-x509", *new_key, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test-ca"],
+        ["req", "-new", *new_key, "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "server.ext"],
+        ["req", "-new", *new_key, "-keyout", "client.key", "-out", "client.csr",
+         "-subj", "/CN=client"],
+        ["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "client.pem", "-days", "1"],
+    ]
+    for step in steps:
+        subprocess.run(["openssl", *step], cwd=folder, check=True, capture_output=True, timeout=30)
+    return folder
+
+
+def _tls_server(hub: str, tls_dir: Path, *flags: str) -> Iterator[str]:
+    process = _server(hub, "--tls_cert", str(tls_dir / "server.pem"),
+                      "--tls_key", str(tls_dir / "server.key"), *flags)
+    try:
+        yield f"127.0.0.1:{process.match.group(1)}"  # type: ignore[union-attr]
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server_address(hub: str, tls_dir: Path) -> Iterator[str]:
+    """A server speaking TLS with a certificate for localhost (clients dial 127.0.0.1)."""
+    yield from _tls_server(hub, tls_dir)
+
+
+@pytest.fixture(scope="session")
+def mtls_server_address(hub: str, tls_dir: Path) -> Iterator[str]:
+    """A server requiring a client certificate signed by the test CA (mutual TLS)."""
+    yield from _tls_server(hub, tls_dir, "--tls_client_ca", str(tls_dir / "ca.pem"))
 
 
 @pytest.fixture(scope="session")
