@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
+  libhiredis-dev redis-server  # the fleet cache (server/fleet_cache/) and its tests
   python3-grpcio python3-protobuf python3-pytest
   clang libclang-rt-14-dev llvm  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer
 )
