@@ -179,10 +179,12 @@ RedisCache::Reply RedisCache::Command(const std::vector<std::string>& args) {
       // The connection is unusable after an I/O error or a timeout (a late reply would answer
       // the next command): dropped. A kept one that Redis had closed (it restarted, or dropped
       // idle clients) is no news about Redis now: one more try on a new connection.
+      const absl::string_view error_text = connection.context->errstr;
       const bool closed = connection.context->err == REDIS_ERR_EOF ||
                           (connection.context->err == REDIS_ERR_IO &&
-                           absl::StrContains(connection.context->errstr, "Broken pipe"));
-      const std::string error = connection.context->errstr;
+                           (absl::StrContains(error_text, "Broken pipe") ||
+                            absl::StrContains(error_text, "Connection reset")));
+      const std::string error(error_text);
       redisFree(connection.context);
       if (connection.reused && closed) {
         connection = Connect();

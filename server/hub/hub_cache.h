@@ -23,8 +23,9 @@
 //   under another, a token's under a name the SharedCache derives from it with the fleet's
 //   secret (without that secret, they stay in memory). An answer fetched from the Hub is written
 //   there with its lifetime. Fleet-wide singleflight: the process that finds nothing takes a
-//   lease on the question and asks the Hub; the others poll, with backoff, for its answer until
-//   their deadline, and ask the Hub themselves only if the lease expires unanswered or the
+//   lease on the question, asks the Hub, writes the answer and lets the lease go; the others
+//   poll, with backoff, for its answer until their deadline, and ask the Hub themselves only when
+//   they get the lease (it expired unanswered, or was let go after a Hub error) or the
 //   SharedCache is not answering.
 //
 // Thread-safe. Peek* never wait; Get* and ListRepoFiles block until an answer or the end of

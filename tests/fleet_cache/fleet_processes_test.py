@@ -130,7 +130,7 @@ def main() -> int:
     parser.add_argument("--build", required=True)
     args = parser.parse_args()
     build = Path(args.build)
-    cold_copies = 300  # repos for the load run: each call a miss in memory, a look at Redis
+    cold_copies = 2000  # repos for the load run: each call a miss in memory, a look at Redis
 
     with tempfile.TemporaryDirectory(prefix="tasks-fleet-test-") as folder:
         redis = Redis(folder)
@@ -179,7 +179,12 @@ def main() -> int:
                                                         "--copies_offset", "10", "--concurrency",
                                                         "16", "--requests", str(cold_copies)),
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(0.3)
+            # Killed once the run is under way (bounded: the run takes seconds).
+            deadline = time.monotonic() + 30
+            while (counter(fleet.stats(target), "shared_misses") < 50 and load.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.01)
+            expect(load.poll() is None, "Redis killed while the load run is going on")
             redis.kill()
             out, err = load.communicate(timeout=120)
             if load.returncode != 0:
