@@ -66,10 +66,11 @@ LABEL org.opencontainers.image.title="tasks-manager" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"
 # Runtime libraries only (what `ldd` of the two binaries asks for; libgrpc++1.51 brings gRPC,
 # Abseil, RE2, c-ares and OpenSSL; libspdlog1.10 brings fmt; libcpp-httplib0.11 serves
-# /metrics); ca-certificates for the Hub's TLS.
+# /metrics; libhiredis0.14 speaks to the fleet cache's Redis); ca-certificates for the Hub's TLS.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libprotobuf32 libcurl4 libspdlog1.10 libcpp-httplib0.11 ca-certificates \
+      libgrpc++1.51 libprotobuf32 libcurl4 libspdlog1.10 libcpp-httplib0.11 libhiredis0.14 \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 # A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 RUN groupadd --system --gid 10001 tasks \

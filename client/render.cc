@@ -306,6 +306,18 @@ std::string RenderText(const optimum::tasks::v1::GetCacheStatsResponse& response
                            {"entries:", absl::StrCat(response.entries())},
                            {"bytes:", absl::StrCat(response.bytes())},
                            {"max_bytes:", absl::StrCat(response.max_bytes())}};
+  // The fleet cache's counters, from a server using one (all 0 otherwise).
+  const std::pair<const char*, int64_t> fleet[] = {
+      {"shared_hits:", response.shared_hits()},
+      {"shared_misses:", response.shared_misses()},
+      {"shared_errors:", response.shared_errors()},
+      {"shared_skipped:", response.shared_skipped()},
+      {"shared_rejected:", response.shared_rejected()},
+      {"lease_waits:", response.lease_waits()},
+      {"lease_takeovers:", response.lease_takeovers()}};
+  if (std::any_of(std::begin(fleet), std::end(fleet), [](const auto& row) { return row.second; })) {
+    for (const auto& [name, value] : fleet) rows.push_back({name, absl::StrCat(value)});
+  }
   if (response.upstream_requests().empty()) {
     rows.push_back({"upstream_requests:", "(none)"});
   } else {

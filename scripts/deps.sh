@@ -9,6 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
+  libhiredis-dev redis-server  # the fleet cache (server/fleet_cache/) and its tests
   python3-grpcio python3-protobuf python3-pytest
   python3-yaml prometheus  # deploy/validate (prometheus: its promtool checks the alert rules)
   python3-venv python3-pip python3-setuptools python3-wheel python3-build python3-mypy  # client/python

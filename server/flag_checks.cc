@@ -1,12 +1,17 @@
 #include "server/flag_checks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/fleet_cache/redis_cache.h"
 #include "server/service/host_port.h"
 
 namespace tasks::flags {
@@ -88,6 +93,38 @@ CLI::Validator RegularFileIfPresent() {
     return !fs::exists(status) || fs::is_regular_file(status)
                ? std::string()
                : absl::StrCat("'", value, "' is not a regular file");
+  });
+}
+
+CLI::Validator RedisAddress() {
+  return Make("HOST:PORT|unix:PATH", [](const std::string& value) {
+    const absl::Status status = fleet_cache::CheckRedisAddress(value);
+    return status.ok() ? std::string() : std::string(status.message());
+  });
+}
+
+CLI::Validator SecretFile() {
+  return Make("FILE", [](const std::string& value) {
+    std::error_code error;
+    if (!fs::is_regular_file(value, error)) {
+      return absl::StrCat("'", value, "' is not a regular file");
+    }
+    std::ifstream in(value, std::ios::binary);
+    std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return absl::StrCat("cannot read '", value, "'");
+    if (absl::StripAsciiWhitespace(secret).size() < kMinSecretBytes) {
+      return absl::StrCat("'", value, "' holds a secret shorter than ", kMinSecretBytes,
+                          " bytes (e.g. openssl rand -hex 32 > ", value, ")");
+    }
+    return std::string();
+  });
+}
+
+CLI::Validator KeyPrefix() {
+  return Make("PREFIX", [](const std::string& value) {
+    const bool ok = !value.empty() && value.size() <= 64 &&
+                    std::all_of(value.begin(), value.end(), [](char c) { return c > ' ' && c < 127; });
+    return ok ? std::string() : Expected("1 to 64 printable characters without spaces", value);
   });
 }
 

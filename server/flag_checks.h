@@ -5,6 +5,7 @@
 #ifndef TASKS_SERVER_FLAG_CHECKS_H_
 #define TASKS_SERVER_FLAG_CHECKS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "CLI/CLI.hpp"
@@ -34,6 +35,17 @@ CLI::Validator ListenAddress();
 // (--token_file): both are optional sources, but a wrong kind of file is a mistake.
 CLI::Validator FolderIfPresent();
 CLI::Validator RegularFileIfPresent();
+
+// host:port (port 1 to 65535) or unix:/path to connect to (--redis_address).
+CLI::Validator RedisAddress();
+
+// A regular file holding a secret of at least kMinSecretBytes once surrounding whitespace is
+// trimmed (--cache_key_file, --redis_value_key_file): a short secret makes forgeable MACs.
+inline constexpr size_t kMinSecretBytes = 16;
+CLI::Validator SecretFile();
+
+// A Redis key prefix: 1 to 64 printable characters, no spaces (--redis_key_prefix).
+CLI::Validator KeyPrefix();
 
 }  // namespace tasks::flags
 

@@ -9,6 +9,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -25,6 +27,7 @@
 #include "server/common/version.h"
 #include "server/common/coalesced_runner.h"
 #include "server/common/stop_signals.h"
+#include "server/fleet_cache/redis_cache.h"
 #include "server/flag_checks.h"
 #include "server/hub/curl_hub_client.h"
 #include "server/hub/hub_urls.h"
@@ -83,6 +86,14 @@ struct Flags {
   double max_connection_age_seconds = 300;
   double max_connection_age_grace_seconds = 30;
   double tls_refresh_interval_seconds = 60;
+  // The fleet cache (Redis).
+  std::string redis_address;
+  std::string redis_password_file;
+  std::string redis_key_prefix = "tasks:";
+  double redis_timeout_seconds = 0.05;
+  double redis_lease_ttl_seconds = 5;
+  std::string cache_key_file;
+  std::string redis_value_key_file;
 };
 
 // An option (a flag for booleans) readable from TASKS_<NAME> as well.
@@ -117,6 +128,33 @@ void AddConnectionFlags(CLI::App& app, Flags& flags) {
   Add(app, "max_send_message_bytes", flags.server.max_send_message_bytes,
       "largest response message sent")
       ->check(tasks::flags::Integer(1, INT_MAX));
+}
+
+// The fleet cache: the Hub cache's second level, on Redis, shared by replicas and sidecars.
+void AddFleetCacheFlags(CLI::App& app, Flags& flags) {
+  Add(app, "redis_address", flags.redis_address,
+      "host:port or unix:/path of a Redis (or Valkey) shared by the fleet as a second-level Hub "
+      "cache (empty: none). Needs --cache_key_file or --redis_value_key_file. No TLS: see README")
+      ->check(tasks::flags::RedisAddress());
+  Add(app, "redis_password_file", flags.redis_password_file,
+      "file holding the Redis password (AUTH); empty: none")
+      ->check(CLI::ExistingFile);
+  Add(app, "redis_key_prefix", flags.redis_key_prefix,
+      "prefix of every key the fleet cache writes (one per fleet sharing a Redis)")
+      ->check(tasks::flags::KeyPrefix());
+  Add(app, "redis_timeout", flags.redis_timeout_seconds,
+      "seconds a Redis command may take; past it Redis is skipped for a second")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/false));
+  Add(app, "redis_lease_ttl", flags.redis_lease_ttl_seconds,
+      "seconds one server asks the Hub for the fleet before another may ask in its place")
+      ->check(tasks::flags::Seconds(/*zero_allowed=*/false));
+  Add(app, "cache_key_file", flags.cache_key_file,
+      "fleet-wide secret (>= 16 bytes, e.g. a Kubernetes Secret): authenticates fleet cache "
+      "values and names the partitions of private answers (without it they stay in memory)")
+      ->check(tasks::flags::SecretFile());
+  Add(app, "redis_value_key_file", flags.redis_value_key_file,
+      "secret authenticating fleet cache values instead of --cache_key_file's")
+      ->check(tasks::flags::SecretFile());
 }
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -199,6 +237,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
       "seconds between cache statistics log lines (0: never)")
       ->check(tasks::flags::Seconds(/*zero_allowed=*/true));
   AddConnectionFlags(app, flags);
+  AddFleetCacheFlags(app, flags);
   app.set_version_flag("--version", tasks::VersionLine("tasks-server"));
 }
 
@@ -229,6 +268,14 @@ std::optional<int> ParseFlags(CLI::App& app, int argc, char** argv, const Flags&
                  std::string(endpoint.message()).c_str());
     return EXIT_FAILURE;
   }
+  // Values a Redis hands back are trusted only with a MAC, which needs a secret.
+  if (!flags.redis_address.empty() && flags.cache_key_file.empty() &&
+      flags.redis_value_key_file.empty()) {
+    std::fprintf(stderr,
+                 "tasks-server: --redis_address needs a secret to authenticate what the fleet "
+                 "shares: --cache_key_file (or --redis_value_key_file)\n");
+    return EXIT_FAILURE;
+  }
   return std::nullopt;
 }
 
@@ -242,6 +289,10 @@ void TuneProcess() {
   // freed in it: under cache churn the worker threads' arenas hold more memory than two arenas
   // do. An operator's MALLOC_ARENA_MAX still decides.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+
+  // hiredis writes to its sockets with write(2): a Redis that went away (the fleet cache's) would
+  // end the process with SIGPIPE instead of failing one command.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 // The loaded registry and how long loading it took, for the start-up line.
@@ -283,6 +334,41 @@ void FillServerOptions(Flags& flags) {
   }
 }
 
+// A file's contents without surrounding whitespace (a secret mounted from a Kubernetes Secret
+// often ends with a newline); "" for no file.
+absl::StatusOr<std::string> ReadSecret(const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  return std::string(absl::StripAsciiWhitespace(text));
+}
+
+// The fleet cache the flags ask for, in the cache options: none without --redis_address, nor
+// offline (no Hub, no Hub cache).
+absl::Status ConfigureFleetCache(Flags& flags) {
+  if (flags.redis_address.empty() || flags.server.locator.offline) return absl::OkStatus();
+  tasks::fleet_cache::RedisCacheOptions options;
+  options.address = flags.redis_address;
+  options.key_prefix = flags.redis_key_prefix;
+  options.timeout = absl::Seconds(flags.redis_timeout_seconds);
+  absl::StatusOr<std::string> password = ReadSecret(flags.redis_password_file);
+  absl::StatusOr<std::string> partition = ReadSecret(flags.cache_key_file);
+  absl::StatusOr<std::string> value = ReadSecret(flags.redis_value_key_file);
+  for (const auto* secret : {&password, &partition, &value}) {
+    if (!secret->ok()) return secret->status();
+  }
+  options.password = *password;
+  options.partition_secret = *partition;
+  options.value_secret = value->empty() ? *partition : *value;
+  absl::StatusOr<std::unique_ptr<tasks::fleet_cache::RedisCache>> cache =
+      tasks::fleet_cache::RedisCache::Create(std::move(options));
+  if (!cache.ok()) return cache.status();
+  flags.server.cache.shared = *std::move(cache);
+  flags.server.cache.lease_ttl = absl::Seconds(flags.redis_lease_ttl_seconds);
+  return absl::OkStatus();
+}
+
 // The libcurl Hub client, or none when offline.
 std::unique_ptr<tasks::hub::HubClient> MakeHubClient(const Flags& flags) {
   if (flags.server.locator.offline) return nullptr;
@@ -312,6 +398,12 @@ void LogServing(const Flags& flags, const tasks::service::TasksServer& server,
       flags.server.health_listen_address.empty()
           ? ""
           : "; health only on " + flags.server.health_listen_address);
+  if (flags.server.cache.shared != nullptr) {
+    spdlog::info("fleet cache: Redis at {}, keys {}*, private answers {}", flags.redis_address,
+                 flags.redis_key_prefix,
+                 flags.cache_key_file.empty() ? "in memory only (no --cache_key_file)"
+                                              : "partitioned by token");
+  }
 }
 
 // Serves until SIGTERM or SIGINT, reloading the registry at each SIGHUP; then lets calls in
@@ -365,6 +457,10 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   FillServerOptions(flags);
+  if (absl::Status fleet = ConfigureFleetCache(flags); !fleet.ok()) {
+    spdlog::critical("fleet cache: {}", std::string(fleet.message()));
+    return EXIT_FAILURE;
+  }
   auto core = std::make_shared<const tasks::registry::TasksManager>(registry->loaded.snapshot);
   absl::StatusOr<std::unique_ptr<tasks::service::TasksServer>> server =
       tasks::service::TasksServer::Start(flags.server, core, MakeHubClient(flags));

@@ -12,6 +12,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/common/heap_bytes.h"
 
 namespace tasks::hub {
@@ -105,7 +106,19 @@ HubCache::Keys HubCache::KeysFor(absl::string_view what, const Credentials& cred
     partition =
         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
   }
-  return {absl::StrCat("shared|", what), absl::StrCat(partition, "|", what)};
+  return {absl::StrCat("shared|", what), absl::StrCat(partition, "|", what), std::string(what),
+          credentials.token};
+}
+
+HubCache::SharedKeys HubCache::SharedKeysFor(const Keys& keys) const {
+  SharedKeys shared{absl::StrCat("public|", keys.what)};
+  // Anonymous callers all get what the Hub shows anybody: one partition for them all.
+  if (keys.token.empty()) {
+    shared.own = absl::StrCat("anonymous|", keys.what);
+  } else if (std::optional<std::string> partition = options_.shared->TokenPartition(keys.token)) {
+    shared.own = absl::StrCat(*partition, "|", keys.what);
+  }
+  return shared;
 }
 
 template <typename T>
@@ -268,33 +281,151 @@ absl::StatusOr<HubCache::Found> HubCache::Fetch(const Keys& keys, const WaitLimi
     }
     ++stats_.misses;
   }
+  std::optional<SharedKeys> shared_keys;
+  if (options_.shared != nullptr) {
+    shared_keys = SharedKeysFor(keys);
+    if (std::optional<absl::StatusOr<Found>> found =
+            FindShared(keys, *shared_keys, question, upstream)) {
+      return *std::move(found);
+    }
+  }
   absl::StatusOr<Value> fetched = question.fetch(upstream);
+  const absl::Time fetched_at = options_.now();
   bool release_memory = false;
+  bool is_public = false;
   {
     absl::MutexLock lock(&mutex_);
     ++stats_.upstream[{question.call, fetched.status().code()}];
     const bool expires = question.call == HubCall::kModelInfo;
     if (fetched.ok()) {
-      const bool shared = question.shared.has_value()
-                              ? *question.shared
-                              : IsPublic(*std::get<std::shared_ptr<const ModelInfo>>(*fetched));
-      Store(shared ? keys.shared : keys.own, *fetched, expires);
+      is_public = question.shared.has_value()
+                      ? *question.shared
+                      : IsPublic(*std::get<std::shared_ptr<const ModelInfo>>(*fetched));
+      Store(is_public ? keys.shared : keys.own, *fetched, expires, fetched_at);
     } else if (absl::IsNotFound(fetched.status())) {
-      Store(keys.own, fetched.status(), expires);
+      Store(keys.own, fetched.status(), expires, fetched_at);
     }
     release_memory = TakeReleaseTurn();
   }
+  if (shared_keys) PutShared(*shared_keys, fetched, is_public, question.call, fetched_at);
   // Outside the lock: giving pages back walks the allocator's free lists.
   if (release_memory) options_.release_freed_memory();
   if (!fetched.ok()) return fetched.status();
   return Found{*std::move(fetched), AnswerSource::kHub};
 }
 
-void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, bool expires) {
+std::optional<absl::StatusOr<HubCache::Found>> HubCache::FindShared(const Keys& keys,
+                                                                   SharedKeys& shared,
+                                                                   const Question& question,
+                                                                   const WaitLimits& limits) {
+  SharedCache& cache = *options_.shared;
+  bool waited = false;
+  absl::Duration pause = options_.lease_poll_min;
+  for (;;) {
+    if (std::optional<absl::StatusOr<Found>> found = LookShared(keys, shared, question)) {
+      return found;
+    }
+    if (!waited) {
+      absl::MutexLock lock(&mutex_);
+      ++stats_.shared_misses;
+    }
+    // A caller whose answers stay in memory has nobody in the fleet to coordinate with.
+    if (!shared.own) return std::nullopt;
+    switch (cache.TakeLease(LeaseKey(shared), options_.lease_ttl)) {
+      case SharedCache::Lease::kOurs: {
+        shared.lease = true;
+        // The previous holder may have written its answer and let go between the look and the
+        // lease: one more look, so that the fleet asks the Hub once.
+        if (std::optional<absl::StatusOr<Found>> found = LookShared(keys, shared, question)) {
+          cache.ReleaseLease(LeaseKey(shared));
+          return found;
+        }
+        if (waited) {
+          absl::MutexLock lock(&mutex_);
+          ++stats_.lease_takeovers;
+        }
+        return std::nullopt;
+      }
+      case SharedCache::Lease::kUnavailable:
+        return std::nullopt;
+      case SharedCache::Lease::kHeld:
+        break;
+    }
+    if (!waited) {
+      absl::MutexLock lock(&mutex_);
+      ++stats_.lease_waits;
+      waited = true;
+    }
+    if (absl::Now() + pause >= limits.deadline) {
+      return absl::DeadlineExceededError(
+          "deadline exceeded while waiting for another server's Hub request (fleet cache lease)");
+    }
+    if (limits.cancelled()) {
+      return absl::CancelledError("the call was cancelled while waiting for another server's "
+                                  "Hub request (fleet cache lease)");
+    }
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, options_.lease_poll_max);
+  }
+}
+
+std::optional<absl::StatusOr<HubCache::Found>> HubCache::LookShared(const Keys& keys,
+                                                                   const SharedKeys& shared,
+                                                                   const Question& question) {
+  std::vector<std::string> names = {shared.shared};
+  if (shared.own) names.push_back(*shared.own);
+  const std::vector<std::optional<std::string>> values = options_.shared->Get(names);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
+    std::optional<DecodedAnswer> decoded = DecodeAnswer(*values[i], question.call);
+    if (!decoded) continue;  // another format version, or another kind of answer: a miss
+    // A public answer only under the public key: a value that says otherwise is not served.
+    const bool under_public_key = i == 0;
+    if (decoded->answer.ok() && question.call == HubCall::kModelInfo &&
+        IsPublic(*std::get<std::shared_ptr<const ModelInfo>>(*decoded->answer)) !=
+            under_public_key) {
+      continue;
+    }
+    if (!decoded->answer.ok() && under_public_key) continue;  // errors are never shared
+    // Freshness counts from the fetch, wherever it was made (a clock ahead: from now).
+    const absl::Time fetched = std::min(decoded->fetched, options_.now());
+    absl::MutexLock lock(&mutex_);
+    ++stats_.shared_hits;
+    Store(under_public_key ? keys.shared : keys.own, decoded->answer,
+          question.call == HubCall::kModelInfo, fetched);
+    if (!decoded->answer.ok()) return decoded->answer.status();
+    return absl::StatusOr<Found>(Found{*std::move(decoded->answer), AnswerSource::kCache});
+  }
+  return std::nullopt;
+}
+
+void HubCache::PutShared(const SharedKeys& shared, const absl::StatusOr<Value>& fetched,
+                         bool is_public, HubCall call, absl::Time when) {
+  const std::string* key = nullptr;
+  absl::Duration ttl = options_.negative_ttl;
+  if (fetched.ok()) {
+    key = is_public ? &shared.shared : (shared.own ? &*shared.own : nullptr);
+    ttl = call == HubCall::kModelInfo ? options_.model_info_ttl : options_.shared_immutable_ttl;
+  } else if (absl::IsNotFound(fetched.status()) && shared.own) {
+    key = &*shared.own;
+  }
+  if (key != nullptr && ttl > absl::ZeroDuration()) {
+    options_.shared->Put(*key, EncodeAnswer(fetched, when), ttl);
+  }
+  // Written or not, waiters look again now: for the answer, or to take the lease and ask.
+  if (shared.lease) options_.shared->ReleaseLease(LeaseKey(shared));
+}
+
+std::string HubCache::LeaseKey(const SharedKeys& shared) {
+  return absl::StrCat("lease|", *shared.own);
+}
+
+void HubCache::Store(const std::string& key, absl::StatusOr<Value> answer, bool expires,
+                     absl::Time fetched) {
   const size_t bytes =
       answer.ok() ? std::visit([](const auto& value) { return ValueBytes(value); }, *answer) : 0;
-  if (store_.Insert(key, Stored{std::move(answer), expires}, sizeof(Stored) + bytes,
-                    options_.now()) > 0) {
+  if (store_.Insert(key, Stored{std::move(answer), expires}, sizeof(Stored) + bytes, fetched) >
+      0) {
     evicted_since_release_ = true;
   }
 }
@@ -318,6 +449,7 @@ HubCacheStats HubCache::Stats() const {
     stats.bytes = static_cast<int64_t>(store_.bytes());
   }
   stats.coalesced = flights_.joined();
+  if (options_.shared != nullptr) stats.shared = options_.shared->Stats();
   return stats;
 }
 

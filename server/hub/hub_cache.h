@@ -18,6 +18,15 @@
 //   model info); anything else, and every error, is kept under a keyed hash of the caller's
 //   token, and served only to callers presenting the same token. Tokens themselves are never
 //   stored.
+// - With a SharedCache (the fleet's Redis), a miss in memory looks there before asking the Hub,
+//   under the same partitions: public answers under one key for everybody, anonymous callers'
+//   under another, a token's under a name the SharedCache derives from it with the fleet's
+//   secret (without that secret, they stay in memory). An answer fetched from the Hub is written
+//   there with its lifetime. Fleet-wide singleflight: the process that finds nothing takes a
+//   lease on the question, asks the Hub, writes the answer and lets the lease go; the others
+//   poll, with backoff, for its answer until their deadline, and ask the Hub themselves only when
+//   they get the lease (it expired unanswered, or was let go after a Hub error) or the
+//   SharedCache is not answering.
 //
 // Thread-safe. Peek* never wait; Get* and ListRepoFiles block until an answer or the end of
 // their WaitLimits: run them on threads made for waiting (see worker_pool.h).
@@ -39,8 +48,10 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "server/common/cancellation.h"
+#include "server/hub/answer_codec.h"
 #include "server/hub/hub_client.h"
 #include "server/hub/lru_store.h"
+#include "server/hub/shared_cache.h"
 #include "server/hub/singleflight.h"
 
 namespace tasks::hub {
@@ -62,6 +73,17 @@ struct HubCacheOptions {
   // per `release_interval`, since it walks the allocator's free lists. Injected in tests.
   std::function<void()> release_freed_memory = ReleaseFreedMemory;
   absl::Duration release_interval = absl::Milliseconds(250);
+
+  // The fleet's second level (none: this process's memory only), and how it is used.
+  std::shared_ptr<SharedCache> shared;
+  // How long a process asking the Hub for the fleet may take before others ask in its place.
+  absl::Duration lease_ttl = absl::Seconds(5);
+  // How long a commit's files stay in the SharedCache (in memory they never expire; there, its
+  // memory policy evicts them sooner under pressure).
+  absl::Duration shared_immutable_ttl = absl::Hours(24);
+  // The first and the longest pause between two looks for another process's answer.
+  absl::Duration lease_poll_min = absl::Milliseconds(5);
+  absl::Duration lease_poll_max = absl::Milliseconds(100);
 };
 
 // Where an answer came from.
@@ -85,6 +107,13 @@ struct HubCacheStats {
   int64_t evictions = 0;
   int64_t entries = 0;
   int64_t bytes = 0;
+  // The SharedCache: answers found there and misses (before asking the Hub), waits for another
+  // process's answer and leases taken over after such a wait, and the SharedCache's own counts.
+  int64_t shared_hits = 0;
+  int64_t shared_misses = 0;
+  int64_t lease_waits = 0;
+  int64_t lease_takeovers = 0;
+  SharedCacheStats shared;
   // Upstream requests by endpoint and outcome.
   std::map<std::pair<HubCall, absl::StatusCode>, int64_t> upstream;
 };
@@ -117,11 +146,11 @@ class HubCache {
       const WaitLimits& limits);
 
   HubCacheStats Stats() const;
+  // Whether a SharedCache (the fleet's) is behind this one.
+  bool has_shared_cache() const { return options_.shared != nullptr; }
 
  private:
-  using Value =
-      std::variant<std::shared_ptr<const ModelInfo>, std::shared_ptr<const nlohmann::json>,
-                   std::shared_ptr<const std::vector<std::string>>>;
+  using Value = HubAnswer;
   struct Stored {
     absl::StatusOr<Value> answer;
     bool expires;  // model info expires; a commit's files do not
@@ -134,6 +163,14 @@ class HubCache {
   struct Keys {
     std::string shared;
     std::string own;
+    std::string what;           // the question
+    absl::string_view token;    // the caller's, for the SharedCache's partition (not stored)
+  };
+  // The keys of a question in the SharedCache, and its lease there.
+  struct SharedKeys {
+    std::string shared;
+    std::optional<std::string> own;  // none: the caller's answers stay in memory
+    bool lease = false;              // this process holds the lease
   };
   // One kind of question: how to ask the Hub, and what to know about the answer.
   struct Question {
@@ -154,6 +191,23 @@ class HubCache {
   // The owner's part of a miss: the request, then its answer stored.
   absl::StatusOr<Found> Fetch(const Keys& keys, const WaitLimits& upstream,
                               const Question& question) ABSL_LOCKS_EXCLUDED(mutex_);
+  // The SharedCache's keys for `keys`.
+  SharedKeys SharedKeysFor(const Keys& keys) const;
+  // The SharedCache's answer for `keys`, waiting for another process's while it holds the lease;
+  // nullopt when this process is to ask the Hub (with the lease, if `shared.lease`).
+  std::optional<absl::StatusOr<Found>> FindShared(const Keys& keys, SharedKeys& shared,
+                                                   const Question& question,
+                                                   const WaitLimits& limits)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // The answer under one of `shared`'s keys, if any (then kept in memory too).
+  std::optional<absl::StatusOr<Found>> LookShared(const Keys& keys, const SharedKeys& shared,
+                                                   const Question& question)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Writes `fetched` to the SharedCache (as the partitions allow), then gives the lease up.
+  void PutShared(const SharedKeys& shared, const absl::StatusOr<Value>& fetched, bool is_public,
+                 HubCall call, absl::Time when);
+  // The lease of a question whose caller has a partition in the SharedCache (`shared.own`).
+  static std::string LeaseKey(const SharedKeys& shared);
   // When a caller due at `deadline` stops waiting for the Hub to fall back on a stale answer:
   // `stale_answer_margin` before it, or halfway there when less time is left.
   absl::Time AnswerBy(absl::Time deadline) const;
@@ -162,7 +216,8 @@ class HubCache {
   bool HasStale(const Keys& keys) const ABSL_LOCKS_EXCLUDED(mutex_);
   // FindStale's answer, counted as served.
   std::optional<Found> ServeStale(const Keys& keys) ABSL_LOCKS_EXCLUDED(mutex_);
-  void Store(const std::string& key, absl::StatusOr<Value> answer, bool expires)
+  // Keeps `answer`, fetched from the Hub at `fetched`.
+  void Store(const std::string& key, absl::StatusOr<Value> answer, bool expires, absl::Time fetched)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool IsFresh(const LruStore<Stored>::Entry& entry, absl::Time now) const;
   // Whether to hand freed memory back now (outside the lock): after evictions, once an interval.

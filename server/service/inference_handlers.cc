@@ -248,6 +248,13 @@ absl::Status InferenceHandlers::GetCacheStats(const v1::GetCacheStatsRequest&,
   response.set_evictions(stats.evictions);
   response.set_entries(stats.entries);
   response.set_bytes(stats.bytes);
+  response.set_shared_hits(stats.shared_hits);
+  response.set_shared_misses(stats.shared_misses);
+  response.set_shared_errors(stats.shared.errors);
+  response.set_shared_skipped(stats.shared.skipped);
+  response.set_shared_rejected(stats.shared.rejected);
+  response.set_lease_waits(stats.lease_waits);
+  response.set_lease_takeovers(stats.lease_takeovers);
   for (const auto& [key, count] : stats.upstream) {
     const auto& [call, code] = key;
     (*response.mutable_upstream_requests())[absl::StrCat(hub::HubCallName(call), " ",

@@ -241,6 +241,19 @@ std::string RpcMetrics::Render(const ServerFigures& figures) const {
     Header(out, metric, "counter", absl::StrCat("Hub cache ", name, "."));
     absl::StrAppend(&out, metric, " ", value, "\n");
   }
+  const std::pair<const char*, int64_t> fleet_counters[] = {
+      {"hits", cache->shared_hits},
+      {"misses", cache->shared_misses},
+      {"errors", cache->shared.errors},
+      {"skipped", cache->shared.skipped},
+      {"rejected", cache->shared.rejected},
+      {"lease_waits", cache->lease_waits},
+      {"lease_takeovers", cache->lease_takeovers}};
+  for (const auto& [name, value] : fleet_counters) {
+    const std::string metric = absl::StrCat("tasks_fleet_cache_", name, "_total");
+    Header(out, metric, "counter", absl::StrCat("Fleet cache (Redis) ", name, "."));
+    absl::StrAppend(&out, metric, " ", value, "\n");
+  }
   const std::pair<const char*, int64_t> gauges[] = {{"entries", cache->entries},
                                                     {"bytes", cache->bytes}};
   for (const auto& [name, value] : gauges) {

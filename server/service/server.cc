@@ -262,6 +262,13 @@ void TasksServer::LogCacheStats() const {
       "entries, {} bytes; upstream: {}",
       stats.hits, stats.misses, stats.coalesced, stats.stale_served, answers.hits, stats.evictions,
       stats.entries, stats.bytes, upstream);
+  if (cache_->has_shared_cache()) {
+    spdlog::info(
+        "fleet cache: {} hits, {} misses, {} errors, {} skipped, {} rejected, {} lease waits, {} "
+        "lease takeovers",
+        stats.shared_hits, stats.shared_misses, stats.shared.errors, stats.shared.skipped,
+        stats.shared.rejected, stats.lease_waits, stats.lease_takeovers);
+  }
 }
 
 TasksServer::~TasksServer() {

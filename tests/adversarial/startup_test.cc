@@ -185,6 +185,17 @@ std::vector<BadValue> BadValues(const fs::path& file, const fs::path& folder) {
       {"max_connection_age_grace", {"--max_connection_age_grace=-1"}, "seconds, a number from 0"},
       {"max_receive_message_bytes", {"--max_receive_message_bytes=0"}, "an integer from 1 to"},
       {"max_send_message_bytes", {"--max_send_message_bytes=99999999999"}, "an integer from 1 to"},
+      {"redis_address", {"--redis_address=redis"}, "expected host:port or unix:/path"},
+      {"redis_address", {"--redis_address=unix:"}, "no socket path"},
+      {"redis_address", {"--redis_address=127.0.0.1:0"}, "names no port to connect to"},
+      {"redis_address", {"--redis_address=127.0.0.1:6379"}, "needs a secret"},
+      {"redis_password_file", {"--redis_password_file=" + missing}, "File does not exist"},
+      {"redis_key_prefix", {"--redis_key_prefix=a b"}, "1 to 64 printable characters"},
+      {"redis_timeout", {"--redis_timeout=0"}, "seconds, a number above 0"},
+      {"redis_lease_ttl", {"--redis_lease_ttl=-1"}, "seconds, a number above 0"},
+      {"cache_key_file", {"--cache_key_file=" + file.string()}, "secret shorter than 16 bytes"},
+      {"cache_key_file", {"--cache_key_file=" + folder.string()}, "is not a regular file"},
+      {"redis_value_key_file", {"--redis_value_key_file=" + missing}, "is not a regular file"},
   };
 }
 

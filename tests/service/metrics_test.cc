@@ -85,6 +85,7 @@ TEST(MetricsTest, CountsCallsByMethodAndCodeWithLatencyAndCacheFigures) {
                               "status=\"OK\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("tasks_hub_cache_misses_total "));
   EXPECT_THAT(text, HasSubstr("tasks_hub_cache_bytes "));
+  EXPECT_THAT(text, HasSubstr("tasks_fleet_cache_hits_total 0\n"));  // no Redis: all 0
   EXPECT_THAT(text, Not(HasSubstr(planted)));
   EXPECT_THAT(text, Not(HasSubstr("hf_")));
   EXPECT_THAT(ScrapeUntil(port, "tasks_rpc_in_flight 0\n"), HasSubstr("tasks_rpc_in_flight 0\n"));
