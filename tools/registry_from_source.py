@@ -921,6 +921,75 @@ def backend_json(gen, name, roots, core, all_tasks_pt, ann):
     return out
 
 
+# --- rules.json -----------------------------------------------------------------------------------
+
+def method_node(tp, name):
+    node = next((f for f in tp.cls.body if isinstance(f, ast.FunctionDef) and f.name == name),
+                None)
+    if node is None:
+        fail_at(TASKS_PY, tp.cls, "TasksManager has no method %s" % name)
+    return node
+
+
+def evidence(node):
+    return {"file": TASKS_PY, "line": node.lineno, "code": ast.unparse(node)}
+
+
+def model_type_keys_rule(tp):
+    """get_supported_tasks_for_model_type lower-cases the queried model type and replaces '_'
+    by '-' (Optimum 1.x, registries keyed that way) or uses it as given (exact keys)."""
+    method = method_node(tp, "get_supported_tasks_for_model_type")
+    for node in ast.walk(method):
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "model_type" \
+                and ast.unparse(node.value).startswith("model_type."):
+            code = ast.unparse(node.value)
+            if code == "model_type.lower().replace('_', '-')":
+                return {"value": "lower_dash", "evidence": evidence(node)}
+            fail_at(TASKS_PY, node, "unknown model type normalization %s" % code)
+    return {"value": "exact", "evidence": {"file": TASKS_PY, "line": method.lineno,
+                                           "code": "%s does not rewrite model_type"
+                                                   % method.name}}
+
+
+def rules_json(gen, tp, tasks, backends, smt, ann):
+    """rules.json: the behavioural switches of the generation, each read from the sources with
+    the line that shows it, and the upstream change the generation file cites for it."""
+    loaders = tasks["model_loaders"]
+    tf = "tf" in loaders
+    infer = tasks["method_signatures"]["methods"]["infer_task_from_model"]["parameters"]
+    all_tasks_method = method_node(tp, "get_all_tasks")
+    custom = [n for n in ast.walk(all_tasks_method)
+              if isinstance(n, ast.Attribute) and n.attr == "_CUSTOM_CLASSES"]
+    by_framework = any(isinstance(n, ast.Compare) and "[0]" in ast.unparse(n.left)
+                       for n in ast.walk(all_tasks_method))
+    core = [e for e in smt["exporter_availability"] if e not in ("note", "source")] \
+        if smt["exporter_availability"]["source"] else []
+    rules = {
+        "model_type_keys": model_type_keys_rule(tp),
+        "frameworks": {"value": ["pt", "tf"] if tf else ["pt"], "evidence": {
+            "file": TASKS_PY, "code": "TasksManager._TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS "
+            + ("defined" if tf else "not defined"), "line": loaders["tf" if tf else "pt"][
+                "libraries"]["transformers"]["source"]["line"]}},
+        "get_all_tasks_custom_class_tasks": {
+            "value": ("active_framework" if by_framework else "all") if custom else "none",
+            "evidence": {"file": TASKS_PY, "line": (custom[0] if custom else all_tasks_method)
+                         .lineno, "code": "get_all_tasks reads _CUSTOM_CLASSES" if custom
+                         else "get_all_tasks does not read _CUSTOM_CLASSES"}},
+        "infer_task_from_model_library_name": {
+            "value": any(p["name"] == "library_name" for p in infer),
+            "evidence": {"file": TASKS_PY, "line": method_node(tp, "infer_task_from_model")
+                         .lineno, "code": "infer_task_from_model(%s)" % ", ".join(
+                             p["name"] for p in infer)}},
+        "exporters": {"value": core + [b for b in backends if b not in core], "evidence": {
+            "file": TASKS_PY, "code": "is_backend_available() and the generation's backends"
+            if core else "the generation's backends (Optimum 2.x has no core exporter)"}},
+    }
+    for name, rule in rules.items():
+        rule["upstream"] = ann("rules.%s.upstream" % name)
+    return {"schema_version": 1, "generation": gen["name"], "provenance": core_provenance(gen),
+            "rules": rules}
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 def core_provenance(gen):
@@ -964,6 +1033,7 @@ def build(gen, roots):
     files = {"tasks.json": tasks, "supported_model_types.json": smt,
              "transformers_auto_mappings.json": auto,
              "inference.json": inference_json(gen, tp, auto, roots["diffusers"], ann)}
+    files["rules.json"] = rules_json(gen, tp, tasks, gen["backends"], smt, ann)
     pt_tasks = tasks["all_tasks"]["by_environment"]["torch_and_diffusers"]
     core = smt["libraries"]
     for name, spec in gen["backends"].items():

@@ -99,6 +99,17 @@ class TasksManager:
     def _infer_task_from_model_name_or_path(cls, model):
         pass
 
+    @classmethod
+    def infer_task_from_model(cls, model, subfolder=""):
+        pass
+
+    @staticmethod
+    def get_supported_tasks_for_model_type(model_type, exporter, library_name=None):
+        if library_name is None:
+            model_type = default_model_type
+        model_type = model_type.lower().replace("_", "-")
+        return model_type
+
     @staticmethod
     def get_all_tasks():
         return [t for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]
@@ -228,6 +239,9 @@ def generation():
         "inference.transformers_note": "n9", "inference.diffusers_note": "n10",
         "backend.openvino.effective_registry_note": "n11", "backend.openvino.notes": [],
         "backend.neuron.notes": []}
+    annotations.update({"rules.%s.upstream" % rule: "cited: " + rule for rule in (
+        "model_type_keys", "frameworks", "get_all_tasks_custom_class_tasks",
+        "infer_task_from_model_library_name", "exporters")})
     sources = {name: {"fetch": "github:x/" + name, "ref": "v0", "commit": commit(i + 1),
                       "paths": []}
                for i, name in enumerate(("optimum", "transformers", "diffusers"))}
@@ -403,6 +417,36 @@ class SyntheticSources(SourcesFixture):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("optimum/exporters/onnx/model_configs.py:4: the base class of "
                       "GammaOnnxConfig is conditional", proc.stderr)
+
+    def test_rules_read_from_the_sources(self):
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rules = self.load(out, "rules.json")["rules"]
+        self.assertEqual({name: rule["value"] for name, rule in rules.items()}, {
+            "model_type_keys": "lower_dash", "frameworks": ["pt", "tf"],
+            "get_all_tasks_custom_class_tasks": "none",
+            "infer_task_from_model_library_name": False,
+            "exporters": ["onnx", "tflite", "openvino", "neuron"]})
+        line = TASKS_PY.count("\n", 0, TASKS_PY.index('model_type = model_type.lower()')) + 1
+        self.assertEqual(rules["model_type_keys"]["evidence"]["line"], line)
+        self.assertEqual(rules["frameworks"]["upstream"], "cited: frameworks")
+        # Optimum 2.x: keys used as given, library_name taken, exporters from the backends.
+        write(self.roots["optimum"], "optimum/exporters/tasks.py", TASKS_PY.replace(
+            '        model_type = model_type.lower().replace("_", "-")\n', "").replace(
+            'subfolder=""):', 'subfolder="", library_name=None):'))
+        self.use_onnx_backend("OnnxConfigWithPast")
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rules = self.load(out, "rules.json")["rules"]
+        self.assertEqual(rules["model_type_keys"]["value"], "exact")
+        self.assertTrue(rules["infer_task_from_model_library_name"]["value"])
+
+    def test_unknown_model_type_rewrite_stops(self):
+        write(self.roots["optimum"], "optimum/exporters/tasks.py", TASKS_PY.replace(
+            'model_type.lower().replace("_", "-")', 'model_type.upper()'))
+        proc, _ = self.run_tool()
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("unknown model type normalization model_type.upper()", proc.stderr)
 
     def test_get_all_tasks_lists_custom_class_tasks_when_it_reads_them(self):
         proc, out = self.run_tool()
