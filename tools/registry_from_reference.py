@@ -168,6 +168,17 @@ def inference_lines(inference):
     return lines
 
 
+def rules_lines(rules):
+    """GenerationRules: the switches of rules.json the server applies."""
+    values = {name: rule["value"] for name, rule in rules["rules"].items()}
+    return block("", "rules", field("  ", "generation", rules["generation"])
+                 + field("  ", "model_type_keys", values["model_type_keys"])
+                 + list_field("  ", "framework", values["frameworks"])
+                 + field("  ", "get_all_tasks_custom_class_tasks",
+                         values["get_all_tasks_custom_class_tasks"])
+                 + list_field("  ", "core_exporter", values["core_exporters"]))
+
+
 def tables_lines(tasks, config_classes, auto, vocab):
     lines = core_provenance(tasks) + list_field("", "task", vocab)
     for name, task in tasks["synonyms"]["map"].items():
@@ -381,12 +392,12 @@ def build_outputs(ref, out, optional_out):
     vocab = task_vocabulary(tasks, task_maps)
     config_classes = dict(smt["config_classes"], **(onnx or {}).get("config_classes", {}))
     body, counts = tables_lines(tasks, config_classes, auto, vocab)
-    body += inference_lines(load(ref, "inference.json"))
+    body += inference_lines(load(ref, "inference.json")) + rules_lines(load(ref, "rules.json"))
     outputs = [(os.path.join(out, "tables.txtpb"),
                 header("Task tables of %s's TasksManager: task vocabulary, synonyms, "
                        "loaders, custom classes, inference tables." % title, ["tasks.json",
                        "supported_model_types.json", "transformers_auto_mappings.json",
-                       "inference.json"] + (["backends/onnx.json"] if onnx else []),
+                       "inference.json", "rules.json"] + (["backends/onnx.json"] if onnx else []),
                        "TaskTables") + body,
                 ", ".join("%d %s" % (v, k) for k, v in counts.items()))]
 

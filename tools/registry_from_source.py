@@ -983,6 +983,10 @@ def rules_json(gen, tp, tasks, backends, smt, ann):
         "exporters": {"value": core + [b for b in backends if b not in core], "evidence": {
             "file": TASKS_PY, "code": "is_backend_available() and the generation's backends"
             if core else "the generation's backends (Optimum 2.x has no core exporter)"}},
+        "core_exporters": {"value": core + [b for b, spec in backends.items()
+                                            if spec.get("registers_core_exporter")],
+                           "evidence": {"file": TASKS_PY, "code": "is_backend_available()"
+                                        if core else "backends that fill the core registries"}},
     }
     for name, rule in rules.items():
         rule["upstream"] = ann("rules.%s.upstream" % name)

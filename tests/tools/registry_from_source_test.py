@@ -241,7 +241,7 @@ def generation():
         "backend.neuron.notes": []}
     annotations.update({"rules.%s.upstream" % rule: "cited: " + rule for rule in (
         "model_type_keys", "frameworks", "get_all_tasks_custom_class_tasks",
-        "infer_task_from_model_library_name", "exporters")})
+        "infer_task_from_model_library_name", "exporters", "core_exporters")})
     sources = {name: {"fetch": "github:x/" + name, "ref": "v0", "commit": commit(i + 1),
                       "paths": []}
                for i, name in enumerate(("optimum", "transformers", "diffusers"))}
@@ -426,7 +426,8 @@ class SyntheticSources(SourcesFixture):
             "model_type_keys": "lower_dash", "frameworks": ["pt", "tf"],
             "get_all_tasks_custom_class_tasks": "none",
             "infer_task_from_model_library_name": False,
-            "exporters": ["onnx", "tflite", "openvino", "neuron"]})
+            "exporters": ["onnx", "tflite", "openvino", "neuron"],
+            "core_exporters": ["onnx", "tflite"]})
         line = TASKS_PY.count("\n", 0, TASKS_PY.index('model_type = model_type.lower()')) + 1
         self.assertEqual(rules["model_type_keys"]["evidence"]["line"], line)
         self.assertEqual(rules["frameworks"]["upstream"], "cited: frameworks")
