@@ -19,8 +19,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
-#include "openssl/sha.h"
 #include "google/protobuf/text_format.h"
+#include "openssl/sha.h"
 #include "optimum/tasks/registry/v1/registry.pb.h"
 #include "server/common/suggest.h"
 #include "server/registry/embedded_registry.h"
@@ -150,7 +150,8 @@ absl::Status ApplyRules(const RegistrySource& source, const pb::GenerationRules&
   const std::string& custom = rules.get_all_tasks_custom_class_tasks();
   if (custom != "none" && custom != "active_framework" && custom != "all") {
     return LoadError(where, absl::StrCat("get_all_tasks_custom_class_tasks must be none, "
-                                         "active_framework or all, not '", custom, "'"));
+                                         "active_framework or all, not '",
+                                         custom, "'"));
   }
   snapshot.core_exporters.assign(rules.core_exporter().begin(), rules.core_exporter().end());
   return absl::OkStatus();
@@ -166,9 +167,9 @@ absl::Status ApplyLoaderTables(const RegistrySource& source,
     const std::string where =
         Where(source, &parsed.locations, Field<pb::TaskTables>("loader_table"), i, source.name);
     if (!absl::c_linear_search(snapshot.frameworks, from.framework())) {
-      return LoadError(where, absl::StrCat("framework must be ",
-                                           absl::StrJoin(snapshot.frameworks, " or "), ", not '",
-                                           from.framework(), "' (the generation's rules)"));
+      return LoadError(
+          where, absl::StrCat("framework must be ", absl::StrJoin(snapshot.frameworks, " or "),
+                              ", not '", from.framework(), "' (the generation's rules)"));
     }
     LoaderTable& table = snapshot.loader_tables.emplace_back();
     table.framework = from.framework();
@@ -224,7 +225,8 @@ std::vector<std::string> AllTasks(const pb::TaskTables& tables, const RegistrySn
   }
   const std::string& custom = tables.rules().get_all_tasks_custom_class_tasks();
   for (const pb::CustomClass& entry : tables.custom_class()) {
-    if (custom == "all" || (custom == "active_framework" && entry.framework() == kAllTasksFramework)) {
+    if (custom == "all" ||
+        (custom == "active_framework" && entry.framework() == kAllTasksFramework)) {
       all_tasks.insert(entry.task());
     }
   }

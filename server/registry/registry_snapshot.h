@@ -145,8 +145,8 @@ struct RegistrySnapshot {
   std::vector<LibraryRegistry> libraries;
 
   // The generation's rules (GenerationRules of registry.proto).
-  std::string generation;             // e.g. "1.23"
-  bool exact_model_type_keys = false;  // queries are looked up as given, not lower-cased/dashed
+  std::string generation;               // e.g. "1.23"
+  bool exact_model_type_keys = false;   // queries are looked up as given, not lower-cased/dashed
   std::vector<std::string> frameworks;  // the frameworks export accepts, e.g. {"pt", "tf"}
   // Exporters every environment with a backend has (1.x: onnx, tflite; 2.x: onnx), loaded ones.
   std::vector<std::string> core_exporters;

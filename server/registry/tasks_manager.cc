@@ -249,8 +249,8 @@ absl::StatusOr<ModelClass> TasksManager::GetModelClassForTask(
     // _validate_framework_choice's words: 1.x accepts pt or tf, 2.x pt only.
     const std::string message =
         frameworks.size() == 1
-            ? absl::StrCat("Only one framework is supported for export: ", frameworks[0],
-                           ", but ", EchoInput(framework), " was provided.")
+            ? absl::StrCat("Only one framework is supported for export: ", frameworks[0], ", but ",
+                           EchoInput(framework), " was provided.")
             : absl::StrCat("Only two frameworks are supported for export: ",
                            absl::StrJoin(frameworks, " or "), ", not ", Quoted(framework), ".");
     return MakeError(StatusCode::kInvalidArgument, "ValueError", message,

@@ -101,10 +101,9 @@ TEST_F(Generation21, ModelTypeKeysAreExactIn21AndNormalizedIn123) {
   ASSERT_TRUE(exact.ok()) << exact.status();
   EXPECT_EQ(exact->model_type, "gpt_neo");
   EXPECT_EQ(exact->tasks->tasks.size(), gpt_neo.size());
-  EXPECT_EQ(Reason(V21()
-                       .GetSupportedTasksForModelType("gpt-neo", "onnx", {}, "transformers")
-                       .status()),
-            "KeyError");
+  EXPECT_EQ(
+      Reason(V21().GetSupportedTasksForModelType("gpt-neo", "onnx", {}, "transformers").status()),
+      "KeyError");
 
   for (absl::string_view spelled : {"gpt_neo", "GPT-Neo", "gpt-neo"}) {
     absl::StatusOr<SupportedTasks> normalized =
@@ -131,10 +130,9 @@ TEST_F(Generation21, TfliteAndTensorFlowAreRefusedIn21) {
   const absl::StatusOr<ModelClass> tf123 =
       V123().GetModelClassForTask("text-classification", "tf", "bert", {}, "transformers");
   ASSERT_TRUE(tf123.ok()) << tf123.status();
-  EXPECT_EQ(tf123->class_name,
-            tasks::testing::Reference("tasks.json")["model_loaders"]["tf"]["libraries"]
-                                                   ["transformers"]["tasks"]["text-classification"]
-                                                   ["loaders"][0]["class"]);
+  const nlohmann::ordered_json& tf_loaders =
+      tasks::testing::Reference("tasks.json")["model_loaders"]["tf"]["libraries"]["transformers"];
+  EXPECT_EQ(tf123->class_name, tf_loaders["tasks"]["text-classification"]["loaders"][0]["class"]);
 }
 
 // From Optimum 1.27 get_all_tasks() lists the custom-class tasks too (2.x: all of them).
@@ -149,10 +147,10 @@ TEST_F(Generation21, GetAllTasksListsCustomClassTasksIn21) {
   for (const std::string& task : custom_tasks) {
     EXPECT_TRUE(std::binary_search(expected.begin(), expected.end(), task)) << task;
   }
-  EXPECT_EQ(V123().GetAllTasks(),
-            tasks::testing::Reference("tasks.json")["all_tasks"]["by_environment"]
-                                                   ["torch_and_diffusers"]
-                                                       .get<std::vector<std::string>>());
+  EXPECT_EQ(
+      V123().GetAllTasks(),
+      tasks::testing::Reference("tasks.json")["all_tasks"]["by_environment"]["torch_and_diffusers"]
+          .get<std::vector<std::string>>());
 }
 
 // A rule value this server does not implement stops the load with the file and what is wrong.
