@@ -54,12 +54,16 @@ void CheckSubfolder(const std::string& input) {
   FUZZ_CHECK(StaysBelow(input), input);
 }
 
+const tasks::registry::TasksManager& Manager();
+
+// The embedded generation (1.23) lower-cases model types and spells '_' as '-'.
 void CheckModelType(const std::string& input) {
-  const std::string normal = tasks::registry::NormalizeModelType(input);
+  const tasks::registry::RegistrySnapshot& snapshot = Manager().snapshot();
+  const std::string normal = snapshot.NormalizeModelType(input);
   FUZZ_CHECK(normal.size() == input.size(), input);
   FUZZ_CHECK(!absl::StrContains(normal, "_"), input);
   FUZZ_CHECK(normal == absl::AsciiStrToLower(normal), input);
-  FUZZ_CHECK(tasks::registry::NormalizeModelType(normal) == normal, input);
+  FUZZ_CHECK(snapshot.NormalizeModelType(normal) == normal, input);
 }
 
 const tasks::registry::TasksManager& Manager() {

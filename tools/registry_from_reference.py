@@ -5,15 +5,17 @@ Usage:
     python3 tools/registry_from_reference.py --reference DIR [--out data/registry]
                                               [--optional-out data/registry-optional]
 
-DIR holds tasks.json, supported_model_types.json, transformers_auto_mappings.json, inference.json,
-backends/openvino.json and backends/neuron.json (see its README.md). Writes, with the schema
-proto/optimum/tasks/registry/v1/registry.proto:
+DIR holds tasks.json, supported_model_types.json, transformers_auto_mappings.json, inference.json
+and backends/*.json of one Optimum generation (see tests/reference/README.md). Writes, with the
+schema proto/optimum/tasks/registry/v1/registry.proto:
     OUT/tables.txtpb          TaskTables
-    OUT/10-onnx.txtpb         ExporterRegistry, core onnx registrations
-    OUT/20-tflite.txtpb       ExporterRegistry, core tflite registrations
+    OUT/10-onnx.txtpb         ExporterRegistry, onnx: the core registries (Optimum 1.x) or
+                              optimum-onnx's registrations (backends/onnx.json, Optimum 2.x)
+    OUT/20-tflite.txtpb       ExporterRegistry, core tflite registrations (Optimum 1.x only)
     OUT/30-openvino.txtpb     ExporterRegistry, optimum-intel
     OUT/40-neuron.txtpb       ExporterRegistry, optimum-neuron (always imported part)
     OPT/40-neuron-transformers-neuronx.txtpb   optimum-neuron, needs transformers_neuronx
+A file is written only for the exporters the generation has.
 Output is deterministic. Consistency checks against the reference counts and effective
 registries fail loudly (SystemExit) instead of writing questionable data.
 """
@@ -110,16 +112,34 @@ def strip_past(task):
     return task.replace(WITH_PAST, "")
 
 
-def task_vocabulary(tasks, smt):
+def task_vocabulary(tasks, task_maps):
+    """The loader tables' tasks and those of every registry task map (without -with-past)."""
     vocab = set()
-    for fw in ("pt", "tf"):
-        for lib in tasks["model_loaders"][fw]["libraries"].values():
+    for loaders in tasks["model_loaders"].values():
+        for lib in loaders["libraries"].values():
             vocab.update(lib["tasks"])
-    for lib in smt["libraries"].values():
-        for entry in lib["model_types"].values():
-            for task_map in entry["exporters"].values():
-                vocab.update(strip_past(t) for t in task_map)
+    for task_map in task_maps:
+        vocab.update(strip_past(t) for t in task_map)
     return sorted(vocab)
+
+
+def core_registry(smt):
+    """The four core registries: library -> model type -> exporter -> task -> class."""
+    return {lib: {mt: entry["exporters"] for mt, entry in reg["model_types"].items()}
+            for lib, reg in smt["libraries"].items()}
+
+
+def onnx_registry(smt, onnx):
+    """library -> model type -> task -> class of the onnx exporter as the other backends see it:
+    the core registries' onnx entries (Optimum 1.x) or optimum-onnx's registrations (2.x)."""
+    if onnx is not None:
+        return onnx["registered_by_decorators"]
+    return {lib: {mt: dict(exporters["onnx"]) for mt, exporters in mts.items()
+                  if "onnx" in exporters} for lib, mts in core_registry(smt).items()}
+
+
+def generation_title(tasks):
+    return "Optimum " + tasks["provenance"]["optimum"]["tag"].lstrip("v")
 
 
 def core_provenance(tasks):
@@ -135,8 +155,9 @@ def inference_lines(inference):
         for key, entry in pipelines.items():
             lines.append("diffusers_pipeline { task: %s model_type: %s class_name: %s }"
                          % (quote(task), quote(key), quote(entry["class"])))
-    for fw in ("pt", "tf"):
-        for task, by_model_type in inference["transformers_tasks_to_model_mappings"][fw].items():
+    mappings = inference["transformers_tasks_to_model_mappings"]
+    for fw in (fw for fw in ("pt", "tf") if fw in mappings):
+        for task, by_model_type in mappings[fw].items():
             classes = []
             for names in by_model_type.values():
                 for name in names if isinstance(names, list) else [names]:
@@ -147,7 +168,18 @@ def inference_lines(inference):
     return lines
 
 
-def tables_lines(tasks, smt, auto, vocab):
+def rules_lines(rules):
+    """GenerationRules: the switches of rules.json the server applies."""
+    values = {name: rule["value"] for name, rule in rules["rules"].items()}
+    return block("", "rules", field("  ", "generation", rules["generation"])
+                 + field("  ", "model_type_keys", values["model_type_keys"])
+                 + list_field("  ", "framework", values["frameworks"])
+                 + field("  ", "get_all_tasks_custom_class_tasks",
+                         values["get_all_tasks_custom_class_tasks"])
+                 + list_field("  ", "core_exporter", values["core_exporters"]))
+
+
+def tables_lines(tasks, config_classes, auto, vocab):
     lines = core_provenance(tasks) + list_field("", "task", vocab)
     for name, task in tasks["synonyms"]["map"].items():
         lines.append("synonym { name: %s task: %s }" % (quote(name), quote(task)))
@@ -155,8 +187,7 @@ def tables_lines(tasks, smt, auto, vocab):
     for lib in MERGE_ORDER:
         lines += block("", "library", field("  ", "name", lib)
                        + field("  ", "default_model_type", defaults.get(lib)))
-    for fw in ("pt", "tf"):
-        loaders = tasks["model_loaders"][fw]
+    for fw, loaders in tasks["model_loaders"].items():
         for lib in loaders["library_order"]:
             table = loaders["libraries"][lib]
             body = (field("  ", "framework", fw) + field("  ", "library", lib)
@@ -181,11 +212,11 @@ def tables_lines(tasks, smt, auto, vocab):
         names = pt["names_tables"][pt["auto_classes"][cls]["names_table"]]["entries"]
         lines += block("", "auto_class_model_types",
                        field("  ", "auto_class", cls) + list_field("  ", "model_type", list(names)))
-    for name in sorted(smt["config_classes"]):
-        past = " supports_past: true" if smt["config_classes"][name]["supports_past"] else ""
+    for name in sorted(config_classes):
+        past = " supports_past: true" if config_classes[name]["supports_past"] else ""
         lines.append("config_class { name: %s%s }" % (quote(name), past))
     counts = {"tasks": len(vocab), "synonyms": len(tasks["synonyms"]["map"]),
-              "auto_classes": len(seen), "config_classes": len(smt["config_classes"])}
+              "auto_classes": len(seen), "config_classes": len(config_classes)}
     return lines, counts
 
 
@@ -268,7 +299,18 @@ def check_core_counts(smt, exporter, regs):
                  % (exporter, lib, len(lib_regs), pair_count(lib_regs), want))
 
 
-def openvino_registrations(ov, smt, vocab):
+def onnx_backend_registrations(onnx):
+    """optimum-onnx's decorations, checked against its registered_by_decorators."""
+    (call,) = onnx["register_calls"]
+    regs = [decoration_registration(d) for d in onnx["decorations"]]
+    check_equal("onnx registrations", apply({}, regs, call["overwrite_existing"]),
+                onnx["registered_by_decorators"])
+    if pair_count(regs) != onnx["counts"]["model_type_task_pairs"]:
+        fail("onnx pair count differs from the reference counts")
+    return regs, call["overwrite_existing"]
+
+
+def openvino_registrations(ov, onnx_entries, vocab):
     regs, dropped = [], []
     for d in ov["decorations"]:
         where = "%s (%s:%d)" % (d["class"], os.path.basename(d["file"]), d["line"])
@@ -283,9 +325,8 @@ def openvino_registrations(ov, smt, vocab):
         if reg["tasks"]:
             regs.append(reg)
     # Check: onnx copy + decorations with overwrite == effective_registry (core, dropped removed).
-    got = {lib: {mt: dict(entry["exporters"]["onnx"])
-                 for mt, entry in smt["libraries"][lib]["model_types"].items()
-                 if "onnx" in entry["exporters"]} for lib in CORE_LIBRARIES}
+    got = {lib: {mt: dict(task_map) for mt, task_map in onnx_entries.get(lib, {}).items()}
+           for lib in CORE_LIBRARIES}
     apply(got, regs, overwrite=True)
     want = {}
     for lib in CORE_LIBRARIES:
@@ -322,41 +363,77 @@ def backend_provenance(backend, source_file):
 
 # --- main ----------------------------------------------------------------------------------------
 
+def load_optional(ref, name):
+    """A backend file, or None where the generation ships without that backend."""
+    return load(ref, name) if os.path.exists(os.path.join(ref, name)) else None
+
+
+def core_exporters(smt):
+    """The exporters of the core registries: those is_backend_available() knows (Optimum 1.x);
+    none in Optimum 2.x, whose exporter packages register themselves."""
+    availability = smt["exporter_availability"]
+    if availability["source"] is None:
+        return []
+    return [e for e in availability if e not in ("note", "source")]
+
+
 def build_outputs(ref, out, optional_out):
     """All checks run here, before any file is written: [(path, lines, summary)]."""
     tasks, smt = load(ref, "tasks.json"), load(ref, "supported_model_types.json")
     auto = load(ref, "transformers_auto_mappings.json")
-    ov, neuron = load(ref, "backends/openvino.json"), load(ref, "backends/neuron.json")
-    vocab = task_vocabulary(tasks, smt)
-    body, counts = tables_lines(tasks, smt, auto, vocab)
-    body += inference_lines(load(ref, "inference.json"))
+    onnx = load_optional(ref, "backends/onnx.json")
+    ov, neuron = load(ref, "backends/openvino.json"), load_optional(ref, "backends/neuron.json")
+    title = generation_title(tasks)
+    onnx_entries = onnx_registry(smt, onnx)
+    task_maps = [task_map for mts in core_registry(smt).values() for exporters in mts.values()
+                 for task_map in exporters.values()]
+    if onnx is not None:
+        task_maps += [task_map for mts in onnx_entries.values() for task_map in mts.values()]
+    vocab = task_vocabulary(tasks, task_maps)
+    config_classes = dict(smt["config_classes"], **(onnx or {}).get("config_classes", {}))
+    body, counts = tables_lines(tasks, config_classes, auto, vocab)
+    body += inference_lines(load(ref, "inference.json")) + rules_lines(load(ref, "rules.json"))
     outputs = [(os.path.join(out, "tables.txtpb"),
-                header("Task tables of Optimum 1.23.3's TasksManager: task vocabulary, synonyms, "
-                       "loaders, custom classes, inference tables.", ["tasks.json",
+                header("Task tables of %s's TasksManager: task vocabulary, synonyms, "
+                       "loaders, custom classes, inference tables." % title, ["tasks.json",
                        "supported_model_types.json", "transformers_auto_mappings.json",
-                       "inference.json"], "TaskTables") + body,
+                       "inference.json", "rules.json"] + (["backends/onnx.json"] if onnx else []),
+                       "TaskTables") + body,
                 ", ".join("%d %s" % (v, k) for k, v in counts.items()))]
 
-    for prefix, exporter in (("10", "onnx"), ("20", "tflite")):
+    for exporter in core_exporters(smt):
+        prefix = {"onnx": "10", "tflite": "20"}[exporter]
         regs = core_registrations(smt, exporter)
         check_core_counts(smt, exporter, regs)
         outputs.append((os.path.join(out, "%s-%s.txtpb" % (prefix, exporter)),
-                        header("Core %s registry of Optimum 1.23.3 (the four library registries)."
-                               % exporter, ["supported_model_types.json", "tasks.json"],
+                        header("Core %s registry of %s (the four library registries)."
+                               % (exporter, title), ["supported_model_types.json", "tasks.json"],
                                "ExporterRegistry")
                         + registry_lines(exporter, core_provenance(tasks), regs), regs))
+    if onnx is not None:
+        regs, overwrite = onnx_backend_registrations(onnx)
+        outputs.append((os.path.join(out, "10-onnx.txtpb"),
+                        header("onnx registry of optimum-onnx %s (%s's core exporter)."
+                               % (onnx["repository"]["tag"], title), ["backends/onnx.json"],
+                               "ExporterRegistry")
+                        + registry_lines("onnx", backend_provenance(
+                            onnx, "optimum/exporters/onnx/model_configs.py"), regs, overwrite),
+                        regs))
 
-    regs, dropped = openvino_registrations(ov, smt, vocab)
+    regs, dropped = openvino_registrations(ov, onnx_entries, vocab)
     notes = ['Not carried over (extends Optimum\'s core tables, see README "Differences from '
              'Optimum"):'] + ["  " + d for d in dropped]
     outputs.append((os.path.join(out, "30-openvino.txtpb"),
                     header("openvino registry of optimum-intel %s: onnx entries copied, then its "
                            "decorators with overwrite." % ov["repository"]["tag"],
-                           ["backends/openvino.json", "tasks.json", "supported_model_types.json"],
+                           ["backends/openvino.json", "tasks.json", "supported_model_types.json"]
+                           + (["backends/onnx.json"] if onnx else []),
                            "ExporterRegistry", notes)
                     + registry_lines("openvino", backend_provenance(
                         ov, "optimum/exporters/openvino/model_configs.py"), regs, True, "onnx"),
                     regs))
+    if neuron is None:
+        return outputs, len(dropped)
 
     main_regs, optional_regs = neuron_registrations(neuron, vocab)
     for directory, name, source, regs, extra in (

@@ -451,15 +451,17 @@ def registry_counts(libraries):
 
 class ConfigClasses:
     """Class definitions of the exporters' config modules: bases, ancestry (first base chain) and
-    SUPPORTS_PAST (class attribute, inherited)."""
+    SUPPORTS_PAST (class attribute, inherited). `sources` is [(package, root, files)], base
+    packages first; package is None where the definitions need no package name (one source)."""
 
-    def __init__(self, root, files):
-        self.defs = {}  # name -> [(file, ClassDef, guards)]
-        for rel in files:
-            src = Source(root, rel)
-            for stmt, guards in guarded_statements(src.tree.body):
-                if isinstance(stmt, ast.ClassDef):
-                    self.defs.setdefault(stmt.name, []).append((rel, stmt, guards))
+    def __init__(self, sources):
+        self.defs = {}  # name -> [(package, file, ClassDef, guards)]
+        for package, root, files in sources:
+            for rel in files:
+                src = Source(root, rel)
+                for stmt, guards in guarded_statements(src.tree.body):
+                    if isinstance(stmt, ast.ClassDef):
+                        self.defs.setdefault(stmt.name, []).append((package, rel, stmt, guards))
 
     def supports_past_own(self, cls):
         for stmt in cls.body:
@@ -467,15 +469,29 @@ class ConfigClasses:
                 return stmt.value.value
         return None
 
-    def ancestry(self, cls):
+    def ancestry(self, cls, rel):
+        """(class names from cls up the first-base chain, SUPPORTS_PAST); rel: cls's file."""
         chain, past = [cls.name], self.supports_past_own(cls)
         node = cls
         while node.bases:
-            base = ast.unparse(node.bases[0]).split(".")[-1]
+            first = node.bases[0]
+            if isinstance(first, ast.IfExp):
+                # `class C(A if is_transformers_version(...) else B)`: the chain follows A; both
+                # branches must agree on SUPPORTS_PAST or the answer depends on the environment.
+                branches = [self.ancestry(self.defs[b][-1][2], self.defs[b][-1][1]) for b in
+                            (ast.unparse(first.body), ast.unparse(first.orelse))
+                            if b in self.defs]
+                if len(branches) != 2 or branches[0][1] != branches[1][1]:
+                    fail_at(rel, node, "the base class of %s is conditional and its branches "
+                            "differ in SUPPORTS_PAST" % node.name)
+                chain += branches[0][0]
+                past = branches[0][1] if past is None else past
+                break
+            base = ast.unparse(first).split(".")[-1]
             if base not in self.defs:
                 break
             chain.append(base)
-            node = self.defs[base][-1][1]
+            _, rel, node, _ = self.defs[base][-1]
             if past is None:
                 past = self.supports_past_own(node)
         return chain, bool(past)
@@ -484,14 +500,28 @@ class ConfigClasses:
         if name not in self.defs:
             raise SourceError("config class %s is not defined in the scanned files" % name)
         definitions = []
-        for rel, cls, _ in self.defs[name]:
-            chain, past = self.ancestry(cls)
-            definitions.append({"file": rel, "line": cls.lineno,
-                                "bases": [ast.unparse(b) for b in cls.bases],
-                                "ancestry": chain, "supports_past": past})
+        for package, rel, cls, _ in self.defs[name]:
+            chain, past = self.ancestry(cls, rel)
+            where = {"package": package} if package else {}
+            definitions.append(dict(where, file=rel, line=cls.lineno,
+                                    bases=[ast.unparse(b) for b in cls.bases],
+                                    ancestry=chain, supports_past=past))
         return {"definitions": definitions, "conditionally_defined": len(definitions) > 1
-                or any(g for _, _, g in self.defs[name]),
+                or any(g for _, _, _, g in self.defs[name]),
                 "supports_past": any(d["supports_past"] for d in definitions)}
+
+
+def config_class_table(classes, registry):
+    """Every config class a registry (library -> model type -> exporter -> task -> class)
+    names, described; and the `-with-past` tasks whose class does not support past."""
+    names = sorted({c for mts in registry.values() for exporters in mts.values()
+                    for task_map in exporters.values() for c in task_map.values()})
+    table = {n: classes.describe(n) for n in names}
+    violations = [{"library": lib, "model_type": mt, "task": t, "class": c}
+                  for lib, mts in registry.items() for mt, exporters in mts.items()
+                  for task_map in exporters.values() for t, c in task_map.items()
+                  if t.endswith(PAST) and not table[c]["supports_past"]]
+    return table, violations
 
 
 def exporter_availability(tp, ann):
@@ -529,14 +559,10 @@ def check_rule_literals(tp, marker_files, methods):
 def supported_model_types_json(gen, tp, optimum_root, ann):
     """supported_model_types.json: the four core model-type registries and their classes."""
     order, libraries = model_type_registries(tp)
-    classes = ConfigClasses(optimum_root, python_files(optimum_root, "optimum/exporters"))
-    names = sorted({c for reg in libraries.values() for e in reg["model_types"].values()
-                    for task_map in e["exporters"].values() for c in task_map.values()})
-    config_classes = {n: classes.describe(n) for n in names}
-    violations = [{"library": lib, "model_type": mt, "task": t, "class": c}
-                  for lib, reg in libraries.items() for mt, e in reg["model_types"].items()
-                  for task_map in e["exporters"].values() for t, c in task_map.items()
-                  if t.endswith(PAST) and not config_classes[c]["supports_past"]]
+    classes = ConfigClasses([(None, optimum_root, python_files(optimum_root, "optimum/exporters"))])
+    registry = {lib: {mt: e["exporters"] for mt, e in reg["model_types"].items()}
+                for lib, reg in libraries.items()}
+    config_classes, violations = config_class_table(classes, registry)
     duplicates = []
     for attr, line, tasks in tp.duplicates:
         # The call starts on its model type's key line: `"roformer": supported_tasks_mapping(`.
@@ -842,16 +868,26 @@ def apply_registrations(registry, decorations):
     return registry
 
 
-def backend_json(gen, name, root, core, all_tasks_pt, ann):
+def backend_json(gen, name, roots, core, all_tasks_pt, ann):
     """backends/<name>.json: the backend's registrations (and, for openvino, the registry
     optimum-intel builds by copying the onnx entries first). `core` is the four core
     registries as they stand when the backend is imported."""
     spec = gen["backends"][name]
+    root = roots[spec["source"]]
     calls, decorations = backend_registrations(root, spec["files"], name)
     registered = apply_registrations({}, decorations)
     out = {"schema_version": 1, "backend": name, "repository": spec["repository"],
            "register_calls": calls, "registered_by_decorators": registered,
            "decorations": decorations}
+    if spec.get("registers_core_exporter"):
+        # Optimum 2.x: the core exporter's classes (and SUPPORTS_PAST) live in the backend
+        # package, derived from the base classes of optimum itself.
+        classes = ConfigClasses([
+            (package, roots[package], python_files(roots[package], "optimum/exporters"))
+            for package in ("optimum", spec["source"])])
+        out["config_classes"], out["with_past_support_violations"] = config_class_table(
+            classes, {lib: {mt: {name: t} for mt, t in mts.items()}
+                      for lib, mts in registered.items()})
     if spec.get("copies_onnx_entries"):
         effective = {lib: {mt: copy.deepcopy(e["exporters"]["onnx"])
                            for mt, e in reg["model_types"].items() if "onnx" in e["exporters"]}
@@ -883,6 +919,79 @@ def backend_json(gen, name, root, core, all_tasks_pt, ann):
             len(t) for reg in out["effective_registry"].values() for t in reg.values())
     out["counts"] = counts
     return out
+
+
+# --- rules.json -----------------------------------------------------------------------------------
+
+def method_node(tp, name):
+    node = next((f for f in tp.cls.body if isinstance(f, ast.FunctionDef) and f.name == name),
+                None)
+    if node is None:
+        fail_at(TASKS_PY, tp.cls, "TasksManager has no method %s" % name)
+    return node
+
+
+def evidence(node):
+    return {"file": TASKS_PY, "line": node.lineno, "code": ast.unparse(node)}
+
+
+def model_type_keys_rule(tp):
+    """get_supported_tasks_for_model_type lower-cases the queried model type and replaces '_'
+    by '-' (Optimum 1.x, registries keyed that way) or uses it as given (exact keys)."""
+    method = method_node(tp, "get_supported_tasks_for_model_type")
+    for node in ast.walk(method):
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "model_type" \
+                and ast.unparse(node.value).startswith("model_type."):
+            code = ast.unparse(node.value)
+            if code == "model_type.lower().replace('_', '-')":
+                return {"value": "lower_dash", "evidence": evidence(node)}
+            fail_at(TASKS_PY, node, "unknown model type normalization %s" % code)
+    return {"value": "exact", "evidence": {"file": TASKS_PY, "line": method.lineno,
+                                           "code": "%s does not rewrite model_type"
+                                                   % method.name}}
+
+
+def rules_json(gen, tp, tasks, backends, smt, ann):
+    """rules.json: the behavioural switches of the generation, each read from the sources with
+    the line that shows it, and the upstream change the generation file cites for it."""
+    loaders = tasks["model_loaders"]
+    tf = "tf" in loaders
+    infer = tasks["method_signatures"]["methods"]["infer_task_from_model"]["parameters"]
+    all_tasks_method = method_node(tp, "get_all_tasks")
+    custom = [n for n in ast.walk(all_tasks_method)
+              if isinstance(n, ast.Attribute) and n.attr == "_CUSTOM_CLASSES"]
+    by_framework = any(isinstance(n, ast.Compare) and "[0]" in ast.unparse(n.left)
+                       for n in ast.walk(all_tasks_method))
+    core = [e for e in smt["exporter_availability"] if e not in ("note", "source")] \
+        if smt["exporter_availability"]["source"] else []
+    rules = {
+        "model_type_keys": model_type_keys_rule(tp),
+        "frameworks": {"value": ["pt", "tf"] if tf else ["pt"], "evidence": {
+            "file": TASKS_PY, "code": "TasksManager._TRANSFORMERS_TASKS_TO_TF_MODEL_LOADERS "
+            + ("defined" if tf else "not defined"), "line": loaders["tf" if tf else "pt"][
+                "libraries"]["transformers"]["source"]["line"]}},
+        "get_all_tasks_custom_class_tasks": {
+            "value": ("active_framework" if by_framework else "all") if custom else "none",
+            "evidence": {"file": TASKS_PY, "line": (custom[0] if custom else all_tasks_method)
+                         .lineno, "code": "get_all_tasks reads _CUSTOM_CLASSES" if custom
+                         else "get_all_tasks does not read _CUSTOM_CLASSES"}},
+        "infer_task_from_model_library_name": {
+            "value": any(p["name"] == "library_name" for p in infer),
+            "evidence": {"file": TASKS_PY, "line": method_node(tp, "infer_task_from_model")
+                         .lineno, "code": "infer_task_from_model(%s)" % ", ".join(
+                             p["name"] for p in infer)}},
+        "exporters": {"value": core + [b for b in backends if b not in core], "evidence": {
+            "file": TASKS_PY, "code": "is_backend_available() and the generation's backends"
+            if core else "the generation's backends (Optimum 2.x has no core exporter)"}},
+        "core_exporters": {"value": core + [b for b, spec in backends.items()
+                                            if spec.get("registers_core_exporter")],
+                           "evidence": {"file": TASKS_PY, "code": "is_backend_available()"
+                                        if core else "backends that fill the core registries"}},
+    }
+    for name, rule in rules.items():
+        rule["upstream"] = ann("rules.%s.upstream" % name)
+    return {"schema_version": 1, "generation": gen["name"], "provenance": core_provenance(gen),
+            "rules": rules}
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -928,10 +1037,11 @@ def build(gen, roots):
     files = {"tasks.json": tasks, "supported_model_types.json": smt,
              "transformers_auto_mappings.json": auto,
              "inference.json": inference_json(gen, tp, auto, roots["diffusers"], ann)}
+    files["rules.json"] = rules_json(gen, tp, tasks, gen["backends"], smt, ann)
     pt_tasks = tasks["all_tasks"]["by_environment"]["torch_and_diffusers"]
     core = smt["libraries"]
     for name, spec in gen["backends"].items():
-        out = backend_json(gen, name, roots[spec["source"]], core, pt_tasks, ann)
+        out = backend_json(gen, name, roots, core, pt_tasks, ann)
         files["backends/%s.json" % name] = out
         if spec.get("registers_core_exporter"):
             # optimum-onnx (Optimum 2.x) fills the core registries through create_register;

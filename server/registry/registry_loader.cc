@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "absl/algorithm/container.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -18,8 +19,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
-#include "openssl/sha.h"
 #include "google/protobuf/text_format.h"
+#include "openssl/sha.h"
 #include "optimum/tasks/registry/v1/registry.pb.h"
 #include "server/common/suggest.h"
 #include "server/registry/embedded_registry.h"
@@ -126,6 +127,36 @@ absl::Status ApplySynonyms(const RegistrySource& source, const ParsedFile<pb::Ta
   return absl::OkStatus();
 }
 
+// The generation's rules: checked here, so that a data file with a value this server does not
+// implement stops the load instead of being read as some other behaviour.
+absl::Status ApplyRules(const RegistrySource& source, const pb::GenerationRules& rules,
+                        RegistrySnapshot& snapshot) {
+  const std::string where = absl::StrCat(source.name, ": rules");
+  if (rules.generation().empty()) return LoadError(where, "generation is empty");
+  snapshot.generation = rules.generation();
+  if (rules.model_type_keys() != "lower_dash" && rules.model_type_keys() != "exact") {
+    return LoadError(where, absl::StrCat("model_type_keys must be lower_dash or exact, not '",
+                                         rules.model_type_keys(), "'"));
+  }
+  snapshot.exact_model_type_keys = rules.model_type_keys() == "exact";
+  if (rules.framework().empty()) return LoadError(where, "no framework is listed");
+  for (const std::string& framework : rules.framework()) {
+    if (!IsFramework(framework)) {
+      return LoadError(where, absl::StrCat("framework must be ", absl::StrJoin(kFrameworks, " or "),
+                                           ", not '", framework, "'"));
+    }
+    snapshot.frameworks.push_back(framework);
+  }
+  const std::string& custom = rules.get_all_tasks_custom_class_tasks();
+  if (custom != "none" && custom != "active_framework" && custom != "all") {
+    return LoadError(where, absl::StrCat("get_all_tasks_custom_class_tasks must be none, "
+                                         "active_framework or all, not '",
+                                         custom, "'"));
+  }
+  snapshot.core_exporters.assign(rules.core_exporter().begin(), rules.core_exporter().end());
+  return absl::OkStatus();
+}
+
 // The model loader tables of get_model_class_for_task, one per framework and library.
 absl::Status ApplyLoaderTables(const RegistrySource& source,
                                const ParsedFile<pb::TaskTables>& parsed,
@@ -135,9 +166,10 @@ absl::Status ApplyLoaderTables(const RegistrySource& source,
     const pb::LoaderTable& from = tables.loader_table(i);
     const std::string where =
         Where(source, &parsed.locations, Field<pb::TaskTables>("loader_table"), i, source.name);
-    if (!IsFramework(from.framework())) {
-      return LoadError(where, absl::StrCat("framework must be ", absl::StrJoin(kFrameworks, " or "),
-                                           ", not '", from.framework(), "'"));
+    if (!absl::c_linear_search(snapshot.frameworks, from.framework())) {
+      return LoadError(
+          where, absl::StrCat("framework must be ", absl::StrJoin(snapshot.frameworks, " or "),
+                              ", not '", from.framework(), "' (the generation's rules)"));
     }
     LoaderTable& table = snapshot.loader_tables.emplace_back();
     table.framework = from.framework();
@@ -183,12 +215,20 @@ void ApplyClassTables(const pb::TaskTables& tables, RegistrySnapshot& snapshot) 
   }
 }
 
-// get_all_tasks(): the keys of the PyTorch loader tables (torch is installed), sorted.
-std::vector<std::string> AllTasks(const RegistrySnapshot& snapshot) {
+// get_all_tasks(): the keys of the PyTorch loader tables (torch is installed), and, by the
+// generation's rule, the tasks of the custom classes (of PyTorch, or all), sorted.
+std::vector<std::string> AllTasks(const pb::TaskTables& tables, const RegistrySnapshot& snapshot) {
   absl::flat_hash_set<std::string> all_tasks;
   for (const LoaderTable& table : snapshot.loader_tables) {
     if (table.framework != kAllTasksFramework) continue;
     for (const TaskLoaders& loader : table.tasks) all_tasks.insert(loader.task);
+  }
+  const std::string& custom = tables.rules().get_all_tasks_custom_class_tasks();
+  for (const pb::CustomClass& entry : tables.custom_class()) {
+    if (custom == "all" ||
+        (custom == "active_framework" && entry.framework() == kAllTasksFramework)) {
+      all_tasks.insert(entry.task());
+    }
   }
   std::vector<std::string> sorted(all_tasks.begin(), all_tasks.end());
   std::sort(sorted.begin(), sorted.end());
@@ -199,7 +239,9 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
   ParsedFile<pb::TaskTables> parsed;
   if (absl::Status status = Parse(source, parsed); !status.ok()) return status;
   const pb::TaskTables& tables = parsed.message;
-  snapshot.core_package = tables.provenance().package();
+  if (absl::Status status = ApplyRules(source, tables.rules(), snapshot); !status.ok()) {
+    return status;
+  }
 
   if (absl::Status status = ApplyTaskVocabulary(source, tables, snapshot); !status.ok()) {
     return status;
@@ -213,7 +255,7 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
     return status;
   }
   ApplyClassTables(tables, snapshot);
-  snapshot.all_tasks = AllTasks(snapshot);
+  snapshot.all_tasks = AllTasks(tables, snapshot);
   return absl::OkStatus();
 }
 
@@ -252,7 +294,8 @@ absl::Status ApplyRegistration(const pb::Registration& registration, absl::strin
   if (model_type.empty()) return LoadError(where, "model_type is empty");
   if (registration.config_class().empty()) return LoadError(where, "config_class is empty");
   if (registration.task().empty()) return LoadError(where, "no task is registered");
-  if (model_type != absl::AsciiStrToLower(model_type) || absl::StrContains(model_type, "_")) {
+  if (!snapshot.exact_model_type_keys &&
+      (model_type != absl::AsciiStrToLower(model_type) || absl::StrContains(model_type, "_"))) {
     warnings.push_back(absl::StrCat(where, ": model type '", model_type,
                                     "' can never be found: queries are lower-cased and spell "
                                     "'_' as '-'"));
@@ -331,11 +374,6 @@ absl::Status ApplyExporterFile(const RegistrySource& source, RegistrySnapshot& s
     info = snapshot.exporters.insert(snapshot.exporters.end(), ExporterInfo{exporter, {}});
   }
   info->provenance.push_back(ToProvenance(file.provenance(), source.name));
-  if (file.provenance().package() == snapshot.core_package &&
-      std::find(snapshot.core_exporters.begin(), snapshot.core_exporters.end(), exporter) ==
-          snapshot.core_exporters.end()) {
-    snapshot.core_exporters.push_back(exporter);
-  }
   return absl::OkStatus();
 }
 
@@ -462,6 +500,10 @@ absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
       return status;
     }
   }
+  // The rules name the core exporters; a view holds those some file registers.
+  std::erase_if(snapshot->core_exporters, [&](const std::string& exporter) {
+    return !absl::c_linear_search(snapshot->ExporterNames(), exporter);
+  });
   snapshot->core_view = BuildView(*snapshot, snapshot->core_exporters);
   for (const ExporterInfo& exporter : snapshot->exporters) {
     std::vector<std::string> exporters = snapshot->core_exporters;

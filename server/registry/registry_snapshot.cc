@@ -115,7 +115,8 @@ std::vector<std::string> RegistrySnapshot::ExporterNames() const {
   return Names(exporters, &ExporterInfo::name);
 }
 
-std::string NormalizeModelType(absl::string_view model_type) {
+std::string RegistrySnapshot::NormalizeModelType(absl::string_view model_type) const {
+  if (exact_model_type_keys) return std::string(model_type);
   return absl::StrReplaceAll(absl::AsciiStrToLower(model_type), {{"_", "-"}});
 }
 

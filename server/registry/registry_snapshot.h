@@ -144,8 +144,11 @@ struct RegistrySnapshot {
   // Library registries in merge order, every exporter's entries together.
   std::vector<LibraryRegistry> libraries;
 
-  // Exporters registered by the package the tables come from (Optimum itself: onnx, tflite).
-  std::string core_package;
+  // The generation's rules (GenerationRules of registry.proto).
+  std::string generation;               // e.g. "1.23"
+  bool exact_model_type_keys = false;   // queries are looked up as given, not lower-cased/dashed
+  std::vector<std::string> frameworks;  // the frameworks export accepts, e.g. {"pt", "tf"}
+  // Exporters every environment with a backend has (1.x: onnx, tflite; 2.x: onnx), loaded ones.
   std::vector<std::string> core_exporters;
   // One view per exporter, and the core alone for exporters nothing registers.
   absl::flat_hash_map<std::string, RegistryView> views;
@@ -177,10 +180,10 @@ struct RegistrySnapshot {
   const LoaderTable* FindLoaderTable(absl::string_view framework, absl::string_view library) const;
   std::vector<std::string> LoaderLibraries(absl::string_view framework) const;
   std::vector<std::string> ExporterNames() const;
+  // A queried model type as the registries spell it: as given, or lower case with '-' for '_'
+  // (Optimum 1.x before 1.27), by the generation's rule.
+  std::string NormalizeModelType(absl::string_view model_type) const;
 };
-
-// A model type as the registries spell it: lower case, '-' for '_' (as Optimum normalizes).
-std::string NormalizeModelType(absl::string_view model_type);
 
 std::string CustomClassKey(absl::string_view framework, absl::string_view model_type,
                            absl::string_view task);

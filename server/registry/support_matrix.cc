@@ -62,7 +62,7 @@ absl::StatusOr<SupportMatrix> BuildSupportMatrix(const RegistrySnapshot& snapsho
   }
   std::optional<std::string> model_type;
   if (filter.model_type) {
-    model_type = NormalizeModelType(*filter.model_type);
+    model_type = snapshot.NormalizeModelType(*filter.model_type);
     const std::vector<std::string> model_types = AllModelTypes(snapshot);
     if (!Contains(model_types, *model_type)) {
       return UnknownFilter("model_type", *model_type, "model type", model_types);

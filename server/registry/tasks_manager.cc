@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -127,7 +128,7 @@ absl::StatusOr<SupportedTasks> TasksManager::GetSupportedTasksForModelType(
   if (!choice.ok()) return choice.status();
   const absl::string_view library = library_name.value_or(kFallbackLibrary);
 
-  const std::string normalized = NormalizeModelType(model_type);
+  const std::string normalized = snapshot_->NormalizeModelType(model_type);
   const std::string display =
       model_name && !model_name->empty()
           ? absl::StrCat(EchoInput(normalized), " (", EchoInput(*model_name), ")")
@@ -243,12 +244,17 @@ absl::StatusOr<ModelClass> TasksManager::GetModelClassForTask(
   ModelClass answer;
   answer.task = std::string(MapFromSynonym(absl::StrReplaceAll(task, {{kWithPast, ""}})));
 
-  if (!IsFramework(framework)) {
-    return MakeError(
-        StatusCode::kInvalidArgument, "ValueError",
-        absl::StrCat("Only two frameworks are supported for export: ",
-                     absl::StrJoin(kFrameworks, " or "), ", not ", Quoted(framework), "."),
-        {"framework", framework, FrameworkChoices()});
+  const std::vector<std::string>& frameworks = snapshot_->frameworks;
+  if (!absl::c_linear_search(frameworks, framework)) {
+    // _validate_framework_choice's words: 1.x accepts pt or tf, 2.x pt only.
+    const std::string message =
+        frameworks.size() == 1
+            ? absl::StrCat("Only one framework is supported for export: ", frameworks[0], ", but ",
+                           EchoInput(framework), " was provided.")
+            : absl::StrCat("Only two frameworks are supported for export: ",
+                           absl::StrJoin(frameworks, " or "), ", not ", Quoted(framework), ".");
+    return MakeError(StatusCode::kInvalidArgument, "ValueError", message,
+                     {"framework", framework, frameworks});
   }
 
   if (model_type) {

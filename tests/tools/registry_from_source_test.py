@@ -99,6 +99,17 @@ class TasksManager:
     def _infer_task_from_model_name_or_path(cls, model):
         pass
 
+    @classmethod
+    def infer_task_from_model(cls, model, subfolder=""):
+        pass
+
+    @staticmethod
+    def get_supported_tasks_for_model_type(model_type, exporter, library_name=None):
+        if library_name is None:
+            model_type = default_model_type
+        model_type = model_type.lower().replace("_", "-")
+        return model_type
+
     @staticmethod
     def get_all_tasks():
         return [t for d in TasksManager._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP.values() for t in d]
@@ -228,6 +239,9 @@ def generation():
         "inference.transformers_note": "n9", "inference.diffusers_note": "n10",
         "backend.openvino.effective_registry_note": "n11", "backend.openvino.notes": [],
         "backend.neuron.notes": []}
+    annotations.update({"rules.%s.upstream" % rule: "cited: " + rule for rule in (
+        "model_type_keys", "frameworks", "get_all_tasks_custom_class_tasks",
+        "infer_task_from_model_library_name", "exporters", "core_exporters")})
     sources = {name: {"fetch": "github:x/" + name, "ref": "v0", "commit": commit(i + 1),
                       "paths": []}
                for i, name in enumerate(("optimum", "transformers", "diffusers"))}
@@ -362,6 +376,79 @@ class SyntheticSources(SourcesFixture):
                           "fill-mask": "AlphaNeuronConfig"})
         self.assertEqual(neuron["register_calls"][0]["overwrite_existing"], False)
 
+    def use_onnx_backend(self, base):
+        """Optimum 2.x's layout: optimum-onnx registers 'onnx' through create_register, with
+        one class whose base is `<base>`; openvino is imported after it."""
+        self.roots["optimum-onnx"] = os.path.join(self.dir, "optimum-onnx")
+        write(self.roots["optimum-onnx"], "optimum/exporters/onnx/model_configs.py",
+              'register = TasksManager.create_register("onnx")\n\n'
+              '@register("gamma", "text-generation", "text-generation-with-past")\n'
+              "class GammaOnnxConfig(%s):\n    pass\n" % base)
+        self.gen["sources"]["optimum-onnx"] = dict(self.gen["sources"]["optimum"],
+                                                   commit=commit(7))
+        self.gen["backends"] = {
+            "onnx": {"source": "optimum-onnx", "repository": {"commit": commit(7)},
+                     "registers_core_exporter": True,
+                     "files": ["optimum/exporters/onnx/model_configs.py"]},
+            "openvino": self.gen["backends"]["openvino"]}
+        self.gen["annotations"]["backend.onnx.notes"] = []
+
+    def test_core_exporter_from_a_backend_with_conditional_base(self):
+        self.use_onnx_backend('OnnxConfigWithPast if is_transformers_version(">=", "4.46") '
+                              "else BetaOnnxConfig")
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        onnx = self.load(out, "backends/onnx.json")
+        gamma = onnx["config_classes"]["GammaOnnxConfig"]
+        self.assertTrue(gamma["supports_past"])
+        self.assertEqual(gamma["definitions"][0]["package"], "optimum-onnx")
+        self.assertEqual(gamma["definitions"][0]["ancestry"],
+                         ["GammaOnnxConfig", "OnnxConfigWithPast", "OnnxConfig", "ExportConfig"])
+        self.assertEqual(onnx["with_past_support_violations"], [])
+        ov = self.load(out, "backends/openvino.json")
+        self.assertEqual(ov["effective_registry"]["transformers"]["gamma"],
+                         {"text-generation": "GammaOnnxConfig",
+                          "text-generation-with-past": "GammaOnnxConfig"})
+
+    def test_conditional_base_whose_branches_disagree_on_past_stops(self):
+        self.use_onnx_backend('OnnxConfigWithPast if is_transformers_version(">=", "4.46") '
+                              "else AlphaOnnxConfig")
+        proc, _ = self.run_tool()
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("optimum/exporters/onnx/model_configs.py:4: the base class of "
+                      "GammaOnnxConfig is conditional", proc.stderr)
+
+    def test_rules_read_from_the_sources(self):
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rules = self.load(out, "rules.json")["rules"]
+        self.assertEqual({name: rule["value"] for name, rule in rules.items()}, {
+            "model_type_keys": "lower_dash", "frameworks": ["pt", "tf"],
+            "get_all_tasks_custom_class_tasks": "none",
+            "infer_task_from_model_library_name": False,
+            "exporters": ["onnx", "tflite", "openvino", "neuron"],
+            "core_exporters": ["onnx", "tflite"]})
+        line = TASKS_PY.count("\n", 0, TASKS_PY.index('model_type = model_type.lower()')) + 1
+        self.assertEqual(rules["model_type_keys"]["evidence"]["line"], line)
+        self.assertEqual(rules["frameworks"]["upstream"], "cited: frameworks")
+        # Optimum 2.x: keys used as given, library_name taken, exporters from the backends.
+        write(self.roots["optimum"], "optimum/exporters/tasks.py", TASKS_PY.replace(
+            '        model_type = model_type.lower().replace("_", "-")\n', "").replace(
+            'subfolder=""):', 'subfolder="", library_name=None):'))
+        self.use_onnx_backend("OnnxConfigWithPast")
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rules = self.load(out, "rules.json")["rules"]
+        self.assertEqual(rules["model_type_keys"]["value"], "exact")
+        self.assertTrue(rules["infer_task_from_model_library_name"]["value"])
+
+    def test_unknown_model_type_rewrite_stops(self):
+        write(self.roots["optimum"], "optimum/exporters/tasks.py", TASKS_PY.replace(
+            'model_type.lower().replace("_", "-")', 'model_type.upper()'))
+        proc, _ = self.run_tool()
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("unknown model type normalization model_type.upper()", proc.stderr)
+
     def test_get_all_tasks_lists_custom_class_tasks_when_it_reads_them(self):
         proc, out = self.run_tool()
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -463,30 +550,52 @@ class CheckScript(SourcesFixture):
         self.assertIn("diffusers v0 is", proc.stderr)
 
 
-class CommittedGeneration(unittest.TestCase):
-    """tools/generations/1.23.json and tests/reference/ say the same of provenance and prose."""
+class CommittedGenerations(unittest.TestCase):
+    """Each tools/generations/*.json and its committed reference say the same of provenance and
+    prose, and every generated file names its sources."""
+
+    def generations(self):
+        folder = os.path.join(ROOT, "tools", "generations")
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+        self.assertIn("1.23.json", names)
+        self.assertIn("2.1.json", names)
+        for name in names:
+            with open(os.path.join(folder, name)) as f:
+                yield name, json.load(f)
+
+    def reference(self, gen, name):
+        with open(os.path.join(ROOT, gen["outputs"]["reference"], name)) as f:
+            return json.load(f)
 
     def test_provenance_and_annotations_match_reference(self):
-        with open(os.path.join(ROOT, "tools", "generations", "1.23.json")) as f:
-            gen = json.load(f)
-        ref = {}
-        for name in ("tasks.json", "supported_model_types.json", "inference.json",
-                     "transformers_auto_mappings.json", "backends/openvino.json",
-                     "backends/neuron.json"):
-            with open(os.path.join(ROOT, "tests", "reference", name)) as f:
-                ref[name] = json.load(f)
-        self.assertEqual(ref["tasks.json"]["provenance"], gen["provenance"])
-        self.assertEqual(ref["transformers_auto_mappings.json"]["provenance"],
-                         gen["provenance"]["transformers"])
-        for backend in ("openvino", "neuron"):
-            self.assertEqual(ref["backends/%s.json" % backend]["repository"],
-                             gen["backends"][backend]["repository"])
-        ann = gen["annotations"]
-        self.assertEqual(ref["tasks.json"]["all_tasks"]["note"], ann["tasks.all_tasks.note"])
-        self.assertEqual(ref["backends/neuron.json"]["notes"], ann["backend.neuron.notes"])
-        rules = dict(ref["inference.json"]["determine_framework"])
-        del rules["method"]
-        self.assertEqual(rules, ann["inference.determine_framework"])
+        for name, gen in self.generations():
+            with self.subTest(generation=name):
+                tasks = self.reference(gen, "tasks.json")
+                self.assertEqual(tasks["provenance"], gen["provenance"])
+                self.assertEqual(self.reference(gen, "transformers_auto_mappings.json")
+                                 ["provenance"], gen["provenance"]["transformers"])
+                ann = gen["annotations"]
+                for backend, spec in gen["backends"].items():
+                    ref = self.reference(gen, "backends/%s.json" % backend)
+                    self.assertEqual(ref["repository"], spec["repository"])
+                    self.assertEqual(ref["notes"], ann["backend.%s.notes" % backend])
+                self.assertEqual(tasks["all_tasks"]["note"], ann["tasks.all_tasks.note"])
+                rules = dict(self.reference(gen, "inference.json")["determine_framework"])
+                del rules["method"]
+                self.assertEqual(rules, ann["inference.determine_framework"])
+
+    def test_every_data_file_has_provenance(self):
+        for name, gen in self.generations():
+            for key in ("registry", "registry_optional"):
+                folder = os.path.join(ROOT, gen["outputs"][key])
+                if key == "registry":
+                    self.assertTrue(os.path.isdir(folder), folder)
+                for data in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+                    with open(os.path.join(folder, data)) as f:
+                        text = f.read()
+                    with self.subTest(generation=name, file=data):
+                        self.assertIn("\nprovenance {\n", text)
+                        self.assertRegex(text, r'\n  commit: "[0-9a-f]{40}"\n')
 
 
 if __name__ == "__main__":
