@@ -40,9 +40,10 @@ RegistrySources Sources21() {
   return sources;
 }
 
-nlohmann::ordered_json Reference21(const std::string& relative_path) {
-  return nlohmann::ordered_json::parse(
-      ReadTestFile(std::string(TASKS_TEST_DATA_DIR) + "/reference-2.1/" + relative_path));
+// tests/reference-2.1/<relative_path>, parsed once and kept (so a range-for over a subscript of it
+// never reads a destroyed temporary).
+const nlohmann::ordered_json& Reference21(const std::string& relative_path) {
+  return tasks::testing::Reference("../reference-2.1/" + relative_path);
 }
 
 class Generation21 : public ::testing::Test {
