@@ -256,6 +256,10 @@ absl::Status ApplyTables(const RegistrySource& source, RegistrySnapshot& snapsho
   }
   ApplyClassTables(tables, snapshot);
   snapshot.all_tasks = AllTasks(tables, snapshot);
+  snapshot.table_packages.push_back(ToProvenance(tables.provenance(), source.name));
+  for (const pb::Provenance& paired : tables.paired_package()) {
+    snapshot.table_packages.push_back(ToProvenance(paired, source.name));
+  }
   return absl::OkStatus();
 }
 

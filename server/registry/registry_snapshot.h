@@ -163,6 +163,8 @@ struct RegistrySnapshot {
   absl::flat_hash_map<std::string, bool> config_class_supports_past;
 
   std::vector<ExporterInfo> exporters;  // load order
+  // The packages the tables were read from: optimum, then the paired transformers and diffusers.
+  std::vector<Provenance> table_packages;
 
   // What was loaded, in 16 hex digits: the SHA-256 of every file's name (without its folder)
   // and contents in load order. Replicas whose fingerprints differ answer from different data.
