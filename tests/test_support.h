@@ -7,14 +7,18 @@
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
+#include "server/registry/generations.h"
 #include "server/registry/registry_loader.h"
 #include "server/registry/tasks_manager.h"
 
 namespace tasks::testing {
 
-// The registry the server loads with no flags.
+// The embedded 1.23 generation's registry, which most tests are about.
 const registry::TasksManager& EmbeddedTasksManager();
 std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager();
+// Every embedded generation, SharedEmbeddedTasksManager() among them, with 1.23 as the default
+// (the server's default is the newest: tests of other generations name theirs).
+std::shared_ptr<const registry::Generations> SharedEmbeddedGenerations();
 
 // tests/reference/<relative_path>, parsed.
 const nlohmann::ordered_json& Reference(const std::string& relative_path);
