@@ -92,6 +92,16 @@ labels=$(podman image inspect --format \
   "$image")
 check "OCI labels match --version ($labels)" \
   test "$(podman run --rm --network=none "$image" --version)" = "tasks-server $labels"
+# The version is defined once, in VERSION: a build argument that differs stops the build before
+# the compile (seconds: the layers before the check are cached by now).
+wrong_version_stops_build() {
+  local out
+  out=$(podman build --pull=never --format docker --build-arg BASE_IMAGE="$base_image" \
+    --build-arg TASKS_VERSION=0.0.0-not-VERSION -t tasks-manager:wrong-version "$repo" 2>&1) &&
+    return 1
+  grep -q "pass --build-arg TASKS_VERSION=$(cat "$repo/VERSION") " <<<"$out"
+}
+check "a TASKS_VERSION other than VERSION's stops the build" wrong_version_stops_build
 
 # 2. The fake Hub on a free loopback port (it prints its address once it accepts).
 "$build_dir/tests/fake-hub" --fixtures "$repo/tests/hub/fixtures" >"$work/hub.out" 2>&1 &
