@@ -26,7 +26,8 @@ has a short one.
 Each throughput/latency figure alternates baseline and service `--runs` times and reports the
 median ratio (these machines are shared and noisy). Exit status: 1 when a call failed, a
 scenario could not run or the cold fan-in made more upstream requests than repos x requests per
-cold resolve (alone or as a fleet); timing targets missed are marked MISS (and fail only with --check-targets).
+cold resolve (alone or as a fleet); timing targets missed are marked MISS (and fail only with
+--check-targets).
 
   bench/run_bench.py [--build build/release] [--runs 3] [--duration 3]
   bench/run_bench.py --soak 100000
@@ -221,6 +222,15 @@ class Bench:
                  met=startup_ms < 100)
         self.row("startup", "idle RSS", f"{idle_mb:.1f} MiB", target="< 40 MiB", met=idle_mb < 40)
 
+    def timed_run(self, target: str, pid: int, *load: str) -> tuple[float, float]:
+        """64 callers for --duration: throughput, and CPU microseconds per call of server `pid`."""
+        before = cpu_seconds(pid)
+        qps = self.bench(target, *load, "--concurrency", "64", "--duration",
+                         str(self.args.duration), "--warmup", str(self.args.warmup))["total"]["qps"]
+        # The warm-up's calls are in the CPU time too: count them at the measured rate.
+        calls = qps * (self.args.duration + self.args.warmup)
+        return qps, (cpu_seconds(pid) - before) / calls * 1e6
+
     def upstream(self, target: str) -> int:
         return sum(map(int, self.cache_stats(target).get("upstream_requests", {}).values()))
 
@@ -280,20 +290,13 @@ class Bench:
                 key.write(os.urandom(32).hex())
             fleet_flags = ["--redis_address", redis.address, "--cache_key_file", key_file]
             servers: list[Process] = []
+            pids: dict[str, int] = {}  # by target
             try:
                 def start(*extra: str) -> str:
                     servers.append(self.server(hub, *extra))
-                    return f"127.0.0.1:{servers[-1].match.group(1)}"  # type: ignore[union-attr]
-
-                def warm_run(index: int) -> tuple[float, float]:
-                    """Throughput and server CPU microseconds per call of servers[index]."""
-                    before = cpu_seconds(servers[index].proc.pid)
-                    report = self.bench(start_targets[index], *fan_in, "--concurrency", "64",
-                                        *timing)["total"]
-                    used = cpu_seconds(servers[index].proc.pid) - before
-                    # The warm-up's calls are in the CPU time too: count them at the same rate.
-                    calls = report["qps"] * (self.args.duration + self.args.warmup)
-                    return report["qps"], used / calls * 1e6
+                    target = f"127.0.0.1:{servers[-1].match.group(1)}"  # type: ignore[union-attr]
+                    pids[target] = servers[-1].proc.pid
+                    return target
 
                 # 4 replicas x 64 callers, every caller asking for every repo, all at once.
                 replicas = [start(*fleet_flags) for _ in range(4)]
@@ -313,13 +316,12 @@ class Bench:
                 # Warm: a replica answering from memory, against a server without Redis. Server
                 # CPU per call beside throughput: on a shared machine it is the steadier figure.
                 alone = start()
-                start_targets = replicas + [alone]
                 self.bench(alone, *fan_in, "--concurrency", "64", "--requests", str(repos))
-                timing = ["--duration", str(self.args.duration), "--warmup", str(self.args.warmup)]
-                qps: list[tuple[float, float]] = []
+                qps: list[tuple[float, float]] = []  # (Redis configured, none)
                 cpu: list[tuple[float, float]] = []
                 for _ in range(self.args.runs):
-                    (without, without_cpu), (with_redis, with_cpu) = (warm_run(4), warm_run(0))
+                    without, without_cpu = self.timed_run(alone, pids[alone], *fan_in)
+                    with_redis, with_cpu = self.timed_run(replicas[0], pids[replicas[0]], *fan_in)
                     qps.append((with_redis, without))
                     cpu.append((with_cpu, without_cpu))
                 for metric, values, unit, target, good in (
@@ -328,7 +330,8 @@ class Bench:
                         ("warm server CPU per call, Redis vs none", cpu, " us", "<= 1.05x",
                          lambda r: r <= 1.05)):
                     ratio = statistics.median(w / n for w, n in values)
-                    self.row("fleet", metric, f"{statistics.median(w for w, _ in values):,.0f}{unit}",
+                    self.row("fleet", metric,
+                             f"{statistics.median(w for w, _ in values):,.0f}{unit}",
                              f"{statistics.median(n for _, n in values):,.0f}{unit}",
                              f"{ratio:.2f}x", target, good(ratio))
 

@@ -15,9 +15,9 @@ without required fields. Then the promises deploy/README.md makes are checked on
 the Hub wait, the server's token not lent to anonymous callers, namespaces admitted by name, a
 digest-pinned image in the production overlay, hashed ConfigMap names, TLS probes on the health
 port, and with the fleet cache a key file, egress to Redis, and Redis bounded (maxmemory under
-its limit, allkeys-lru). The alert rules pass `promtool check rules` where promtool is installed, and with
---server every tasks_* and process_* metric the monitoring component and the custom-metrics HPA
-name must be one that server binary exports (read from its /metrics).
+its limit, allkeys-lru). The alert rules pass `promtool check rules` where promtool is
+installed, and with --server every tasks_* and process_* metric the monitoring component and the
+custom-metrics HPA name must be one that server binary exports (read from its /metrics).
 
   deploy/validate/validate_manifests.py [--root DIR] [--no-render] [--server TASKS_SERVER]
   (DIR: a checkout, default this one; --no-render: as if kubectl were not installed)
@@ -302,7 +302,8 @@ def check_fleet_cache(docs, label, problems):
                   for rule in policy["spec"].get("egress", [])
                   if port in [p.get("port") for p in rule.get("ports", [])]]
         if port and not egress:
-            problems.add(label, f"the servers' NetworkPolicy admits no egress to Redis's port {port}")
+            problems.add(label,
+                         f"the servers' NetworkPolicy admits no egress to Redis's port {port}")
     for deployment in find(docs, "Deployment", "tasks-manager-redis"):
         pod = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]

@@ -68,7 +68,8 @@ expect_invalid crd-field "unknown field 'fro'" \
 RENDER=1 expect_invalid patch-field "unknown field 'readinessProbes'" \
   deploy/kubernetes/components/tls/kustomization.yaml 's/readinessProbe:/readinessProbes:/'
 redis=deploy/kubernetes/components/redis
-RENDER=1 expect_invalid redis-field "unknown field 'readOnlyRootFileSystem'" "$redis/deployment.yaml" \
+RENDER=1 expect_invalid redis-field "unknown field 'readOnlyRootFileSystem'" \
+  "$redis/deployment.yaml" \
   's/readOnlyRootFilesystem: true/readOnlyRootFileSystem: true/'
 RENDER=only expect_invalid redis-policy "without maxmemory-policy allkeys-lru" "$redis/redis.conf" \
   's/^maxmemory-policy allkeys-lru/maxmemory-policy noeviction/'
