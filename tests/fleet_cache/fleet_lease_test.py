@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fleet_processes_test import REPO, Fleet, check, counter, expect  # noqa: E402
 from run_bench import Process, Redis  # noqa: E402  (on the path fleet_processes_test sets)
 
-LEASE_TTL = 3.0  # seconds: long enough to kill A while it holds the lease, short for a test
+LEASE_TTL = 5.0  # seconds: time to set up the waiters (a loaded machine), short for a test
 DEADLINE = 20.0  # seconds, of each waiting call: it must not be what ends the wait
 CALLERS = 16     # concurrent callers on each waiting replica, besides one tasks-cli call
 MODEL = "google-bert/bert-base-uncased-copy-1"
