@@ -71,7 +71,8 @@ absl::StatusOr<Inferred> DetermineFramework(absl::Span<const std::string> files,
   }
   const std::string* tf_file = tensorflow ? FirstMatch(files, IsTensorFlowWeights) : nullptr;
   if (tf_file != nullptr) {
-    return Inferred{"tf", {"determine_framework: TensorFlow weights", {*tf_file + " at top level"}}};
+    return Inferred{"tf",
+                    {"determine_framework: TensorFlow weights", {*tf_file + " at top level"}}};
   }
   if (Lists(files, "model_index.json")) {
     for (const std::string& file : files) {

@@ -68,9 +68,8 @@ absl::StatusOr<std::shared_ptr<const Generations>> Generations::Create(
                        "' is not a major.minor version (GenerationRules.generation)"));
     }
   }
-  std::stable_sort(managers.begin(), managers.end(), [](const auto& a, const auto& b) {
-    return OrderOf(*a) < OrderOf(*b);
-  });
+  std::stable_sort(managers.begin(), managers.end(),
+                   [](const auto& a, const auto& b) { return OrderOf(*a) < OrderOf(*b); });
   std::vector<std::string> choices;
   for (const auto& manager : managers) {
     const std::string& name = manager->snapshot().generation;
@@ -144,7 +143,8 @@ absl::StatusOr<LoadedGenerations> LoadGenerations(absl::Span<const std::string> 
 std::string DescribeGenerations(const LoadedGenerations& loaded) {
   std::vector<std::string> each;
   for (const LoadedRegistry& registry : loaded.registries) {
-    each.push_back(absl::StrCat(registry.snapshot->generation, " (", DescribeRegistry(registry), ")"));
+    each.push_back(
+        absl::StrCat(registry.snapshot->generation, " (", DescribeRegistry(registry), ")"));
   }
   return absl::StrCat("generations ", absl::StrJoin(each, ", "), "; default ",
                       loaded.generations->default_generation().snapshot().generation);

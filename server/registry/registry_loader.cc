@@ -455,8 +455,8 @@ absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::str
   }
   if (sources.tables.name.empty()) {
     return absl::NotFoundError(
-        absl::StrCat("no embedded registry folder '", embedded_folder, "' with a ",
-                     kTablesFileName, "; embedded: ", absl::StrJoin(EmbeddedGenerationFolders(), ", ")));
+        absl::StrCat("no embedded registry folder '", embedded_folder, "' with a ", kTablesFileName,
+                     "; embedded: ", absl::StrJoin(EmbeddedGenerationFolders(), ", ")));
   }
   for (const std::string& dir : extra_dirs) {
     std::error_code error;

@@ -66,10 +66,7 @@ void SetPlan(const inference::ExportPlan& plan, v1::ResolveExportResponse& respo
 
 InferenceHandlers::InferenceHandlers(const inference::ModelLocator* locator, hub::HubCache* cache,
                                      AnswerMemo* memo, size_t cache_max_bytes)
-    : locator_(locator),
-      cache_(cache),
-      memo_(memo),
-      cache_max_bytes_(cache_max_bytes) {}
+    : locator_(locator), cache_(cache), memo_(memo), cache_max_bytes_(cache_max_bytes) {}
 
 template <typename Response>
 bool InferenceHandlers::Reuse(const google::protobuf::Message& request, const ModelFiles& files,
@@ -127,14 +124,16 @@ InferenceStep InferenceHandlers::Begin(std::shared_ptr<const registry::TasksMana
   });
 }
 
-InferenceStep InferenceHandlers::DetermineFramework(std::shared_ptr<const registry::TasksManager> tasks, const v1::DetermineFrameworkRequest& request,
-                                                    v1::DetermineFrameworkResponse& response,
-                                                    const hub::Credentials& credentials) const {
+InferenceStep InferenceHandlers::DetermineFramework(
+    std::shared_ptr<const registry::TasksManager> tasks,
+    const v1::DetermineFrameworkRequest& request, v1::DetermineFrameworkResponse& response,
+    const hub::Credentials& credentials) const {
   if (request.model_name_or_path().empty()) {
     return InferenceStep::Answered(MissingArgument("model_name_or_path"));
   }
-  return Begin(std::move(tasks), request, {request.model_name_or_path(), request.subfolder(), request.revision()},
-               credentials, response,
+  return Begin(std::move(tasks), request,
+               {request.model_name_or_path(), request.subfolder(), request.revision()}, credentials,
+               response,
                [](const ModelInference& inference, ModelFiles& files,
                   v1::DetermineFrameworkResponse& response) -> absl::Status {
                  auto answer = inference.DetermineFramework(files);
@@ -146,11 +145,12 @@ InferenceStep InferenceHandlers::DetermineFramework(std::shared_ptr<const regist
 }
 
 InferenceStep InferenceHandlers::InferLibraryFromModel(
-    std::shared_ptr<const registry::TasksManager> tasks, const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
+    std::shared_ptr<const registry::TasksManager> tasks,
+    const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
     const hub::Credentials& credentials) const {
   if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
-  return Begin(std::move(tasks), request, {request.model(), request.subfolder(), request.revision()}, credentials,
-               response,
+  return Begin(std::move(tasks), request,
+               {request.model(), request.subfolder(), request.revision()}, credentials, response,
                [](const ModelInference&, ModelFiles& files,
                   v1::InferLibraryFromModelResponse& response) -> absl::Status {
                  auto answer = ModelInference::InferLibrary(files);
@@ -161,9 +161,10 @@ InferenceStep InferenceHandlers::InferLibraryFromModel(
                });
 }
 
-InferenceStep InferenceHandlers::InferTaskFromModel(std::shared_ptr<const registry::TasksManager> tasks, const v1::InferTaskFromModelRequest& request,
-                                                    v1::InferTaskFromModelResponse& response,
-                                                    const hub::Credentials& credentials) const {
+InferenceStep InferenceHandlers::InferTaskFromModel(
+    std::shared_ptr<const registry::TasksManager> tasks,
+    const v1::InferTaskFromModelRequest& request, v1::InferTaskFromModelResponse& response,
+    const hub::Credentials& credentials) const {
   if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
   const inference::ModelRef ref{request.model(), request.subfolder(), request.revision()};
   return Begin(std::move(tasks), request, ref, credentials, response,
@@ -179,7 +180,8 @@ InferenceStep InferenceHandlers::InferTaskFromModel(std::shared_ptr<const regist
 }
 
 InferenceStep InferenceHandlers::StandardizeModelAttributes(
-    std::shared_ptr<const registry::TasksManager> tasks, const v1::StandardizeModelAttributesRequest& request,
+    std::shared_ptr<const registry::TasksManager> tasks,
+    const v1::StandardizeModelAttributesRequest& request,
     v1::StandardizeModelAttributesResponse& response, const hub::Credentials& credentials) const {
   if (request.model().empty()) {
     // From (library, class name) alone: the registry answers, nothing to open.
@@ -187,16 +189,16 @@ InferenceStep InferenceHandlers::StandardizeModelAttributes(
       return InferenceStep::Answered(MissingArgument("library_name"));
     }
     if (request.class_name().empty()) return InferenceStep::Answered(MissingArgument("class_name"));
-    absl::StatusOr<inference::Inferred> type = inference::ExportModelType(
-        tasks->snapshot(), request.library_name(), request.class_name());
+    absl::StatusOr<inference::Inferred> type =
+        inference::ExportModelType(tasks->snapshot(), request.library_name(), request.class_name());
     if (!type.ok()) return InferenceStep::Answered(type.status());
     response.set_library_name(request.library_name());
     response.set_export_model_type(type->value);
     SetEvidence(type->evidence, *response.mutable_evidence());
     return InferenceStep::Answered(absl::OkStatus());
   }
-  return Begin(std::move(tasks), request, {request.model(), request.subfolder(), request.revision()}, credentials,
-               response,
+  return Begin(std::move(tasks), request,
+               {request.model(), request.subfolder(), request.revision()}, credentials, response,
                [](const ModelInference& inference, ModelFiles& files,
                   v1::StandardizeModelAttributesResponse& response) -> absl::Status {
                  auto answer = inference.StandardizeModelAttributes(files);
@@ -208,7 +210,8 @@ InferenceStep InferenceHandlers::StandardizeModelAttributes(
                });
 }
 
-InferenceStep InferenceHandlers::ResolveExport(std::shared_ptr<const registry::TasksManager> tasks, const v1::ResolveExportRequest& request,
+InferenceStep InferenceHandlers::ResolveExport(std::shared_ptr<const registry::TasksManager> tasks,
+                                               const v1::ResolveExportRequest& request,
                                                v1::ResolveExportResponse& response,
                                                const hub::Credentials& credentials) const {
   if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));

@@ -56,21 +56,26 @@ class InferenceHandlers {
 
   // Each call answers from `tasks`, the generation chosen for it.
 
-  InferenceStep DetermineFramework(std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::DetermineFrameworkRequest& request,
+  InferenceStep DetermineFramework(std::shared_ptr<const registry::TasksManager> tasks,
+                                   const optimum::tasks::v1::DetermineFrameworkRequest& request,
                                    optimum::tasks::v1::DetermineFrameworkResponse& response,
                                    const hub::Credentials& credentials) const;
   InferenceStep InferLibraryFromModel(
-      std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::InferLibraryFromModelRequest& request,
+      std::shared_ptr<const registry::TasksManager> tasks,
+      const optimum::tasks::v1::InferLibraryFromModelRequest& request,
       optimum::tasks::v1::InferLibraryFromModelResponse& response,
       const hub::Credentials& credentials) const;
-  InferenceStep InferTaskFromModel(std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::InferTaskFromModelRequest& request,
+  InferenceStep InferTaskFromModel(std::shared_ptr<const registry::TasksManager> tasks,
+                                   const optimum::tasks::v1::InferTaskFromModelRequest& request,
                                    optimum::tasks::v1::InferTaskFromModelResponse& response,
                                    const hub::Credentials& credentials) const;
   InferenceStep StandardizeModelAttributes(
-      std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::StandardizeModelAttributesRequest& request,
+      std::shared_ptr<const registry::TasksManager> tasks,
+      const optimum::tasks::v1::StandardizeModelAttributesRequest& request,
       optimum::tasks::v1::StandardizeModelAttributesResponse& response,
       const hub::Credentials& credentials) const;
-  InferenceStep ResolveExport(std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::ResolveExportRequest& request,
+  InferenceStep ResolveExport(std::shared_ptr<const registry::TasksManager> tasks,
+                              const optimum::tasks::v1::ResolveExportRequest& request,
                               optimum::tasks::v1::ResolveExportResponse& response,
                               const hub::Credentials& credentials) const;
   // Answers from memory.
@@ -81,8 +86,8 @@ class InferenceHandlers {
   // Begins a call about `ref` whose answer `compute(inference, files, response)` fills.
   template <typename Request, typename Response, typename Fn>
   InferenceStep Begin(std::shared_ptr<const registry::TasksManager> tasks, const Request& request,
-                      inference::ModelRef ref,
-                      const hub::Credentials& credentials, Response& response, Fn compute) const;
+                      inference::ModelRef ref, const hub::Credentials& credentials,
+                      Response& response, Fn compute) const;
   // Fills `response` with the answer kept for `request` on this opening; false if none.
   template <typename Response>
   bool Reuse(const google::protobuf::Message& request, const inference::ModelFiles& files,

@@ -80,7 +80,7 @@ void DescribeGeneration(const registry::Generations& generations,
 }  // namespace
 
 absl::Status GetAllTasks(const registry::TasksManager& core, const v1::GetAllTasksRequest&,
-    v1::GetAllTasksResponse& response) {
+                         v1::GetAllTasksResponse& response) {
   for (const std::string& task : core.GetAllTasks()) response.add_tasks(task);
   v1::Environment& environment = *response.mutable_environment();
   for (absl::string_view package : registry::kInstalledPackages) {
@@ -100,8 +100,9 @@ absl::Status GetAllTasks(const registry::TasksManager& core, const v1::GetAllTas
   return absl::OkStatus();
 }
 
-absl::Status MapFromSynonym(const registry::TasksManager& core, const v1::MapFromSynonymRequest& request,
-    v1::MapFromSynonymResponse& response) {
+absl::Status MapFromSynonym(const registry::TasksManager& core,
+                            const v1::MapFromSynonymRequest& request,
+                            v1::MapFromSynonymResponse& response) {
   if (request.task().empty()) return MissingArgument("task");
   registry::SynonymAnswer answer = core.DescribeTask(request.task());
   response.set_task(std::move(answer.task));
@@ -113,8 +114,9 @@ absl::Status MapFromSynonym(const registry::TasksManager& core, const v1::MapFro
   return absl::OkStatus();
 }
 
-absl::Status GetSupportedTasksForModelType(const registry::TasksManager& core, const v1::GetSupportedTasksForModelTypeRequest& request,
-    v1::GetSupportedTasksForModelTypeResponse& response) {
+absl::Status GetSupportedTasksForModelType(const registry::TasksManager& core,
+                                           const v1::GetSupportedTasksForModelTypeRequest& request,
+                                           v1::GetSupportedTasksForModelTypeResponse& response) {
   if (request.model_type().empty()) return MissingArgument("model_type");
   if (request.exporter().empty()) return MissingArgument("exporter");
   absl::StatusOr<registry::SupportedTasks> supported = core.GetSupportedTasksForModelType(
@@ -130,8 +132,9 @@ absl::Status GetSupportedTasksForModelType(const registry::TasksManager& core, c
   return absl::OkStatus();
 }
 
-absl::Status GetSupportedModelTypeForTask(const registry::TasksManager& core, const v1::GetSupportedModelTypeForTaskRequest& request,
-    v1::GetSupportedModelTypeForTaskResponse& response) {
+absl::Status GetSupportedModelTypeForTask(const registry::TasksManager& core,
+                                          const v1::GetSupportedModelTypeForTaskRequest& request,
+                                          v1::GetSupportedModelTypeForTaskResponse& response) {
   if (request.task().empty()) return MissingArgument("task");
   if (request.exporter().empty()) return MissingArgument("exporter");
   absl::StatusOr<absl::Span<const std::string>> model_types =
@@ -142,8 +145,9 @@ absl::Status GetSupportedModelTypeForTask(const registry::TasksManager& core, co
   return absl::OkStatus();
 }
 
-absl::Status GetExporterConfigConstructor(const registry::TasksManager& core, const v1::GetExporterConfigConstructorRequest& request,
-    v1::GetExporterConfigConstructorResponse& response) {
+absl::Status GetExporterConfigConstructor(const registry::TasksManager& core,
+                                          const v1::GetExporterConfigConstructorRequest& request,
+                                          v1::GetExporterConfigConstructorResponse& response) {
   if (request.exporter().empty()) return MissingArgument("exporter");
   const absl::string_view task =
       request.has_task() ? absl::string_view(request.task()) : registry::kDefaultExporterConfigTask;
@@ -159,8 +163,9 @@ absl::Status GetExporterConfigConstructor(const registry::TasksManager& core, co
   return absl::OkStatus();
 }
 
-absl::Status GetModelClassForTask(const registry::TasksManager& core, const v1::GetModelClassForTaskRequest& request,
-    v1::GetModelClassForTaskResponse& response) {
+absl::Status GetModelClassForTask(const registry::TasksManager& core,
+                                  const v1::GetModelClassForTaskRequest& request,
+                                  v1::GetModelClassForTaskResponse& response) {
   if (request.task().empty()) return MissingArgument("task");
   absl::StatusOr<ModelClass> model_class = core.GetModelClassForTask(
       request.task(),
@@ -175,7 +180,7 @@ absl::Status GetModelClassForTask(const registry::TasksManager& core, const v1::
 }
 
 absl::Status ListExporters(const registry::TasksManager& core, const v1::ListExportersRequest&,
-    v1::ListExportersResponse& response) {
+                           v1::ListExportersResponse& response) {
   for (const registry::ExporterInfo& info : core.snapshot().exporters) {
     DescribeExporter(core.snapshot(), info, *response.add_exporters());
   }
@@ -183,8 +188,9 @@ absl::Status ListExporters(const registry::TasksManager& core, const v1::ListExp
   return absl::OkStatus();
 }
 
-absl::Status GetSupportMatrix(const registry::TasksManager& core, const v1::GetSupportMatrixRequest& request,
-    v1::GetSupportMatrixResponse& response) {
+absl::Status GetSupportMatrix(const registry::TasksManager& core,
+                              const v1::GetSupportMatrixRequest& request,
+                              v1::GetSupportMatrixResponse& response) {
   const registry::SupportMatrixFilter filter{
       Optional(request.has_exporter(), request.exporter()),
       Optional(request.has_library_name(), request.library_name()),

@@ -21,8 +21,8 @@
 #include "server/hub/hub_client.h"
 #include "server/inference/model_inference.h"
 #include "server/inference/model_source.h"
-#include "server/registry/tasks_manager.h"
 #include "server/registry/generations.h"
+#include "server/registry/tasks_manager.h"
 #include "server/service/answer_memo.h"
 #include "server/service/call_log.h"
 #include "server/service/heap_trimmer.h"
@@ -101,9 +101,10 @@ void LogLoaderFindings(const registry::LoadedGenerations& loaded);
 
 class TasksServer {
  public:
-  // Starts serving `generations`; health reports SERVING for "" and the TasksManager service. `hub` is the
-  // Hub client (null: no Hub, as when offline). TLS on a unix: socket is refused: the socket's
-  // file permissions already decide who may connect, and gRPC clients of a socket expect none.
+  // Starts serving `generations`; health reports SERVING for "" and the TasksManager service. `hub`
+  // is the Hub client (null: no Hub, as when offline). TLS on a unix: socket is refused: the
+  // socket's file permissions already decide who may connect, and gRPC clients of a socket expect
+  // none.
   static absl::StatusOr<std::unique_ptr<TasksServer>> Start(
       const ServerOptions& options, std::shared_ptr<const registry::Generations> generations,
       std::unique_ptr<hub::HubClient> hub);

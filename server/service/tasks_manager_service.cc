@@ -46,9 +46,8 @@ std::string BearerToken(const grpc::CallbackServerContext& context) {
 constexpr char kOptimumVersionKey[] = "optimum-version";
 
 // A stream refused before its first read (an unknown `optimum-version`).
-class RefusedStreamReactor final
-    : public grpc::ServerBidiReactor<v1::BatchResolveExportRequest,
-                                     v1::BatchResolveExportResponse> {
+class RefusedStreamReactor final : public grpc::ServerBidiReactor<v1::BatchResolveExportRequest,
+                                                                  v1::BatchResolveExportResponse> {
  public:
   RefusedStreamReactor(CallLog::Call call, const absl::Status& status) {
     grpc::Status answer = ToGrpcStatus(status);
@@ -143,13 +142,13 @@ hub::Credentials TasksManagerService::CallerCredentials(
   return credentials;
 }
 
-absl::StatusOr<std::shared_ptr<const registry::TasksManager>>
-TasksManagerService::CallGeneration(grpc::CallbackServerContext& context) const {
+absl::StatusOr<std::shared_ptr<const registry::TasksManager>> TasksManagerService::CallGeneration(
+    grpc::CallbackServerContext& context) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kOptimumVersionKey);
-  const absl::string_view version =
-      it == metadata.end() ? absl::string_view()
-                           : absl::string_view(it->second.data(), it->second.size());
+  const absl::string_view version = it == metadata.end()
+                                        ? absl::string_view()
+                                        : absl::string_view(it->second.data(), it->second.size());
   absl::StatusOr<std::shared_ptr<const registry::TasksManager>> tasks =
       generations_->Get()->Select(version);
   if (tasks.ok()) context.AddInitialMetadata(kOptimumVersionKey, (*tasks)->snapshot().generation);
@@ -217,26 +216,26 @@ grpc::ServerUnaryReactor* TasksManagerService::GetAllTasks(grpc::CallbackServerC
                                                            const v1::GetAllTasksRequest* request,
                                                            v1::GetAllTasksResponse* response) {
   return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetAllTasks", *request,
-                   [&](const registry::TasksManager& core) {
-        return service::GetAllTasks(core, *request, *response);
-      });
+                              [&](const registry::TasksManager& core) {
+                                return service::GetAllTasks(core, *request, *response);
+                              });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::MapFromSynonym(
     grpc::CallbackServerContext* context, const v1::MapFromSynonymRequest* request,
     v1::MapFromSynonymResponse* response) {
   return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/MapFromSynonym", *request,
-                   [&](const registry::TasksManager& core) {
-        return service::MapFromSynonym(core, *request, *response);
-      });
+                              [&](const registry::TasksManager& core) {
+                                return service::MapFromSynonym(core, *request, *response);
+                              });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetSupportedTasksForModelType(
     grpc::CallbackServerContext* context, const v1::GetSupportedTasksForModelTypeRequest* request,
     v1::GetSupportedTasksForModelTypeResponse* response) {
-  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetSupportedTasksForModelType",
-                   *request,
-                   [&](const registry::TasksManager& core) {
+  return AnswerFromGeneration(
+      context, "/optimum.tasks.v1.TasksManager/GetSupportedTasksForModelType", *request,
+      [&](const registry::TasksManager& core) {
         return service::GetSupportedTasksForModelType(core, *request, *response);
       });
 }
@@ -244,8 +243,9 @@ grpc::ServerUnaryReactor* TasksManagerService::GetSupportedTasksForModelType(
 grpc::ServerUnaryReactor* TasksManagerService::GetSupportedModelTypeForTask(
     grpc::CallbackServerContext* context, const v1::GetSupportedModelTypeForTaskRequest* request,
     v1::GetSupportedModelTypeForTaskResponse* response) {
-  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetSupportedModelTypeForTask", *request,
-                   [&](const registry::TasksManager& core) {
+  return AnswerFromGeneration(
+      context, "/optimum.tasks.v1.TasksManager/GetSupportedModelTypeForTask", *request,
+      [&](const registry::TasksManager& core) {
         return service::GetSupportedModelTypeForTask(core, *request, *response);
       });
 }
@@ -253,8 +253,9 @@ grpc::ServerUnaryReactor* TasksManagerService::GetSupportedModelTypeForTask(
 grpc::ServerUnaryReactor* TasksManagerService::GetExporterConfigConstructor(
     grpc::CallbackServerContext* context, const v1::GetExporterConfigConstructorRequest* request,
     v1::GetExporterConfigConstructorResponse* response) {
-  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor", *request,
-                   [&](const registry::TasksManager& core) {
+  return AnswerFromGeneration(
+      context, "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor", *request,
+      [&](const registry::TasksManager& core) {
         return service::GetExporterConfigConstructor(core, *request, *response);
       });
 }
@@ -262,35 +263,36 @@ grpc::ServerUnaryReactor* TasksManagerService::GetExporterConfigConstructor(
 grpc::ServerUnaryReactor* TasksManagerService::GetModelClassForTask(
     grpc::CallbackServerContext* context, const v1::GetModelClassForTaskRequest* request,
     v1::GetModelClassForTaskResponse* response) {
-  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetModelClassForTask", *request,
-                   [&](const registry::TasksManager& core) {
-        return service::GetModelClassForTask(core, *request, *response);
-      });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetModelClassForTask",
+                              *request, [&](const registry::TasksManager& core) {
+                                return service::GetModelClassForTask(core, *request, *response);
+                              });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::ListExporters(
     grpc::CallbackServerContext* context, const v1::ListExportersRequest* request,
     v1::ListExportersResponse* response) {
   return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/ListExporters", *request,
-                   [&](const registry::TasksManager& core) {
-        return service::ListExporters(core, *request, *response);
-      });
+                              [&](const registry::TasksManager& core) {
+                                return service::ListExporters(core, *request, *response);
+                              });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetSupportMatrix(
     grpc::CallbackServerContext* context, const v1::GetSupportMatrixRequest* request,
     v1::GetSupportMatrixResponse* response) {
   return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetSupportMatrix", *request,
-                   [&](const registry::TasksManager& core) {
-        return service::GetSupportMatrix(core, *request, *response);
-      });
+                              [&](const registry::TasksManager& core) {
+                                return service::GetSupportMatrix(core, *request, *response);
+                              });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::ListGenerations(
     grpc::CallbackServerContext* context, const v1::ListGenerationsRequest* request,
     v1::ListGenerationsResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/ListGenerations", *request,
-                   [&] { return service::ListGenerations(*generations_->Get(), *request, *response); });
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/ListGenerations", *request, [&] {
+    return service::ListGenerations(*generations_->Get(), *request, *response);
+  });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
@@ -305,53 +307,57 @@ grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
 grpc::ServerUnaryReactor* TasksManagerService::DetermineFramework(
     grpc::CallbackServerContext* context, const v1::DetermineFrameworkRequest* request,
     v1::DetermineFrameworkResponse* response) {
-  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/DetermineFramework", *request,
-                         response, [&](const hub::Credentials& credentials,
-                             std::shared_ptr<const registry::TasksManager> tasks) {
-                           return inference_.DetermineFramework(std::move(tasks), *request, *response, credentials);
-                         });
+  return AnswerInference(
+      context, "/optimum.tasks.v1.TasksManager/DetermineFramework", *request, response,
+      [&](const hub::Credentials& credentials,
+          std::shared_ptr<const registry::TasksManager> tasks) {
+        return inference_.DetermineFramework(std::move(tasks), *request, *response, credentials);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::InferLibraryFromModel(
     grpc::CallbackServerContext* context, const v1::InferLibraryFromModelRequest* request,
     v1::InferLibraryFromModelResponse* response) {
-  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/InferLibraryFromModel", *request,
-                         response, [&](const hub::Credentials& credentials,
-                             std::shared_ptr<const registry::TasksManager> tasks) {
-                           return inference_.InferLibraryFromModel(std::move(tasks), *request, *response,
-                                                                   credentials);
-                         });
+  return AnswerInference(
+      context, "/optimum.tasks.v1.TasksManager/InferLibraryFromModel", *request, response,
+      [&](const hub::Credentials& credentials,
+          std::shared_ptr<const registry::TasksManager> tasks) {
+        return inference_.InferLibraryFromModel(std::move(tasks), *request, *response, credentials);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::InferTaskFromModel(
     grpc::CallbackServerContext* context, const v1::InferTaskFromModelRequest* request,
     v1::InferTaskFromModelResponse* response) {
-  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/InferTaskFromModel", *request,
-                         response, [&](const hub::Credentials& credentials,
-                             std::shared_ptr<const registry::TasksManager> tasks) {
-                           return inference_.InferTaskFromModel(std::move(tasks), *request, *response, credentials);
-                         });
+  return AnswerInference(
+      context, "/optimum.tasks.v1.TasksManager/InferTaskFromModel", *request, response,
+      [&](const hub::Credentials& credentials,
+          std::shared_ptr<const registry::TasksManager> tasks) {
+        return inference_.InferTaskFromModel(std::move(tasks), *request, *response, credentials);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::StandardizeModelAttributes(
     grpc::CallbackServerContext* context, const v1::StandardizeModelAttributesRequest* request,
     v1::StandardizeModelAttributesResponse* response) {
   return AnswerInference(context, "/optimum.tasks.v1.TasksManager/StandardizeModelAttributes",
-                         *request, response, [&](const hub::Credentials& credentials,
+                         *request, response,
+                         [&](const hub::Credentials& credentials,
                              std::shared_ptr<const registry::TasksManager> tasks) {
-                           return inference_.StandardizeModelAttributes(std::move(tasks), *request, *response,
-                                                                        credentials);
+                           return inference_.StandardizeModelAttributes(std::move(tasks), *request,
+                                                                        *response, credentials);
                          });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::ResolveExport(
     grpc::CallbackServerContext* context, const v1::ResolveExportRequest* request,
     v1::ResolveExportResponse* response) {
-  return AnswerInference(context, "/optimum.tasks.v1.TasksManager/ResolveExport", *request,
-                         response, [&](const hub::Credentials& credentials,
-                             std::shared_ptr<const registry::TasksManager> tasks) {
-                           return inference_.ResolveExport(std::move(tasks), *request, *response, credentials);
-                         });
+  return AnswerInference(
+      context, "/optimum.tasks.v1.TasksManager/ResolveExport", *request, response,
+      [&](const hub::Credentials& credentials,
+          std::shared_ptr<const registry::TasksManager> tasks) {
+        return inference_.ResolveExport(std::move(tasks), *request, *response, credentials);
+      });
 }
 
 grpc::ServerBidiReactor<v1::BatchResolveExportRequest, v1::BatchResolveExportResponse>*
@@ -361,9 +367,8 @@ TasksManagerService::BatchResolveExport(grpc::CallbackServerContext* context) {
   absl::StatusOr<std::shared_ptr<const registry::TasksManager>> tasks = CallGeneration(*context);
   if (!tasks.ok()) return new RefusedStreamReactor(std::move(call), tasks.status());
   return new BatchResolveReactor(&inference_, *std::move(tasks), pool_, std::move(call),
-                                 CallerCredentials(*context),
-                                 absl::FromChrono(context->deadline()), options_.max_hub_wait,
-                                 options_.batch_max_in_flight);
+                                 CallerCredentials(*context), absl::FromChrono(context->deadline()),
+                                 options_.max_hub_wait, options_.batch_max_in_flight);
 }
 
 }  // namespace tasks::service

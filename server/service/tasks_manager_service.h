@@ -25,9 +25,9 @@
 #include "absl/time/time.h"
 #include "optimum/tasks/v1/tasks_manager.grpc.pb.h"
 #include "server/common/worker_pool.h"
+#include "server/registry/generations.h"
 #include "server/service/call_log.h"
 #include "server/service/inference_handlers.h"
-#include "server/registry/generations.h"
 
 namespace tasks::service {
 

@@ -1,8 +1,6 @@
 // Generations: which generation a caller's `optimum-version` selects, what is refused and how,
 // and the holder a reload swaps while calls read it (under ThreadSanitizer, the CI tsan stage
 // runs this binary, the swap must show no race).
-#include "server/registry/generations.h"
-
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -11,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/registry/generations.h"
 #include "tests/test_support.h"
 
 namespace tasks::registry {
@@ -42,7 +41,8 @@ TEST(Generations, NamesFullVersionsAndLatestSelectTheirGeneration) {
 
 TEST(Generations, AVersionNoGenerationCoversIsAValueErrorNamingTheShippedOnes) {
   const Generations& generations = *SharedEmbeddedGenerations();
-  for (absl::string_view version : {"2.2.0", "1.27", "2", "1.2", "v2.1", "2.1x", "latest2", "3.0"}) {
+  for (absl::string_view version :
+       {"2.2.0", "1.27", "2", "1.2", "v2.1", "2.1x", "latest2", "3.0"}) {
     SCOPED_TRACE(version);
     absl::StatusOr<std::shared_ptr<const TasksManager>> selected = generations.Select(version);
     ASSERT_FALSE(selected.ok());
@@ -85,8 +85,9 @@ TEST(LoadGenerations, LoadsEveryEmbeddedGenerationWithTheExtraDirsInEach) {
   for (const auto& generation : loaded->generations->all()) {
     names.push_back(generation->snapshot().generation);
     // data/registry-optional/ registers neuron decoders: every generation gets them.
-    EXPECT_TRUE(generation->GetExporterConfigConstructor("neuron", "text-generation", "llama",
-                                                         std::nullopt, "transformers")
+    EXPECT_TRUE(generation
+                    ->GetExporterConfigConstructor("neuron", "text-generation", "llama",
+                                                   std::nullopt, "transformers")
                     .ok())
         << generation->snapshot().generation;
   }

@@ -53,8 +53,8 @@ std::vector<std::string> Qwen3OnnxTasks21() {
   std::vector<std::string> keys;
   for (const auto& [task, config_class] :
        Reference("../reference-2.1/backends/onnx.json")["registered_by_decorators"]["transformers"]
-                ["qwen3"]
-                    .items()) {
+                                                       ["qwen3"]
+                                                           .items()) {
     keys.push_back(task);
   }
   return keys;
@@ -73,8 +73,9 @@ TEST(GenerationsService, TheMetadataChoosesTheGenerationAndTheAnswerNamesIt) {
   ASSERT_THAT(Qwen3OnnxTasks21(), Not(IsEmpty()));
   ASSERT_FALSE(KnownTo123("qwen3"));
 
-  grpc::Status status = CallAs(harness, "2.1", &v1::TasksManager::Stub::GetSupportedTasksForModelType,
-                               TasksOf("qwen3"), response, &generation);
+  grpc::Status status =
+      CallAs(harness, "2.1", &v1::TasksManager::Stub::GetSupportedTasksForModelType,
+             TasksOf("qwen3"), response, &generation);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(generation, "2.1");
   std::vector<std::string> keys;
@@ -104,8 +105,9 @@ TEST(GenerationsService, TheMetadataChoosesTheGenerationAndTheAnswerNamesIt) {
 TEST(GenerationsService, AnUnknownVersionIsAValueErrorWithTheChoices) {
   Harness harness;
   v1::GetSupportedTasksForModelTypeResponse response;
-  grpc::Status status = CallAs(harness, "2.2.0", &v1::TasksManager::Stub::GetSupportedTasksForModelType,
-                               TasksOf("bert"), response);
+  grpc::Status status =
+      CallAs(harness, "2.2.0", &v1::TasksManager::Stub::GetSupportedTasksForModelType,
+             TasksOf("bert"), response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Reason(status), "ValueError");
   EXPECT_THAT(status.error_message(), HasSubstr("1.23, 2.1, latest"));
@@ -171,22 +173,26 @@ TEST(GenerationsService, KeptAnswersAreKeyedByGeneration) {
   request.set_framework("tf");
   for (int call = 0; call < 3; ++call) {  // the answer is kept once the model info is cached
     v1::ResolveExportResponse plan;
-    grpc::Status status = CallAs(harness, "1.23", &v1::TasksManager::Stub::ResolveExport, request, plan);
+    grpc::Status status =
+        CallAs(harness, "1.23", &v1::TasksManager::Stub::ResolveExport, request, plan);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(plan.framework(), "tf");
   }
   v1::GetCacheStatsResponse stats;
-  ASSERT_TRUE(harness.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats).ok());
+  ASSERT_TRUE(
+      harness.Call(&v1::TasksManager::Stub::GetCacheStats, v1::GetCacheStatsRequest(), stats).ok());
   ASSERT_GT(stats.derived_hits(), 0);  // 1.23's answer is kept and reused
 
   v1::ResolveExportResponse plan;
-  grpc::Status status = CallAs(harness, "2.1", &v1::TasksManager::Stub::ResolveExport, request, plan);
+  grpc::Status status =
+      CallAs(harness, "2.1", &v1::TasksManager::Stub::ResolveExport, request, plan);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
 }
 
 TEST(GenerationsService, ABatchStreamTakesItsGenerationFromTheStreamsMetadata) {
   Harness harness;
-  const auto run = [&](const std::string& version, std::vector<v1::BatchResolveExportResponse>& answers) {
+  const auto run = [&](const std::string& version,
+                       std::vector<v1::BatchResolveExportResponse>& answers) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     context.AddMetadata(kVersionKey, version);
@@ -223,9 +229,9 @@ TEST(GenerationsService, ABatchStreamTakesItsGenerationFromTheStreamsMetadata) {
 TEST(GenerationsService, ListGenerationsDescribesEachWithItsPackages) {
   Harness harness;
   v1::ListGenerationsResponse response;
-  ASSERT_TRUE(harness.Call(&v1::TasksManager::Stub::ListGenerations, v1::ListGenerationsRequest(),
-                           response)
-                  .ok());
+  ASSERT_TRUE(
+      harness.Call(&v1::TasksManager::Stub::ListGenerations, v1::ListGenerationsRequest(), response)
+          .ok());
   ASSERT_EQ(response.generations_size(), 2);
   std::map<std::string, v1::Generation> by_name;
   for (const v1::Generation& generation : response.generations()) {
@@ -241,19 +247,20 @@ TEST(GenerationsService, ListGenerationsDescribesEachWithItsPackages) {
   EXPECT_TRUE(now.is_latest());
   EXPECT_THAT(old.frameworks(), ::testing::ElementsAre("pt", "tf"));
   EXPECT_THAT(now.frameworks(), ::testing::ElementsAre("pt"));
-  EXPECT_EQ(now.tasks(), static_cast<int>(Reference("../reference-2.1/tasks.json")["all_tasks"]
-                                                    ["by_environment"]["torch_and_diffusers"]
-                                                        .size()));
+  EXPECT_EQ(now.tasks(),
+            static_cast<int>(Reference("../reference-2.1/tasks.json")["all_tasks"]["by_environment"]
+                                                                     ["torch_and_diffusers"]
+                                                                         .size()));
 
   std::map<std::string, std::string> packages;
-  for (const v1::Provenance& package : now.packages()) packages[package.package()] = package.version();
+  for (const v1::Provenance& package : now.packages())
+    packages[package.package()] = package.version();
   EXPECT_EQ(packages["optimum"], "2.1.0");
   EXPECT_EQ(packages["optimum-onnx"], "0.1.0");
   std::vector<std::string> exporters;
   for (const v1::Exporter& exporter : now.exporters()) exporters.push_back(exporter.name());
-  EXPECT_EQ(exporters,
-            Reference("../reference-2.1/rules.json")["rules"]["exporters"]["value"]
-                .get<std::vector<std::string>>());
+  EXPECT_EQ(exporters, Reference("../reference-2.1/rules.json")["rules"]["exporters"]["value"]
+                           .get<std::vector<std::string>>());
 
   // Each generation's fingerprint is what ListExporters says when that generation answers.
   for (const v1::Generation& generation : response.generations()) {

@@ -1,5 +1,5 @@
-// The registry handlers without a server: absl::Status errors with the right code for bad input, and
-// filled responses (with Optimum's defaults) for good input.
+// The registry handlers without a server: absl::Status errors with the right code for bad input,
+// and filled responses (with Optimum's defaults) for good input.
 #include "server/service/registry_handlers.h"
 
 #include <string>
