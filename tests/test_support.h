@@ -16,6 +16,10 @@ namespace tasks::testing {
 const registry::TasksManager& EmbeddedTasksManager();
 std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager();
 
+// The registry data of a generation in data/<folder>/ (e.g. "registry-2.1"): tables.txtpb, then
+// the exporter files in name order, as the server loads a generation.
+registry::RegistrySources GenerationSources(const std::string& folder);
+
 // tests/reference/<relative_path>, parsed.
 const nlohmann::ordered_json& Reference(const std::string& relative_path);
 
