@@ -45,12 +45,19 @@ std::string JoinOrNone(const Strings& strings) {
   return strings.empty() ? "(none)" : absl::StrJoin(strings, ", ");
 }
 
+// Characters, not bytes: cells are UTF-8 ("gpt-neo → gpt_neo").
+std::size_t DisplayWidth(const std::string& cell) {
+  return std::count_if(cell.begin(), cell.end(), [](char c) { return (c & 0xC0) != 0x80; });
+}
+
 // Columns are padded to their widest cell, so the first row reads as a header over them.
 std::string Table(const std::vector<Row>& rows) {
   std::vector<std::size_t> widths;
   for (const Row& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+    }
   }
   std::string out;
   for (const Row& row : rows) {
@@ -58,7 +65,7 @@ std::string Table(const std::vector<Row>& rows) {
     for (std::size_t i = 0; i < row.size(); ++i) {
       absl::StrAppend(&line, row[i]);
       // No padding after the last cell: trailing blanks would only get in the way of grep.
-      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line.append(widths[i] - DisplayWidth(row[i]) + 2, ' ');
     }
     absl::StrAppend(&out, line, "\n");
   }
