@@ -1,7 +1,8 @@
 # tasks-manager: Optimum's TasksManager as a gRPC service.
 #
-#   podman build -t tasks-manager .            (or docker build; add --format docker to podman
-#                                               to keep the HEALTHCHECK, which OCI images lack)
+#   podman build --build-arg TASKS_VERSION=$(cat VERSION) -t tasks-manager .
+#        (or docker build; add --format docker to podman to keep the HEALTHCHECK, which OCI
+#        images lack)
 #   podman run -p 50051:50051 -e HF_TOKEN tasks-manager
 #   podman run ... tasks-manager --help        (arguments go to tasks-server)
 #
@@ -13,8 +14,10 @@
 # debian:bookworm-slim`, or `skopeo inspect docker://debian:bookworm-slim`). Offline, on a locally
 # imported image: --build-arg BASE_IMAGE=localhost/debian:bookworm --pull=never
 # (../shared/tools/container-env.sh on our machines).
-# The labels (org.opencontainers.image.*) carry the version and the source commit:
-#   --build-arg TASKS_COMMIT=$(git rev-parse --short=12 HEAD)
+# The labels (org.opencontainers.image.*) carry the version and the source commit, which a
+# Dockerfile cannot read from the sources, hence build arguments (the build checks the version
+# against the VERSION file, the release's one definition, and stops at once if they differ):
+#   --build-arg TASKS_VERSION=$(cat VERSION) --build-arg TASKS_COMMIT=$(git rev-parse --short=12 HEAD)
 #
 # Configuration (every flag is also TASKS_<FLAG>; see `tasks-server --help`):
 #   TASKS_LISTEN_ADDRESS   0.0.0.0:50051 here; unix:/path/sock for a sidecar sharing a volume
@@ -39,26 +42,34 @@
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
-# The dependency layer first, so source edits do not reinstall the toolchain. --build: without
-# the sanitizer and fuzzing toolchain (clang, llvm), which only CI's extra stages use.
+# The dependency layer first, so source edits do not reinstall the toolchain. --build: the
+# compiler, libraries and test tools of the binaries only; not the sanitizer and fuzzing
+# toolchain (CI's extra stages), nor what the tests left out below need (promtool, PyYAML,
+# Python packaging and mypy).
 COPY scripts/deps.sh /src/scripts/deps.sh
 RUN bash /src/scripts/deps.sh --build && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
+ARG TASKS_VERSION=""
+RUN test "${TASKS_VERSION}" = "$(cat VERSION)" \
+ || { echo "pass --build-arg TASKS_VERSION=$(cat VERSION) (the VERSION file), not '${TASKS_VERSION}'" >&2; \
+      exit 1; }
 # The commit the binaries report (--version, tasks_build_info): the build context has no .git,
 # so it is passed in: --build-arg TASKS_COMMIT=$(git rev-parse --short=12 HEAD).
 ARG TASKS_COMMIT=""
-# The tests run here so that an image whose code fails them is never produced.
+# The tests run here so that an image whose code fails them is never produced. Left out: the
+# labels deploy (the Kubernetes manifests) and python_client (the Python package), which check
+# files the image does not ship; CI runs them (scripts/test.sh).
 RUN cmake --preset release -DTASKS_COMMIT="${TASKS_COMMIT}" \
  && cmake --build --preset release \
- && ctest --preset release -j2 \
+ && ctest --preset release -j2 -LE '^(deploy|python_client)$' \
  && cmake --install build/release --prefix /out --strip
 
 FROM ${BASE_IMAGE}
 ARG BASE_IMAGE
 ARG TASKS_COMMIT=""
-# project(VERSION) in CMakeLists.txt; deploy/container/test_container.sh checks they agree.
-ARG TASKS_VERSION=0.1.0
+# Checked against VERSION in the build stage.
+ARG TASKS_VERSION
 LABEL org.opencontainers.image.title="tasks-manager" \
       org.opencontainers.image.description="Hugging Face Optimum's TasksManager as a gRPC service" \
       org.opencontainers.image.version="${TASKS_VERSION}" \

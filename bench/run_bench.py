@@ -11,7 +11,13 @@ then drives them with tasks-bench:
               requests must be N x (requests one cold resolve makes)
   churn       a fresh server with a small cache bound fed many more repos than it holds:
               RSS must stay within the bound + idle RSS + 10%
-  startup     process start to SERVING (health polled from outside), and idle RSS
+  fleet       4 replicas sharing one redis-server (the fleet cache), 64 callers each asking
+              for each of N uncached repos at once: upstream requests for the whole fleet must
+              be N x (requests one cold resolve makes); then a warm replica with Redis (answers
+              in memory) against a server without it, and a fresh replica answering only from
+              Redis (its throughput and p99, and no upstream request)
+  startup     process start to SERVING (health polled from outside), and idle RSS, with every
+              generation loaded
 
 `--soak N` runs instead the soak: N calls, registry and inference mixed, at 64 in flight on a
 fresh server with a bounded cache, over more repos than it holds; any failed call fails the run,
@@ -21,7 +27,8 @@ has a short one.
 Each throughput/latency figure alternates baseline and service `--runs` times and reports the
 median ratio (these machines are shared and noisy). Exit status: 1 when a call failed, a
 scenario could not run or the cold fan-in made more upstream requests than repos x requests per
-cold resolve; timing targets missed are marked MISS (and fail only with --check-targets).
+cold resolve (alone or as a fleet); timing targets missed are marked MISS (and fail only with
+--check-targets).
 
   bench/run_bench.py [--build build/release] [--runs 3] [--duration 3]
   bench/run_bench.py --soak 100000
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import socket
@@ -87,6 +95,36 @@ class Process:
                 self.proc.wait()
 
 
+class Redis:
+    """redis-server on `folder`/redis.sock, no persistence; kill() is a crash (SIGKILL)."""
+
+    def __init__(self, folder: str) -> None:
+        self.socket = os.path.join(folder, "redis.sock")
+        self.address = f"unix:{self.socket}"
+        self.folder = folder
+        self.proc: Any = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
+             "--save", "", "--appendonly", "no", "--dir", self.folder, "--loglevel", "warning",
+             "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ping = subprocess.run(["redis-cli", "-s", self.socket, "ping"], capture_output=True,
+                                  text=True)
+            if ping.stdout.strip() == "PONG":
+                return
+            time.sleep(0.02)
+        raise RuntimeError("redis-server did not answer PING within 10 s")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -100,18 +138,29 @@ class Bench:
     def server(self, hub: str, *extra: str) -> Process:
         return Process([str(self.build / "tasks-server"), "--listen_address", "127.0.0.1:0",
                         "--hf_endpoint", hub, "--hf_cache_dir", "/nonexistent",
-                        "--stats_log_interval", "0", *extra],
+                        "--stats_log_interval", "0",
+                        # The mixes ask Optimum 1.23's questions (tflite among them).
+                        "--default_optimum_version", "1.23", *extra],
                        r"\(port (\d+)\)")
 
     def bench(self, target: str, *extra: str) -> dict[str, Any]:
-        result = subprocess.run([str(self.build / "bench/tasks-bench"), "--target", target,
-                                 *extra], capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"tasks-bench failed: {result.stdout}{result.stderr}")
-        report = json.loads(result.stdout)
-        if report["errors"]:
-            raise RuntimeError(f"calls failed against {target}: {report['errors']}")
-        return report
+        return self.bench_all([target], *extra)[0]
+
+    def bench_all(self, targets: list[str], *extra: str) -> list[dict[str, Any]]:
+        """tasks-bench against each target at the same time; their reports, in order."""
+        runs = [subprocess.Popen([str(self.build / "bench/tasks-bench"), "--target", target,
+                                  *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for target in targets]
+        reports = []
+        for target, run in zip(targets, runs):
+            out, err = run.communicate(timeout=600)
+            if run.returncode != 0:
+                raise RuntimeError(f"tasks-bench failed: {out}{err}")
+            report = json.loads(out)
+            if report["errors"]:
+                raise RuntimeError(f"calls failed against {target}: {report['errors']}")
+            reports.append(report)
+        return reports
 
     def cache_stats(self, target: str) -> dict[str, Any]:
         result = subprocess.run([str(self.build / "tasks-cli"), "--server", target, "--json",
@@ -128,13 +177,15 @@ class Bench:
         self.rows.append((scenario, metric, service, baseline, ratio, f"{target} {verdict}".strip()))
 
     def compare(self, scenario: str, service_target: str, echo_target: str, extra: list[str],
-                checks: list[tuple[str, str, Callable[[float], bool], str]]) -> None:
-        """Alternates echo and service runs; prints each metric's medians and median ratio."""
+                checks: list[tuple[str, str, Callable[[float], bool], str]],
+                service_extra: tuple[str, ...] = ()) -> None:
+        """Alternates baseline (`echo_target`) and service runs, the service's with
+        `service_extra` too; prints each metric's medians and median ratio."""
         ratios: dict[str, list[float]] = {metric: [] for metric, *_ in checks}
         values: dict[str, list[tuple[float, float]]] = {metric: [] for metric, *_ in checks}
         for _ in range(self.args.runs):
             echo = self.bench(echo_target, *extra)["total"]
-            service = self.bench(service_target, *extra)["total"]
+            service = self.bench(service_target, *extra, *service_extra)["total"]
             for metric, field, _, _ in checks:
                 ratios[metric].append(service[field] / echo[field])
                 values[metric].append((service[field], echo[field]))
@@ -176,21 +227,37 @@ class Bench:
                  met=startup_ms < 100)
         self.row("startup", "idle RSS", f"{idle_mb:.1f} MiB", target="< 40 MiB", met=idle_mb < 40)
 
-    def cold(self, hub: str, repos: int, offset: int) -> None:
-        # The requests one cold resolve makes, from one caller on a fresh server.
+    def timed_run(self, target: str, pid: int, *load: str) -> tuple[float, float]:
+        """64 callers for --duration: throughput, and CPU microseconds per call of server `pid`."""
+        before = cpu_seconds(pid)
+        qps = self.bench(target, *load, "--concurrency", "64", "--duration",
+                         str(self.args.duration), "--warmup", str(self.args.warmup))["total"]["qps"]
+        # The warm-up's calls are in the CPU time too: count them at the measured rate.
+        calls = qps * (self.args.duration + self.args.warmup)
+        return qps, (cpu_seconds(pid) - before) / calls * 1e6
+
+    def upstream(self, target: str) -> int:
+        return sum(map(int, self.cache_stats(target).get("upstream_requests", {}).values()))
+
+    def cold_cost(self, hub: str, offset: int) -> int:
+        """The requests one cold resolve (of copy `offset`) makes, from one caller, alone."""
         single = self.server(hub)
         target = f"127.0.0.1:{single.match.group(1)}"  # type: ignore[union-attr]
         self.bench(target, "--mix", "resolve", "--copies", "1", "--copies_offset", str(offset),
                    "--requests", "1", "--concurrency", "1")
-        per_resolve = sum(map(int, self.cache_stats(target)["upstream_requests"].values()))
+        per_resolve = self.upstream(target)
         single.stop()
+        return per_resolve
+
+    def cold(self, hub: str, repos: int, offset: int) -> None:
+        per_resolve = self.cold_cost(hub, offset)
         # Then 64 callers at once on each of `repos` other repos.
         server = self.server(hub)
         target = f"127.0.0.1:{server.match.group(1)}"  # type: ignore[union-attr]
         report = self.bench(target, "--mix", "resolve", "--copies", str(repos), "--copies_offset",
                             str(offset + 1), "--repeat", "64", "--concurrency", "64",
                             "--requests", str(repos * 64))
-        upstream = sum(map(int, self.cache_stats(target)["upstream_requests"].values()))
+        upstream = self.upstream(target)
         server.stop()
         expected = repos * per_resolve
         self.failures += upstream != expected or per_resolve > 2
@@ -217,6 +284,79 @@ class Bench:
         self.row("cache churn", "cache bytes / bound, evictions",
                  f"{int(stats['bytes']) / 2**20:.1f} / {bound / 2**20:.1f} MiB, "
                  f"{stats['evictions']} evictions")
+
+    def fleet(self, hub: str, repos: int, cold_reads: int, offset: int) -> None:
+        per_resolve = self.cold_cost(hub, offset)
+        with tempfile.TemporaryDirectory(prefix="tasks-bench-fleet-") as folder:
+            redis = Redis(folder)
+            redis.start()
+            key_file = os.path.join(folder, "fleet.key")
+            with open(key_file, "w") as key:
+                key.write(os.urandom(32).hex())
+            fleet_flags = ["--redis_address", redis.address, "--cache_key_file", key_file]
+            servers: list[Process] = []
+            pids: dict[str, int] = {}  # by target
+            try:
+                def start(*extra: str) -> str:
+                    servers.append(self.server(hub, *extra))
+                    target = f"127.0.0.1:{servers[-1].match.group(1)}"  # type: ignore[union-attr]
+                    pids[target] = servers[-1].proc.pid
+                    return target
+
+                # 4 replicas x 64 callers, every caller asking for every repo, all at once.
+                replicas = [start(*fleet_flags) for _ in range(4)]
+                fan_in = ["--mix", "resolve", "--copies", str(repos), "--copies_offset",
+                          str(offset + 1)]
+                reports = self.bench_all(replicas, *fan_in, "--repeat", "64", "--concurrency",
+                                         "64", "--requests", str(repos * 64))
+                upstream = sum(self.upstream(target) for target in replicas)
+                expected = repos * per_resolve
+                self.failures += upstream != expected
+                self.row("fleet", f"upstream requests, 4 replicas x 64 callers x {repos} repos",
+                         f"{upstream}", f"{expected}", f"{upstream / expected:.2f}x",
+                         f"== {expected} ({per_resolve}/resolve)", upstream == expected)
+                self.row("fleet", "ResolveExport throughput, 4 replicas",
+                         f"{sum(r['total']['qps'] for r in reports):,.0f}/s")
+
+                # Warm: a replica answering from memory, against a server without Redis. Server
+                # CPU per call beside throughput: on a shared machine it is the steadier figure.
+                alone = start()
+                self.bench(alone, *fan_in, "--concurrency", "64", "--requests", str(repos))
+                qps: list[tuple[float, float]] = []  # (Redis configured, none)
+                cpu: list[tuple[float, float]] = []
+                for _ in range(self.args.runs):
+                    without, without_cpu = self.timed_run(alone, pids[alone], *fan_in)
+                    with_redis, with_cpu = self.timed_run(replicas[0], pids[replicas[0]], *fan_in)
+                    qps.append((with_redis, without))
+                    cpu.append((with_cpu, without_cpu))
+                for metric, values, unit, target, good in (
+                        ("warm throughput, Redis configured vs none", qps, "/s", ">= 0.95x",
+                         lambda r: r >= 0.95),
+                        ("warm server CPU per call, Redis vs none", cpu, " us", "<= 1.05x",
+                         lambda r: r <= 1.05)):
+                    ratio = statistics.median(w / n for w, n in values)
+                    self.row("fleet", metric,
+                             f"{statistics.median(w for w, _ in values):,.0f}{unit}",
+                             f"{statistics.median(n for _, n in values):,.0f}{unit}",
+                             f"{ratio:.2f}x", target, good(ratio))
+
+                # A replica started cold, every answer from Redis: the fleet fetches `cold_reads`
+                # more repos first, then the new replica asks each once (each a miss in memory).
+                reads = ["--mix", "resolve", "--copies", str(cold_reads), "--copies_offset",
+                         str(offset + 1 + repos), "--concurrency", "64", "--requests",
+                         str(cold_reads)]
+                self.bench(replicas[1], *reads)
+                late = start(*fleet_flags)
+                report = self.bench(late, *reads)["total"]
+                late_upstream = self.upstream(late)
+                self.failures += late_upstream != 0
+                self.row("fleet", f"cold replica, {cold_reads} repos from Redis, 64 in flight",
+                         f"{report['qps']:,.0f}/s, p99 {report['p99_us']:,.0f} us, "
+                         f"{late_upstream} upstream", "", "", "0 upstream", late_upstream == 0)
+            finally:
+                for server in servers:
+                    server.stop()
+                redis.kill()
 
     def soak(self, hub: str) -> None:
         bound = self.args.soak_cache_bytes
@@ -247,8 +387,9 @@ class Bench:
                  f"{stats['evictions']} evictions")
 
     def run(self) -> int:
+        fleet_offset = self.args.cold_repos + 1 + self.args.churn_repos
         copies = (self.args.soak_repos if self.args.soak else
-                  self.args.cold_repos + 1 + self.args.churn_repos)
+                  fleet_offset + 1 + self.args.fleet_repos + self.args.fleet_cold_reads)
         hub_process = Process([str(self.build / "tests/fake-hub"), "--fixtures",
                                str(REPO / "tests/hub/fixtures"), "--copies", str(copies)],
                               r"listening on (127\.0\.0\.1:\d+)")
@@ -269,6 +410,12 @@ class Bench:
                              ["--mix", "registry", "--concurrency", "32", *timing],
                              [("throughput", "qps", lambda r: r >= 0.9, ">= 0.9x"),
                               ("p99 latency", "p99_us", lambda r: r <= 1.3, "<= 1.3x")])
+                # Choosing the generation per call: the same calls with `optimum-version`
+                # against without (the server's default, the same generation).
+                self.compare("registry, 32 in flight, optimum-version vs none", target, target,
+                             ["--mix", "registry", "--concurrency", "32", *timing],
+                             [("throughput", "qps", lambda r: r >= 0.95, ">= 0.95x")],
+                             service_extra=("--optimum_version", "1.23"))
                 self.compare("registry, 1 in flight", target, echo,
                              ["--mix", "registry", "--concurrency", "1", *timing],
                              [("p50 latency", "p50_us", lambda r: r <= 1.1, "<= 1.1x")])
@@ -281,6 +428,7 @@ class Bench:
                 server.stop()
             self.cold(hub, self.args.cold_repos, 0)
             self.churn(hub, self.args.churn_repos, self.args.cold_repos + 1)
+            self.fleet(hub, self.args.fleet_repos, self.args.fleet_cold_reads, fleet_offset)
         finally:
             echo_process.stop()
             hub_process.stop()
@@ -298,6 +446,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` has used."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int) -> int:
@@ -345,6 +500,10 @@ def main() -> int:
     parser.add_argument("--churn_repos", type=int, default=12000,
                         help="distinct repos fed to the churn server (~3 KiB of cache each)")
     parser.add_argument("--churn_cache_bytes", type=int, default=16 << 20)
+    parser.add_argument("--fleet_repos", type=int, default=100,
+                        help="cold repos the fleet scenario's 4 replicas ask for at once")
+    parser.add_argument("--fleet_cold_reads", type=int, default=1000,
+                        help="repos a fresh replica of the fleet reads from Redis")
     parser.add_argument("--soak", type=int, default=0,
                         help="run the soak instead: this many mixed calls at 64 in flight")
     parser.add_argument("--soak_repos", type=int, default=2000)

@@ -50,6 +50,7 @@ struct Options {
   int repeat = 1;         // each call of the mix is made this many times in a row
   int64_t requests = 0;   // > 0: run until this many calls completed, no warm-up
   double deadline_seconds = 30;
+  std::string optimum_version;  // sent as `optimum-version` metadata on every call; "": none
 };
 
 // One kind of call of a mix: the method's path and its request, serialized once.
@@ -276,6 +277,9 @@ void Slot::Issue() {
   context_->set_deadline(std::chrono::system_clock::now() +
                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
                              std::chrono::duration<double>(generator_->options_.deadline_seconds)));
+  if (!generator_->options_.optimum_version.empty()) {
+    context_->AddMetadata("optimum-version", generator_->options_.optimum_version);
+  }
   request_ = call.request;  // shares the serialized bytes
   response_.Clear();
   start_ = Clock::now();
@@ -335,6 +339,8 @@ int main(int argc, char** argv) {
   app.add_option("--requests", options.requests,
                  "stop after this many calls (all measured, no warm-up) instead of --duration")
       ->check(CLI::PositiveNumber);
+  app.add_option("--optimum_version", options.optimum_version,
+                 "the generation every call asks for (`optimum-version` metadata)");
   app.add_option("--deadline", options.deadline_seconds, "deadline of each call, in seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

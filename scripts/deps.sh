@@ -2,7 +2,9 @@
 # Installs the Debian 12 packages the build and tests need, if any is missing (as root, or with
 # sudo). Everything comes from Debian's archive; nothing else is downloaded.
 #   scripts/deps.sh           all of them (CI: scripts/test.sh and scripts/ci-extra.sh)
-#   scripts/deps.sh --build   without the sanitizer and fuzzing toolchain (the image's build)
+#   scripts/deps.sh --build   the image's build stage: what builds the binaries and runs the tests
+#                             of what the image ships (the Dockerfile's ctest leaves out the
+#                             labels deploy and python_client, which check files it does not ship)
 set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config python3
@@ -10,12 +12,15 @@ packages=(
   libabsl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev openssl
   libhiredis-dev redis-server  # the fleet cache (server/fleet_cache/) and its tests
-  python3-grpcio python3-protobuf python3-pytest
-  python3-yaml prometheus  # deploy/validate (prometheus: its promtool checks the alert rules)
-  python3-venv python3-pip python3-setuptools python3-wheel python3-build python3-mypy  # client/python
+  python3-grpcio python3-protobuf  # the Python test drivers (bench/run_bench.py and others)
 )
 if [[ "${1:-}" != --build ]]; then
-  packages+=(clang libclang-rt-14-dev llvm)  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer
+  packages+=(
+    python3-yaml prometheus  # deploy/validate (prometheus: its promtool checks the alert rules)
+    python3-pytest python3-venv python3-pip python3-setuptools python3-wheel python3-build
+    python3-mypy  # client/python, as python_client_test builds, installs and type-checks it
+    clang libclang-rt-14-dev llvm  # scripts/ci-extra.sh: sanitizers, libFuzzer, llvm-symbolizer
+  )
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -166,10 +166,13 @@ void AddFlags(CLI::App& app, Flags& flags) {
       "may connect (default: as the umask leaves them, usually 0755: the owner only)")
       ->check(tasks::flags::FileMode());
   Add(app, "registry_dir", flags.server.registry_dirs,
-      "extra folder of exporter registry files (*.txtpb), loaded after the embedded registry in "
-      "name order, again on SIGHUP; repeat or comma-separate for several")
+      "extra folder of exporter registry files (*.txtpb), loaded into every generation after its "
+      "embedded registry, in name order, again on SIGHUP; repeat or comma-separate for several")
       ->delimiter(',')
       ->check(CLI::ExistingDirectory);
+  Add(app, "default_optimum_version", flags.server.default_optimum_version,
+      "the Optimum generation answering calls without `optimum-version` metadata: a generation "
+      "name (1.23, 2.1), a full version of one (1.23.3) or latest");
   Add(app, "tls_cert", flags.server.tls.cert_file,
       "PEM certificate chain: serve TLS (with --tls_key) instead of plaintext")
       ->check(CLI::ExistingFile);
@@ -295,20 +298,19 @@ void TuneProcess() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-// The loaded registry and how long loading it took, for the start-up line.
+// The loaded generations and how long loading them took, for the start-up line.
 struct TimedRegistry {
-  tasks::registry::LoadedRegistry loaded;
+  tasks::registry::LoadedGenerations loaded;
   absl::Duration load_time;
 };
 
-// Loads the embedded registry and `registry_dirs`, logging the loader's warnings.
-absl::StatusOr<TimedRegistry> LoadRegistry(const std::vector<std::string>& registry_dirs) {
+// Loads every embedded generation and `registry_dirs`, logging the loader's findings.
+absl::StatusOr<TimedRegistry> LoadRegistry(const tasks::service::ServerOptions& options) {
   const absl::Time load_start = absl::Now();
-  absl::StatusOr<tasks::registry::LoadedRegistry> loaded =
-      tasks::registry::LoadRegistryWithDirs(registry_dirs);
+  absl::StatusOr<tasks::registry::LoadedGenerations> loaded =
+      tasks::registry::LoadGenerations(options.registry_dirs, options.default_optimum_version);
   if (!loaded.ok()) return loaded.status();
-  for (const std::string& skipped : loaded->skipped) spdlog::error("registry: {}", skipped);
-  for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
+  tasks::service::LogLoaderFindings(*loaded);
   return TimedRegistry{*std::move(loaded), absl::Now() - load_start};
 }
 
@@ -385,7 +387,8 @@ void LogServing(const Flags& flags, const tasks::service::TasksServer& server,
       flags.server.tls.enabled()
           ? (flags.server.tls.client_ca_file.empty() ? " with TLS" : " with mutual TLS")
           : "",
-      tasks::registry::DescribeRegistry(registry.loaded), absl::FormatDuration(registry.load_time),
+      tasks::registry::DescribeGenerations(registry.loaded),
+      absl::FormatDuration(registry.load_time),
       flags.server.locator.offline
           ? "offline (cache folder " + flags.server.locator.hf_cache_dir + ")"
           : flags.hub.endpoint,
@@ -444,26 +447,26 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
 
-  if (app.count("--cache_max_bytes") == 0) {
-    const tasks::CacheBound bound = tasks::DefaultCacheBound(tasks::CgroupMemoryLimit());
-    flags.cache_max_bytes = bound.bytes;
-    spdlog::info("cache bound {} MiB: {}", bound.bytes >> 20, bound.reason);
-  }
-
-  absl::StatusOr<TimedRegistry> registry = LoadRegistry(flags.server.registry_dirs);
+  absl::StatusOr<TimedRegistry> registry = LoadRegistry(flags.server);
   if (!registry.ok()) {
     spdlog::critical("registry not loaded, not starting: {}",
                      std::string(registry.status().message()));
     return EXIT_FAILURE;
+  }
+
+  if (app.count("--cache_max_bytes") == 0) {
+    const tasks::CacheBound bound = tasks::DefaultCacheBound(tasks::CgroupMemoryLimit());
+    flags.cache_max_bytes = bound.bytes;
+    spdlog::info("cache bound {} MiB: {}", bound.bytes >> 20, bound.reason);
   }
   FillServerOptions(flags);
   if (absl::Status fleet = ConfigureFleetCache(flags); !fleet.ok()) {
     spdlog::critical("fleet cache: {}", std::string(fleet.message()));
     return EXIT_FAILURE;
   }
-  auto core = std::make_shared<const tasks::registry::TasksManager>(registry->loaded.snapshot);
   absl::StatusOr<std::unique_ptr<tasks::service::TasksServer>> server =
-      tasks::service::TasksServer::Start(flags.server, core, MakeHubClient(flags));
+      tasks::service::TasksServer::Start(flags.server, registry->loaded.generations,
+                                         MakeHubClient(flags));
   if (!server.ok()) {
     spdlog::critical("{}", std::string(server.status().message()));
     return EXIT_FAILURE;

@@ -13,16 +13,37 @@
 
 namespace tasks::testing {
 
+namespace {
+
+std::shared_ptr<const registry::TasksManager> LoadEmbedded(absl::string_view folder) {
+  absl::StatusOr<registry::RegistrySources> sources = registry::CollectRegistrySources({}, folder);
+  if (!sources.ok()) throw std::runtime_error(std::string(sources.status().message()));
+  absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistry(*sources);
+  if (!loaded.ok()) throw std::runtime_error(std::string(loaded.status().message()));
+  return std::make_shared<const registry::TasksManager>(loaded->snapshot);
+}
+
+}  // namespace
+
 std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager() {
-  static const auto* const manager = [] {
-    absl::StatusOr<registry::RegistrySources> sources = registry::CollectRegistrySources({});
-    if (!sources.ok()) throw std::runtime_error(std::string(sources.status().message()));
-    absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistry(*sources);
-    if (!loaded.ok()) throw std::runtime_error(std::string(loaded.status().message()));
-    return new std::shared_ptr<const registry::TasksManager>(
-        std::make_shared<const registry::TasksManager>(loaded->snapshot));
-  }();
+  static const auto* const manager = new std::shared_ptr<const registry::TasksManager>(
+      LoadEmbedded(registry::kFirstGenerationFolder));
   return *manager;
+}
+
+std::shared_ptr<const registry::Generations> SharedEmbeddedGenerations() {
+  static const auto* const generations = [] {
+    std::vector<std::shared_ptr<const registry::TasksManager>> managers;
+    for (const std::string& folder : registry::EmbeddedGenerationFolders()) {
+      managers.push_back(folder == registry::kFirstGenerationFolder ? SharedEmbeddedTasksManager()
+                                                                    : LoadEmbedded(folder));
+    }
+    absl::StatusOr<std::shared_ptr<const registry::Generations>> created =
+        registry::Generations::Create(std::move(managers), "1.23");
+    if (!created.ok()) throw std::runtime_error(std::string(created.status().message()));
+    return new std::shared_ptr<const registry::Generations>(*std::move(created));
+  }();
+  return *generations;
 }
 
 const registry::TasksManager& EmbeddedTasksManager() { return *SharedEmbeddedTasksManager(); }

@@ -7,14 +7,18 @@
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
+#include "server/registry/generations.h"
 #include "server/registry/registry_loader.h"
 #include "server/registry/tasks_manager.h"
 
 namespace tasks::testing {
 
-// The registry the server loads with no flags.
+// The embedded 1.23 generation's registry, which most tests are about.
 const registry::TasksManager& EmbeddedTasksManager();
 std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager();
+// Every embedded generation, SharedEmbeddedTasksManager() among them, with 1.23 as the default
+// (the server's default is the newest: tests of other generations name theirs).
+std::shared_ptr<const registry::Generations> SharedEmbeddedGenerations();
 
 // The registry data of a generation in data/<folder>/ (e.g. "registry-2.1"): tables.txtpb, then
 // the exporter files in name order, as the server loads a generation.

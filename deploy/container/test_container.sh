@@ -5,6 +5,8 @@
 #
 #   deploy/container/test_container.sh [BUILD_DIR]    # BUILD_DIR (default build/release) holds
 #                                                     # the native fake-hub and tasks-cli
+#   BASE_IMAGE=localhost/debian:bookworm-slim deploy/container/test_container.sh   # another base
+#                                                     # (default localhost/debian:bookworm)
 #
 # Needs root (podman) and ../shared/tools/container-env.sh next to the repository; without it
 # the test says so and skips (exit 0).
@@ -12,6 +14,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build_dir=${1:-build/release}
 [[ $build_dir == /* ]] || build_dir=$repo/$build_dir
+base_image=${BASE_IMAGE:-localhost/debian:bookworm}
 image="tasks-manager:test"
 grace=15  # podman stop's timeout; the server's own drain (10 s default) must fit in it
 
@@ -72,7 +75,8 @@ stop_clean() {
 # 1. Build (the build stage runs ctest; a failing test fails the build). --format docker keeps
 # the HEALTHCHECK, which the OCI image format has no field for.
 build_start=$(date +%s)
-if ! podman build --pull=never --format docker --build-arg BASE_IMAGE=localhost/debian:bookworm \
+if ! podman build --pull=never --format docker --build-arg BASE_IMAGE="$base_image" \
+  --build-arg TASKS_VERSION="$(cat "$repo/VERSION")" \
   --build-arg TASKS_COMMIT="$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null)" \
   -t "$image" "$repo" >"$work/build.log" 2>&1; then
   tail -40 "$work/build.log" >&2
@@ -80,14 +84,24 @@ if ! podman build --pull=never --format docker --build-arg BASE_IMAGE=localhost/
   exit 1
 fi
 size=$(podman image inspect --format '{{.Size}}' "$image")
-echo "image $image built in $(($(date +%s) - build_start)) s; size $size bytes" \
-  "($((size / 1024 / 1024)) MiB)"
+echo "image $image (base $base_image) built in $(($(date +%s) - build_start)) s;" \
+  "size $size bytes ($((size / 1024 / 1024)) MiB)"
 # The OCI labels say what --version says: "tasks-server <version> (commit <commit>)".
 labels=$(podman image inspect --format \
   '{{index .Labels "org.opencontainers.image.version"}} (commit {{index .Labels "org.opencontainers.image.revision"}})' \
   "$image")
 check "OCI labels match --version ($labels)" \
   test "$(podman run --rm --network=none "$image" --version)" = "tasks-server $labels"
+# The version is defined once, in VERSION: a build argument that differs stops the build before
+# the compile (seconds: the layers before the check are cached by now).
+wrong_version_stops_build() {
+  local out
+  out=$(podman build --pull=never --format docker --build-arg BASE_IMAGE="$base_image" \
+    --build-arg TASKS_VERSION=0.0.0-not-VERSION -t tasks-manager:wrong-version "$repo" 2>&1) &&
+    return 1
+  grep -q "pass --build-arg TASKS_VERSION=$(cat "$repo/VERSION") " <<<"$out"
+}
+check "a TASKS_VERSION other than VERSION's stops the build" wrong_version_stops_build
 
 # 2. The fake Hub on a free loopback port (it prints its address once it accepts).
 "$build_dir/tests/fake-hub" --fixtures "$repo/tests/hub/fixtures" >"$work/hub.out" 2>&1 &

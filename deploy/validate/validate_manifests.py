@@ -14,9 +14,10 @@ without required fields. Then the promises deploy/README.md makes are checked on
 `replicas` beside the HPA, memory request = limit, a grace period covering preStop, drain and
 the Hub wait, the server's token not lent to anonymous callers, namespaces admitted by name, a
 digest-pinned image in the production overlay, hashed ConfigMap names, TLS probes on the health
-port. The alert rules pass `promtool check rules` where promtool is installed, and with
---server every tasks_* and process_* metric the monitoring component and the custom-metrics HPA
-name must be one that server binary exports (read from its /metrics).
+port, and with the fleet cache a key file, egress to Redis, and Redis bounded (maxmemory under
+its limit, allkeys-lru). The alert rules pass `promtool check rules` where promtool is
+installed, and with --server every tasks_* and process_* metric the monitoring component and the
+custom-metrics HPA name must be one that server binary exports (read from its /metrics).
 
   deploy/validate/validate_manifests.py [--root DIR] [--no-render] [--server TASKS_SERVER]
   (DIR: a checkout, default this one; --no-render: as if kubectl were not installed)
@@ -275,6 +276,52 @@ def check_promises(docs, config, label, problems):
             problems.add(label, "PDB without unhealthyPodEvictionPolicy: AlwaysAllow")
 
 
+def memory_bytes(quantity):
+    """Bytes of a Kubernetes memory quantity (256Mi, 256M) or a Redis one (192mb, 192m)."""
+    match = re.fullmatch(r"(\d+)\s*(?:([kKmMgG])([iIbB])?)?", str(quantity).strip())
+    if not match:
+        raise ValueError(f"not a memory quantity: {quantity!r}")
+    number, prefix, binary = match.groups()
+    return int(number) * (1024 if binary else 1000) ** " kmg".index((prefix or " ").lower())
+
+
+def check_fleet_cache(docs, label, problems):
+    """What deploy/README.md promises about the fleet cache's Redis, where a render has one."""
+    for deployment in find(docs, "Deployment", "tasks-manager"):
+        (container,) = [c for c in deployment["spec"]["template"]["spec"]["containers"]
+                        if c["name"] == "tasks-manager"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        if "TASKS_REDIS_ADDRESS" not in env:
+            continue
+        if not ({"TASKS_CACHE_KEY_FILE", "TASKS_REDIS_VALUE_KEY_FILE"} & env.keys()):
+            problems.add(label, "TASKS_REDIS_ADDRESS without TASKS_CACHE_KEY_FILE: the server "
+                         "refuses to start (Redis values need a MAC key)")
+        port = env["TASKS_REDIS_ADDRESS"].rsplit(":", 1)[-1]
+        port = int(port) if port.isdigit() else None  # None: a unix socket, no network
+        egress = [rule for policy in find(docs, "NetworkPolicy", "tasks-manager")
+                  for rule in policy["spec"].get("egress", [])
+                  if port in [p.get("port") for p in rule.get("ports", [])]]
+        if port and not egress:
+            problems.add(label,
+                         f"the servers' NetworkPolicy admits no egress to Redis's port {port}")
+    for deployment in find(docs, "Deployment", "tasks-manager-redis"):
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        names = [v["configMap"]["name"] for v in pod.get("volumes", []) if "configMap" in v]
+        conf = "".join(c.get("data", {}).get("redis.conf", "") for n in names
+                       for c in find(docs, "ConfigMap", n))
+        settings = dict(line.split(None, 1) for line in conf.splitlines()
+                        if line.strip() and not line.startswith("#") and " " in line.strip())
+        if settings.get("maxmemory-policy", "").strip() != "allkeys-lru":
+            problems.add(label, "Redis without maxmemory-policy allkeys-lru: full, it refuses "
+                         "writes instead of dropping old answers")
+        limit = container["resources"]["limits"].get("memory")
+        if "maxmemory" not in settings or limit is None or \
+                memory_bytes(settings["maxmemory"]) > 0.8 * memory_bytes(limit):
+            problems.add(label, f"Redis maxmemory {settings.get('maxmemory')} is not below 80 % "
+                         f"of its memory limit {limit}")
+
+
 def config_of(docs):
     """The settings the Deployment reads (the ConfigMap its envFrom names)."""
     for deployment in find(docs, "Deployment", "tasks-manager"):
@@ -367,8 +414,14 @@ def main():
     base = kube / "base"
     if shutil.which("kubectl") and not args.no_render:
         renders = [render(f, root, problems) for f in folders if f not in components]
-        renders += [render(base, root, problems, [c]) for c in components]
-        renders.append(render(base, root, problems, components))
+        # Each component over what it patches, alone and with the others: the sidecar's over
+        # the sidecar Job, the rest over the base.
+        sidecar = root / "deploy/sidecar"
+        for over in (base, sidecar):
+            group = [c for c in components if c.is_relative_to(sidecar) == (over == sidecar)]
+            renders += [render(over, root, problems, [c]) for c in group]
+            if len(group) > 1:
+                renders.append(render(over, root, problems, group))
         for label, docs in renders:
             if docs is None:
                 continue
@@ -377,6 +430,7 @@ def main():
                 schemas.validate(doc, label, problems)
             if len(problems.items) > before:
                 continue  # the checks below read fields the schemas did not vouch for
+            check_fleet_cache(docs, label, problems)
             if find(docs, "Deployment", "tasks-manager"):
                 check_promises(docs, config_of(docs), label, problems)
                 for config_map in find(docs, "ConfigMap"):

@@ -64,13 +64,16 @@ absl::StatusOr<Inferred> ChooseLibrary(const registry::TasksManager& tasks,
 }
 
 // The framework step: the caller's framework when it is one, else determine_framework's.
-absl::StatusOr<Inferred> ChooseFramework(const ExportRequest& request, const ModelFiles& files) {
-  if (!request.framework) return DetermineFramework(files.files());
+absl::StatusOr<Inferred> ChooseFramework(const ExportRequest& request, const ModelFiles& files,
+                                         const registry::TasksManager& tasks) {
+  const std::vector<std::string>& frameworks = tasks.snapshot().frameworks;
+  if (!request.framework) return DetermineFramework(files.files(), frameworks);
   const std::string& framework = *request.framework;
-  if (!registry::IsFramework(framework)) {
+  if (!absl::c_linear_search(frameworks, framework)) {
     return MakeError(StatusCode::kInvalidArgument, "ValueError",
-                     absl::StrCat("Unknown framework ", EchoInput(framework), "."),
-                     {"framework", framework, registry::FrameworkChoices()});
+                     absl::StrCat("Unknown framework ", EchoInput(framework), " for Optimum ",
+                                  tasks.snapshot().generation, "."),
+                     {"framework", framework, frameworks});
   }
   return Inferred{framework, Given("framework", framework)};
 }
@@ -176,7 +179,7 @@ absl::StatusOr<ExportPlan> ExportPlanner::Resolve(const ExportRequest& request,
 
   absl::Status status = Record("library", ChooseLibrary(tasks, request, files), plan.library, plan);
   if (!status.ok()) return status;
-  status = Record("framework", ChooseFramework(request, files), plan.framework, plan);
+  status = Record("framework", ChooseFramework(request, files, tasks), plan.framework, plan);
   if (!status.ok()) return status;
   status = Record("task", ChooseTask(*inference_, request, files, plan.library), plan.task, plan);
   if (!status.ok()) return status;

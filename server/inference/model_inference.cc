@@ -112,8 +112,9 @@ absl::StatusOr<Inferred> ModelInference::Library(ModelFiles& files) {
   return InferLibraryFromConfig(**config);
 }
 
-absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(const ModelFiles& files) {
-  absl::StatusOr<Inferred> framework = inference::DetermineFramework(files.files());
+absl::StatusOr<InferenceAnswer> ModelInference::DetermineFramework(const ModelFiles& files) const {
+  absl::StatusOr<Inferred> framework =
+      inference::DetermineFramework(files.files(), tasks_->snapshot().frameworks);
   if (!framework.ok()) return framework.status();
   return Answer(*std::move(framework), files);
 }

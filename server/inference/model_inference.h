@@ -36,7 +36,7 @@ class ModelInference {
   // Each method answers on one opening of the model (ModelLocator), so that a caller can first
   // look for an answer it kept for the same model info.
 
-  static absl::StatusOr<InferenceAnswer> DetermineFramework(const ModelFiles& files);
+  absl::StatusOr<InferenceAnswer> DetermineFramework(const ModelFiles& files) const;
   static absl::StatusOr<InferenceAnswer> InferLibrary(ModelFiles& files);
   absl::StatusOr<InferenceAnswer> InferTask(ModelFiles& files, const ModelRef& ref) const;
   // The export model type standardize_model_attributes sets (for transformers: the config's

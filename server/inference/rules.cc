@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -62,12 +63,15 @@ absl::Status TaskNotFound(absl::string_view model, absl::string_view why) {
 
 }  // namespace
 
-absl::StatusOr<Inferred> DetermineFramework(absl::Span<const std::string> files) {
+absl::StatusOr<Inferred> DetermineFramework(absl::Span<const std::string> files,
+                                            absl::Span<const std::string> frameworks) {
+  const bool tensorflow = absl::c_linear_search(frameworks, "tf");
   if (const std::string* file = FirstMatch(files, IsPyTorchWeights)) {
     return Inferred{"pt", {"determine_framework: PyTorch weights", {*file + " at top level"}}};
   }
-  if (const std::string* file = FirstMatch(files, IsTensorFlowWeights)) {
-    return Inferred{"tf", {"determine_framework: TensorFlow weights", {*file + " at top level"}}};
+  const std::string* tf_file = tensorflow ? FirstMatch(files, IsTensorFlowWeights) : nullptr;
+  if (tf_file != nullptr) {
+    return Inferred{"tf", {"determine_framework: TensorFlow weights", {*tf_file + " at top level"}}};
   }
   if (Lists(files, "model_index.json")) {
     for (const std::string& file : files) {
@@ -84,9 +88,10 @@ absl::StatusOr<Inferred> DetermineFramework(absl::Span<const std::string> files)
                      {"config_sentence_transformers.json at top level"}}};
   }
   return MakeError(StatusCode::kNotFound, "FileNotFoundError",
-                   "Cannot determine the framework: expected a pytorch_model*.bin or "
-                   "model*.safetensors (PyTorch) or tf_model*.h5 (TensorFlow) at the top of the "
-                   "model folder. Pass the framework explicitly.",
+                   absl::StrCat("Cannot determine the framework: expected a pytorch_model*.bin or "
+                                "model*.safetensors (PyTorch)",
+                                tensorflow ? " or tf_model*.h5 (TensorFlow)" : "",
+                                " at the top of the model folder. Pass the framework explicitly."),
                    {"model_name_or_path"});
 }
 

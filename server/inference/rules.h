@@ -32,9 +32,12 @@ struct Inferred {
   Evidence evidence;
 };
 
-// determine_framework over the files of a (sub)folder, paths relative to it with '/'.
-// "pt" or "tf"; FileNotFoundError (NOT_FOUND) when no rule matches.
-absl::StatusOr<Inferred> DetermineFramework(absl::Span<const std::string> files);
+// determine_framework over the files of a (sub)folder, paths relative to it with '/', for a
+// generation exporting from `frameworks`: "pt", or "tf" when TensorFlow is among them (Optimum
+// 1.x; 2.x has no TensorFlow rule, so TensorFlow weights alone match nothing); FileNotFoundError
+// (NOT_FOUND) when no rule matches.
+absl::StatusOr<Inferred> DetermineFramework(absl::Span<const std::string> files,
+                                            absl::Span<const std::string> frameworks);
 
 // The library when the file names decide it (diffusers, sentence_transformers); nothing when
 // config.json has to be read (it is listed); ValueError when neither (no rule can match).

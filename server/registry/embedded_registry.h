@@ -1,4 +1,4 @@
-// The registry data files compiled into the binary (data/registry/*.txtpb, by
+// The registry data files compiled into the binary (data/<generation folder>/*.txtpb, by
 // cmake/embed_files.cmake), so the server needs no flag and no installed file to start.
 #ifndef TASKS_SERVER_REGISTRY_EMBEDDED_REGISTRY_H_
 #define TASKS_SERVER_REGISTRY_EMBEDDED_REGISTRY_H_
@@ -9,11 +9,12 @@
 namespace tasks::registry {
 
 struct EmbeddedFile {
-  const char* name;  // file name, e.g. "10-onnx.txtpb"
+  const char* folder;  // the generation's folder under data/, e.g. "registry-2.1"
+  const char* name;    // file name, e.g. "10-onnx.txtpb"
   std::string_view contents;
 };
 
-// In file-name order.
+// By folder, then in file-name order.
 std::span<const EmbeddedFile> EmbeddedRegistryFiles();
 
 }  // namespace tasks::registry

@@ -25,12 +25,6 @@ inline constexpr std::array<absl::string_view, 2> kFrameworks = {"pt", "tf"};
 inline bool IsFramework(absl::string_view framework) {
   return absl::c_linear_search(kFrameworks, framework);
 }
-// kFrameworks as the valid choices of an error (ErrorContext::valid_choices).
-inline const std::vector<std::string>& FrameworkChoices() {
-  static const auto* const choices =
-      new std::vector<std::string>(kFrameworks.begin(), kFrameworks.end());
-  return *choices;
-}
 // get_all_tasks() reads the PyTorch tables whenever torch is installed.
 inline constexpr absl::string_view kAllTasksFramework = "pt";
 

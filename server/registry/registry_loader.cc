@@ -432,16 +432,31 @@ absl::StatusOr<std::string> ReadRegularFile(const fs::path& path) {
 
 }  // namespace
 
-absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::string> extra_dirs) {
+std::vector<std::string> EmbeddedGenerationFolders() {
+  std::vector<std::string> folders;
+  for (const EmbeddedFile& file : EmbeddedRegistryFiles()) {
+    if (folders.empty() || folders.back() != file.folder) folders.emplace_back(file.folder);
+  }
+  return folders;
+}
+
+absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::string> extra_dirs,
+                                                       absl::string_view embedded_folder) {
   RegistrySources sources;
   for (const EmbeddedFile& file : EmbeddedRegistryFiles()) {
-    RegistrySource source{absl::StrCat("embedded:", file.name),
+    if (file.folder != embedded_folder) continue;
+    RegistrySource source{absl::StrCat("embedded:", file.folder, "/", file.name),
                           std::string(file.contents.data(), file.contents.size())};
     if (file.name == kTablesFileName) {
       sources.tables = std::move(source);
     } else {
       sources.exporter_files.push_back(std::move(source));
     }
+  }
+  if (sources.tables.name.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no embedded registry folder '", embedded_folder, "' with a ",
+                     kTablesFileName, "; embedded: ", absl::StrJoin(EmbeddedGenerationFolders(), ", ")));
   }
   for (const std::string& dir : extra_dirs) {
     std::error_code error;
@@ -519,12 +534,6 @@ absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources) {
   loaded.files = 1 + sources.exporter_files.size();
   loaded.skipped = sources.skipped;
   return loaded;
-}
-
-absl::StatusOr<LoadedRegistry> LoadRegistryWithDirs(absl::Span<const std::string> extra_dirs) {
-  absl::StatusOr<RegistrySources> sources = CollectRegistrySources(extra_dirs);
-  if (!sources.ok()) return sources.status();
-  return LoadRegistry(*sources);
 }
 
 std::string DescribeRegistry(const LoadedRegistry& loaded) {

@@ -31,10 +31,20 @@ struct RegistrySources {
   std::vector<std::string> skipped;
 };
 
-// The embedded registry (tables.txtpb and the exporter files in name order), followed by the
-// `*.txtpb` files of each of `extra_dirs` in name order. Extra dirs hold exporter files only;
-// entries that are not regular files are skipped unread (RegistrySources::skipped).
-absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::string> extra_dirs);
+// The folder under data/ of the 1.23 generation, the first the server shipped: what tests and
+// fuzzers load when one generation is enough.
+inline constexpr absl::string_view kFirstGenerationFolder = "registry";
+
+// The embedded generations' folders ("registry", "registry-2.1", ...), in embedding order.
+std::vector<std::string> EmbeddedGenerationFolders();
+
+// The embedded registry of `embedded_folder` (its tables.txtpb and exporter files in name
+// order), followed by the `*.txtpb` files of each of `extra_dirs` in name order. Extra dirs hold
+// exporter files only; entries that are not regular files are skipped unread
+// (RegistrySources::skipped).
+absl::StatusOr<RegistrySources> CollectRegistrySources(
+    absl::Span<const std::string> extra_dirs,
+    absl::string_view embedded_folder = kFirstGenerationFolder);
 
 struct LoadedRegistry {
   std::shared_ptr<const RegistrySnapshot> snapshot;
@@ -46,9 +56,6 @@ struct LoadedRegistry {
 };
 
 absl::StatusOr<LoadedRegistry> LoadRegistry(const RegistrySources& sources);
-
-// CollectRegistrySources then LoadRegistry: what start-up and a reload do.
-absl::StatusOr<LoadedRegistry> LoadRegistryWithDirs(absl::Span<const std::string> extra_dirs);
 
 // "exporters: onnx, tflite; 310 model types, 27 tasks from 3 registry files", for log lines.
 std::string DescribeRegistry(const LoadedRegistry& loaded);

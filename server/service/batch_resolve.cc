@@ -24,11 +24,13 @@ v1::BatchResolveExportResponse ErrorAnswer(std::string id, const absl::Status& s
 
 }  // namespace
 
-BatchResolveReactor::BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool,
-                                         CallLog::Call call, hub::Credentials credentials,
-                                         absl::Time deadline, absl::Duration max_hub_wait,
-                                         size_t max_in_flight)
+BatchResolveReactor::BatchResolveReactor(const InferenceHandlers* inference,
+                                         std::shared_ptr<const registry::TasksManager> tasks,
+                                         WorkerPool* pool, CallLog::Call call,
+                                         hub::Credentials credentials, absl::Time deadline,
+                                         absl::Duration max_hub_wait, size_t max_in_flight)
     : inference_(inference),
+      tasks_(std::move(tasks)),
       pool_(pool),
       credentials_(std::move(credentials)),
       deadline_(deadline),
@@ -74,7 +76,7 @@ void BatchResolveReactor::Dispatch(v1::BatchResolveExportRequest item) {
   auto work = std::make_unique<Item>();
   work->request = std::move(item);
   work->response.set_id(work->request.id());
-  InferenceStep step = inference_->ResolveExport(work->request.request(),
+  InferenceStep step = inference_->ResolveExport(tasks_, work->request.request(),
                                                  *work->response.mutable_answer(), credentials_);
   // A warm item is answered from memory right here, as the unary call would be.
   if (step.answered()) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <deque>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -32,10 +33,12 @@ class BatchResolveReactor final
                                      optimum::tasks::v1::BatchResolveExportResponse> {
  public:
   // Starts reading at once. `inference` and `pool` outlive every stream (the server drains the
-  // pool before destroying the service). `call` logs the stream's end. An item waits on the Hub for
+  // pool before destroying the service); every item is answered by the generation `tasks`.
+  // `call` logs the stream's end. An item waits on the Hub for
   // at most `max_hub_wait` from when its work starts, and never past the stream's `deadline`.
-  BatchResolveReactor(const InferenceHandlers* inference, WorkerPool* pool, CallLog::Call call,
-                      hub::Credentials credentials, absl::Time deadline,
+  BatchResolveReactor(const InferenceHandlers* inference,
+                      std::shared_ptr<const registry::TasksManager> tasks, WorkerPool* pool,
+                      CallLog::Call call, hub::Credentials credentials, absl::Time deadline,
                       absl::Duration max_hub_wait, size_t max_in_flight);
 
   void OnReadDone(bool ok) override;
@@ -71,6 +74,7 @@ class BatchResolveReactor final
   void Unref();
 
   const InferenceHandlers* const inference_;
+  const std::shared_ptr<const registry::TasksManager> tasks_;
   WorkerPool* const pool_;
   const hub::Credentials credentials_;
   const absl::Time deadline_;

@@ -64,11 +64,9 @@ void SetPlan(const inference::ExportPlan& plan, v1::ResolveExportResponse& respo
 
 }  // namespace
 
-InferenceHandlers::InferenceHandlers(const registry::TasksManagerHolder* registry,
-                                     const inference::ModelLocator* locator, hub::HubCache* cache,
+InferenceHandlers::InferenceHandlers(const inference::ModelLocator* locator, hub::HubCache* cache,
                                      AnswerMemo* memo, size_t cache_max_bytes)
-    : registry_(registry),
-      locator_(locator),
+    : locator_(locator),
       cache_(cache),
       memo_(memo),
       cache_max_bytes_(cache_max_bytes) {}
@@ -101,10 +99,10 @@ absl::Status InferenceHandlers::ComputeAndKeep(
 }
 
 template <typename Request, typename Response, typename Fn>
-InferenceStep InferenceHandlers::Begin(const Request& request, inference::ModelRef ref,
+InferenceStep InferenceHandlers::Begin(std::shared_ptr<const registry::TasksManager> tasks,
+                                       const Request& request, inference::ModelRef ref,
                                        const hub::Credentials& credentials, Response& response,
                                        Fn compute) const {
-  std::shared_ptr<const registry::TasksManager> tasks = registry_->Get();
   std::optional<absl::StatusOr<std::unique_ptr<ModelFiles>>> opened =
       locator_->TryOpen(ref, credentials);
   std::unique_ptr<ModelFiles> files;
@@ -129,17 +127,17 @@ InferenceStep InferenceHandlers::Begin(const Request& request, inference::ModelR
   });
 }
 
-InferenceStep InferenceHandlers::DetermineFramework(const v1::DetermineFrameworkRequest& request,
+InferenceStep InferenceHandlers::DetermineFramework(std::shared_ptr<const registry::TasksManager> tasks, const v1::DetermineFrameworkRequest& request,
                                                     v1::DetermineFrameworkResponse& response,
                                                     const hub::Credentials& credentials) const {
   if (request.model_name_or_path().empty()) {
     return InferenceStep::Answered(MissingArgument("model_name_or_path"));
   }
-  return Begin(request, {request.model_name_or_path(), request.subfolder(), request.revision()},
+  return Begin(std::move(tasks), request, {request.model_name_or_path(), request.subfolder(), request.revision()},
                credentials, response,
-               [](const ModelInference&, ModelFiles& files,
+               [](const ModelInference& inference, ModelFiles& files,
                   v1::DetermineFrameworkResponse& response) -> absl::Status {
-                 auto answer = ModelInference::DetermineFramework(files);
+                 auto answer = inference.DetermineFramework(files);
                  if (!answer.ok()) return answer.status();
                  response.set_framework(answer->value);
                  SetProvenance(*answer, response);
@@ -148,10 +146,10 @@ InferenceStep InferenceHandlers::DetermineFramework(const v1::DetermineFramework
 }
 
 InferenceStep InferenceHandlers::InferLibraryFromModel(
-    const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
+    std::shared_ptr<const registry::TasksManager> tasks, const v1::InferLibraryFromModelRequest& request, v1::InferLibraryFromModelResponse& response,
     const hub::Credentials& credentials) const {
   if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
-  return Begin(request, {request.model(), request.subfolder(), request.revision()}, credentials,
+  return Begin(std::move(tasks), request, {request.model(), request.subfolder(), request.revision()}, credentials,
                response,
                [](const ModelInference&, ModelFiles& files,
                   v1::InferLibraryFromModelResponse& response) -> absl::Status {
@@ -163,12 +161,12 @@ InferenceStep InferenceHandlers::InferLibraryFromModel(
                });
 }
 
-InferenceStep InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModelRequest& request,
+InferenceStep InferenceHandlers::InferTaskFromModel(std::shared_ptr<const registry::TasksManager> tasks, const v1::InferTaskFromModelRequest& request,
                                                     v1::InferTaskFromModelResponse& response,
                                                     const hub::Credentials& credentials) const {
   if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
   const inference::ModelRef ref{request.model(), request.subfolder(), request.revision()};
-  return Begin(request, ref, credentials, response,
+  return Begin(std::move(tasks), request, ref, credentials, response,
                [ref](const ModelInference& inference, ModelFiles& files,
                      v1::InferTaskFromModelResponse& response) -> absl::Status {
                  auto answer = inference.InferTask(files, ref);
@@ -181,7 +179,7 @@ InferenceStep InferenceHandlers::InferTaskFromModel(const v1::InferTaskFromModel
 }
 
 InferenceStep InferenceHandlers::StandardizeModelAttributes(
-    const v1::StandardizeModelAttributesRequest& request,
+    std::shared_ptr<const registry::TasksManager> tasks, const v1::StandardizeModelAttributesRequest& request,
     v1::StandardizeModelAttributesResponse& response, const hub::Credentials& credentials) const {
   if (request.model().empty()) {
     // From (library, class name) alone: the registry answers, nothing to open.
@@ -190,14 +188,14 @@ InferenceStep InferenceHandlers::StandardizeModelAttributes(
     }
     if (request.class_name().empty()) return InferenceStep::Answered(MissingArgument("class_name"));
     absl::StatusOr<inference::Inferred> type = inference::ExportModelType(
-        registry_->Get()->snapshot(), request.library_name(), request.class_name());
+        tasks->snapshot(), request.library_name(), request.class_name());
     if (!type.ok()) return InferenceStep::Answered(type.status());
     response.set_library_name(request.library_name());
     response.set_export_model_type(type->value);
     SetEvidence(type->evidence, *response.mutable_evidence());
     return InferenceStep::Answered(absl::OkStatus());
   }
-  return Begin(request, {request.model(), request.subfolder(), request.revision()}, credentials,
+  return Begin(std::move(tasks), request, {request.model(), request.subfolder(), request.revision()}, credentials,
                response,
                [](const ModelInference& inference, ModelFiles& files,
                   v1::StandardizeModelAttributesResponse& response) -> absl::Status {
@@ -210,7 +208,7 @@ InferenceStep InferenceHandlers::StandardizeModelAttributes(
                });
 }
 
-InferenceStep InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& request,
+InferenceStep InferenceHandlers::ResolveExport(std::shared_ptr<const registry::TasksManager> tasks, const v1::ResolveExportRequest& request,
                                                v1::ResolveExportResponse& response,
                                                const hub::Credentials& credentials) const {
   if (request.model().empty()) return InferenceStep::Answered(MissingArgument("model"));
@@ -221,7 +219,7 @@ InferenceStep InferenceHandlers::ResolveExport(const v1::ResolveExportRequest& r
   if (request.has_framework()) export_request.framework = request.framework();
   if (request.has_library_name()) export_request.library_name = request.library_name();
   inference::ModelRef ref = export_request.model;
-  return Begin(request, std::move(ref), credentials, response,
+  return Begin(std::move(tasks), request, std::move(ref), credentials, response,
                [export_request = std::move(export_request)](
                    const ModelInference& inference, ModelFiles& files,
                    v1::ResolveExportResponse& response) -> absl::Status {

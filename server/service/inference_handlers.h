@@ -3,8 +3,9 @@
 // A call begins on the gRPC callback thread and never waits there: when memory holds the model's
 // opening (ModelLocator::TryOpen) and an answer kept for the same request (AnswerMemo), it is
 // answered at once; otherwise the call's InferenceStep carries the rest of its work, opening
-// included, to a thread that may wait. Nothing is done twice. Each call takes the holder's
-// current TasksManager once and infers with it whole, whatever a reload does meanwhile.
+// included, to a thread that may wait. Nothing is done twice. Each call infers with the
+// generation (TasksManager) the service chose for it, whole, whatever a reload does meanwhile;
+// the model's Hub answers are shared by every generation, the answers kept from them are not.
 // Thread-safe.
 #ifndef TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_
 #define TASKS_SERVER_SERVICE_INFERENCE_HANDLERS_H_
@@ -18,7 +19,7 @@
 #include "server/common/cancellation.h"
 #include "server/hub/hub_cache.h"
 #include "server/inference/model_source.h"
-#include "server/registry/tasks_manager_holder.h"
+#include "server/registry/tasks_manager.h"
 #include "server/service/answer_memo.h"
 
 namespace tasks::service {
@@ -49,26 +50,27 @@ class InferenceStep {
 
 class InferenceHandlers {
  public:
-  // `registry`, `locator` and `memo` outlive the handlers; `cache` may be null (offline: no Hub).
-  InferenceHandlers(const registry::TasksManagerHolder* registry,
-                    const inference::ModelLocator* locator, hub::HubCache* cache, AnswerMemo* memo,
+  // `locator` and `memo` outlive the handlers; `cache` may be null (offline: no Hub).
+  InferenceHandlers(const inference::ModelLocator* locator, hub::HubCache* cache, AnswerMemo* memo,
                     size_t cache_max_bytes);
 
-  InferenceStep DetermineFramework(const optimum::tasks::v1::DetermineFrameworkRequest& request,
+  // Each call answers from `tasks`, the generation chosen for it.
+
+  InferenceStep DetermineFramework(std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::DetermineFrameworkRequest& request,
                                    optimum::tasks::v1::DetermineFrameworkResponse& response,
                                    const hub::Credentials& credentials) const;
   InferenceStep InferLibraryFromModel(
-      const optimum::tasks::v1::InferLibraryFromModelRequest& request,
+      std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::InferLibraryFromModelRequest& request,
       optimum::tasks::v1::InferLibraryFromModelResponse& response,
       const hub::Credentials& credentials) const;
-  InferenceStep InferTaskFromModel(const optimum::tasks::v1::InferTaskFromModelRequest& request,
+  InferenceStep InferTaskFromModel(std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::InferTaskFromModelRequest& request,
                                    optimum::tasks::v1::InferTaskFromModelResponse& response,
                                    const hub::Credentials& credentials) const;
   InferenceStep StandardizeModelAttributes(
-      const optimum::tasks::v1::StandardizeModelAttributesRequest& request,
+      std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::StandardizeModelAttributesRequest& request,
       optimum::tasks::v1::StandardizeModelAttributesResponse& response,
       const hub::Credentials& credentials) const;
-  InferenceStep ResolveExport(const optimum::tasks::v1::ResolveExportRequest& request,
+  InferenceStep ResolveExport(std::shared_ptr<const registry::TasksManager> tasks, const optimum::tasks::v1::ResolveExportRequest& request,
                               optimum::tasks::v1::ResolveExportResponse& response,
                               const hub::Credentials& credentials) const;
   // Answers from memory.
@@ -78,7 +80,8 @@ class InferenceHandlers {
  private:
   // Begins a call about `ref` whose answer `compute(inference, files, response)` fills.
   template <typename Request, typename Response, typename Fn>
-  InferenceStep Begin(const Request& request, inference::ModelRef ref,
+  InferenceStep Begin(std::shared_ptr<const registry::TasksManager> tasks, const Request& request,
+                      inference::ModelRef ref,
                       const hub::Credentials& credentials, Response& response, Fn compute) const;
   // Fills `response` with the answer kept for `request` on this opening; false if none.
   template <typename Response>
@@ -90,7 +93,6 @@ class InferenceHandlers {
                               const std::shared_ptr<const registry::TasksManager>& tasks,
                               Response& response, Fn& compute) const;
 
-  const registry::TasksManagerHolder* const registry_;
   const inference::ModelLocator* const locator_;
   hub::HubCache* const cache_;
   AnswerMemo* const memo_;

@@ -180,10 +180,12 @@ std::string RpcMetrics::Render(const ServerFigures& figures) const {
   absl::StrAppend(&out, "tasks_build_info{version=\"", Label(Version()), "\",commit=\"",
                   Label(Commit()), "\"} 1\n");
   Header(out, "tasks_registry_info", "gauge",
-         "The fingerprint of the registry data answering calls (always 1): replicas whose "
-         "fingerprints differ answer from different data.");
-  absl::StrAppend(&out, "tasks_registry_info{fingerprint=\"", Label(figures.registry_fingerprint),
-                  "\"} 1\n");
+         "The fingerprint of each generation's registry data answering calls (always 1): "
+         "replicas whose fingerprints for one generation differ answer from different data.");
+  for (const auto& [generation, fingerprint] : figures.registry_fingerprints) {
+    absl::StrAppend(&out, "tasks_registry_info{generation=\"", Label(generation),
+                    "\",fingerprint=\"", Label(fingerprint), "\"} 1\n");
+  }
   const std::pair<const char*, int64_t> workers[] = {
       {"queued", static_cast<int64_t>(figures.workers.queued)},
       {"busy", figures.workers.busy},

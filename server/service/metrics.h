@@ -37,7 +37,8 @@ class RpcMetrics {
 
   // What a scrape shows besides the calls, read from the server's parts when it is scraped.
   struct ServerFigures {
-    std::string registry_fingerprint;
+    // (generation, fingerprint of its registry data), one per generation loaded.
+    std::vector<std::pair<std::string, std::string>> registry_fingerprints;
     WorkerPool::Load workers;
     const hub::HubCacheStats* hub_cache = nullptr;  // null: no Hub
     const AnswerMemoStats* answers = nullptr;       // null: no kept answers

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "server/common/errors.h"
 #include "server/registry/environment.h"
 #include "server/registry/support_matrix.h"
@@ -21,6 +22,8 @@ std::optional<absl::string_view> Optional(bool has, const std::string& value) {
   return has ? std::optional<absl::string_view>(value) : std::nullopt;
 }
 
+void ToProto(const registry::Provenance& from, v1::Provenance& provenance);
+
 // An exporter's (library, model type, task) counts and where its registrations come from.
 void DescribeExporter(const registry::RegistrySnapshot& snapshot,
                       const registry::ExporterInfo& info, v1::Exporter& exporter) {
@@ -34,47 +37,73 @@ void DescribeExporter(const registry::RegistrySnapshot& snapshot,
     exporter.set_tasks(exporter.tasks() + from.tasks);
   }
   for (const registry::Provenance& from : info.provenance) {
-    v1::Provenance& provenance = *exporter.add_provenance();
-    provenance.set_package(from.package);
-    provenance.set_version(from.version);
-    provenance.set_repository(from.repository);
-    provenance.set_commit(from.commit);
-    provenance.set_source_file(from.source_file);
-    provenance.set_registry_file(from.registry_file);
+    ToProto(from, *exporter.add_provenance());
   }
+}
+
+void ToProto(const registry::Provenance& from, v1::Provenance& provenance) {
+  provenance.set_package(from.package);
+  provenance.set_version(from.version);
+  provenance.set_repository(from.repository);
+  provenance.set_commit(from.commit);
+  provenance.set_source_file(from.source_file);
+  provenance.set_registry_file(from.registry_file);
+}
+
+// One generation as ListGenerations describes it.
+void DescribeGeneration(const registry::Generations& generations,
+                        const registry::TasksManager& core, v1::Generation& generation) {
+  const registry::RegistrySnapshot& snapshot = core.snapshot();
+  generation.set_name(snapshot.generation);
+  if (!snapshot.table_packages.empty()) {
+    generation.set_optimum_version(snapshot.table_packages.front().version);
+  }
+  generation.set_is_default(&core == &generations.default_generation());
+  generation.set_is_latest(&core == &generations.latest());
+  // Each package once: several exporter files may come from one package (optimum-neuron).
+  absl::flat_hash_set<std::pair<std::string, std::string>> listed;
+  const auto add_package = [&](const registry::Provenance& package) {
+    if (listed.insert({package.package, package.version}).second) {
+      ToProto(package, *generation.add_packages());
+    }
+  };
+  for (const registry::Provenance& package : snapshot.table_packages) add_package(package);
+  for (const registry::ExporterInfo& info : snapshot.exporters) {
+    for (const registry::Provenance& package : info.provenance) add_package(package);
+    DescribeExporter(snapshot, info, *generation.add_exporters());
+  }
+  for (const std::string& framework : snapshot.frameworks) generation.add_frameworks(framework);
+  generation.set_tasks(static_cast<int32_t>(core.GetAllTasks().size()));
+  generation.set_registry_fingerprint(snapshot.fingerprint);
 }
 
 }  // namespace
 
-RegistryHandlers::RegistryHandlers(const registry::TasksManagerHolder* registry)
-    : registry_(registry) {}
-
-absl::Status RegistryHandlers::GetAllTasks(const v1::GetAllTasksRequest&,
-                                           v1::GetAllTasksResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
-  for (const std::string& task : core->GetAllTasks()) response.add_tasks(task);
+absl::Status GetAllTasks(const registry::TasksManager& core, const v1::GetAllTasksRequest&,
+    v1::GetAllTasksResponse& response) {
+  for (const std::string& task : core.GetAllTasks()) response.add_tasks(task);
   v1::Environment& environment = *response.mutable_environment();
   for (absl::string_view package : registry::kInstalledPackages) {
     environment.add_installed_packages(std::string(package));
   }
-  for (absl::string_view framework : registry::kFrameworks) {
-    environment.add_frameworks(std::string(framework));
+  for (const std::string& framework : core.snapshot().frameworks) {
+    environment.add_frameworks(framework);
   }
   environment.set_all_tasks_framework(std::string(registry::kAllTasksFramework));
-  for (const std::string& library : core->snapshot().LibraryNames()) {
+  for (const std::string& library : core.snapshot().LibraryNames()) {
     environment.add_libraries(library);
   }
-  for (const std::string& exporter : core->snapshot().ExporterNames()) {
+  for (const std::string& exporter : core.snapshot().ExporterNames()) {
     response.add_exporters(exporter);
   }
+  response.set_generation(core.snapshot().generation);
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::MapFromSynonym(const v1::MapFromSynonymRequest& request,
-                                              v1::MapFromSynonymResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+absl::Status MapFromSynonym(const registry::TasksManager& core, const v1::MapFromSynonymRequest& request,
+    v1::MapFromSynonymResponse& response) {
   if (request.task().empty()) return MissingArgument("task");
-  registry::SynonymAnswer answer = core->DescribeTask(request.task());
+  registry::SynonymAnswer answer = core.DescribeTask(request.task());
   response.set_task(std::move(answer.task));
   for (std::string& synonym : answer.synonyms_for_task) {
     response.add_synonyms_for_task(std::move(synonym));
@@ -84,13 +113,11 @@ absl::Status RegistryHandlers::MapFromSynonym(const v1::MapFromSynonymRequest& r
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::GetSupportedTasksForModelType(
-    const v1::GetSupportedTasksForModelTypeRequest& request,
-    v1::GetSupportedTasksForModelTypeResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+absl::Status GetSupportedTasksForModelType(const registry::TasksManager& core, const v1::GetSupportedTasksForModelTypeRequest& request,
+    v1::GetSupportedTasksForModelTypeResponse& response) {
   if (request.model_type().empty()) return MissingArgument("model_type");
   if (request.exporter().empty()) return MissingArgument("exporter");
-  absl::StatusOr<registry::SupportedTasks> supported = core->GetSupportedTasksForModelType(
+  absl::StatusOr<registry::SupportedTasks> supported = core.GetSupportedTasksForModelType(
       request.model_type(), request.exporter(),
       Optional(request.has_model_name(), request.model_name()),
       Optional(request.has_library_name(), request.library_name()));
@@ -103,28 +130,24 @@ absl::Status RegistryHandlers::GetSupportedTasksForModelType(
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::GetSupportedModelTypeForTask(
-    const v1::GetSupportedModelTypeForTaskRequest& request,
-    v1::GetSupportedModelTypeForTaskResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+absl::Status GetSupportedModelTypeForTask(const registry::TasksManager& core, const v1::GetSupportedModelTypeForTaskRequest& request,
+    v1::GetSupportedModelTypeForTaskResponse& response) {
   if (request.task().empty()) return MissingArgument("task");
   if (request.exporter().empty()) return MissingArgument("exporter");
   absl::StatusOr<absl::Span<const std::string>> model_types =
-      core->GetSupportedModelTypeForTask(request.task(), request.exporter());
+      core.GetSupportedModelTypeForTask(request.task(), request.exporter());
   if (!model_types.ok()) return model_types.status();
   response.mutable_model_types()->Reserve(static_cast<int>(model_types->size()));
   for (const std::string& model_type : *model_types) response.add_model_types(model_type);
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::GetExporterConfigConstructor(
-    const v1::GetExporterConfigConstructorRequest& request,
-    v1::GetExporterConfigConstructorResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+absl::Status GetExporterConfigConstructor(const registry::TasksManager& core, const v1::GetExporterConfigConstructorRequest& request,
+    v1::GetExporterConfigConstructorResponse& response) {
   if (request.exporter().empty()) return MissingArgument("exporter");
   const absl::string_view task =
       request.has_task() ? absl::string_view(request.task()) : registry::kDefaultExporterConfigTask;
-  absl::StatusOr<registry::ExporterConfig> config = core->GetExporterConfigConstructor(
+  absl::StatusOr<registry::ExporterConfig> config = core.GetExporterConfigConstructor(
       request.exporter(), task, Optional(request.has_model_type(), request.model_type()),
       Optional(request.has_model_name(), request.model_name()),
       Optional(request.has_library_name(), request.library_name()));
@@ -136,12 +159,10 @@ absl::Status RegistryHandlers::GetExporterConfigConstructor(
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::GetModelClassForTask(
-    const v1::GetModelClassForTaskRequest& request,
-    v1::GetModelClassForTaskResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+absl::Status GetModelClassForTask(const registry::TasksManager& core, const v1::GetModelClassForTaskRequest& request,
+    v1::GetModelClassForTaskResponse& response) {
   if (request.task().empty()) return MissingArgument("task");
-  absl::StatusOr<ModelClass> model_class = core->GetModelClassForTask(
+  absl::StatusOr<ModelClass> model_class = core.GetModelClassForTask(
       request.task(),
       request.has_framework() ? absl::string_view(request.framework())
                               : registry::kDefaultFramework,
@@ -153,26 +174,24 @@ absl::Status RegistryHandlers::GetModelClassForTask(
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::ListExporters(const v1::ListExportersRequest&,
-                                             v1::ListExportersResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
-  for (const registry::ExporterInfo& info : core->snapshot().exporters) {
-    DescribeExporter(core->snapshot(), info, *response.add_exporters());
+absl::Status ListExporters(const registry::TasksManager& core, const v1::ListExportersRequest&,
+    v1::ListExportersResponse& response) {
+  for (const registry::ExporterInfo& info : core.snapshot().exporters) {
+    DescribeExporter(core.snapshot(), info, *response.add_exporters());
   }
-  response.set_registry_fingerprint(core->snapshot().fingerprint);
+  response.set_registry_fingerprint(core.snapshot().fingerprint);
   return absl::OkStatus();
 }
 
-absl::Status RegistryHandlers::GetSupportMatrix(const v1::GetSupportMatrixRequest& request,
-                                                v1::GetSupportMatrixResponse& response) const {
-  const std::shared_ptr<const registry::TasksManager> core = registry_->Get();
+absl::Status GetSupportMatrix(const registry::TasksManager& core, const v1::GetSupportMatrixRequest& request,
+    v1::GetSupportMatrixResponse& response) {
   const registry::SupportMatrixFilter filter{
       Optional(request.has_exporter(), request.exporter()),
       Optional(request.has_library_name(), request.library_name()),
       Optional(request.has_task(), request.task()),
       Optional(request.has_model_type(), request.model_type())};
   absl::StatusOr<registry::SupportMatrix> matrix =
-      registry::BuildSupportMatrix(core->snapshot(), filter);
+      registry::BuildSupportMatrix(core.snapshot(), filter);
   if (!matrix.ok()) return matrix.status();
   response.mutable_rows()->Reserve(static_cast<int>(matrix->rows.size()));
   for (const registry::SupportMatrixRow& from : matrix->rows) {
@@ -185,7 +204,16 @@ absl::Status RegistryHandlers::GetSupportMatrix(const v1::GetSupportMatrixReques
     row.set_use_past(from.use_past);
   }
   for (const registry::ExporterInfo* info : matrix->exporters) {
-    DescribeExporter(core->snapshot(), *info, *response.add_exporters());
+    DescribeExporter(core.snapshot(), *info, *response.add_exporters());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ListGenerations(const registry::Generations& generations,
+                             const v1::ListGenerationsRequest&,
+                             v1::ListGenerationsResponse& response) {
+  for (const std::shared_ptr<const registry::TasksManager>& core : generations.all()) {
+    DescribeGeneration(generations, *core, *response.add_generations());
   }
   return absl::OkStatus();
 }

@@ -102,7 +102,7 @@ void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& b
 }
 
 absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
-    const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
+    const ServerOptions& options, std::shared_ptr<const registry::Generations> generations,
     std::unique_ptr<hub::HubClient> hub) {
   InitGrpcPlugins();
   // gRPC would resolve a port past 65535 to another port rather than refuse it.
@@ -120,7 +120,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
 
   std::unique_ptr<TasksServer> server(new TasksServer());
   server->tls_ = *std::move(tls);
-  server->BuildService(options, std::move(tasks), std::move(hub));
+  server->BuildService(options, std::move(generations), std::move(hub));
   if (absl::Status status = server->StartMetrics(options); !status.ok()) return status;
   std::shared_ptr<grpc::ServerCredentials> credentials =
       server->tls_ != nullptr ? server->tls_->credentials() : grpc::InsecureServerCredentials();
@@ -140,7 +140,7 @@ absl::StatusOr<std::unique_ptr<TasksServer>> TasksServer::Start(
 }
 
 void TasksServer::BuildService(const ServerOptions& options,
-                               std::shared_ptr<const registry::TasksManager> tasks,
+                               std::shared_ptr<const registry::Generations> generations,
                                std::unique_ptr<hub::HubClient> hub) {
   hub_ = std::move(hub);
   if (hub_ != nullptr) {
@@ -150,7 +150,7 @@ void TasksServer::BuildService(const ServerOptions& options,
     cache_ = std::make_unique<hub::HubCache>(hub_.get(), cache_options);
   }
   locator_ = std::make_unique<inference::ModelLocator>(options.locator, cache_.get());
-  registry_ = std::make_unique<registry::TasksManagerHolder>(std::move(tasks));
+  generations_ = std::make_unique<registry::GenerationsHolder>(std::move(generations));
   registry_dirs_ = options.registry_dirs;
   const bool own_logger = options.call_logger != nullptr;
   call_log_ =
@@ -159,9 +159,8 @@ void TasksServer::BuildService(const ServerOptions& options,
   memo_ = std::make_unique<AnswerMemo>(options.cache.max_bytes / 4);
   pool_ = std::make_unique<WorkerPool>(options.hub_threads, options.max_queued_calls);
   service_ = std::make_unique<TasksManagerService>(
-      RegistryHandlers(registry_.get()),
-      InferenceHandlers(registry_.get(), locator_.get(), cache_.get(), memo_.get(),
-                        options.cache.max_bytes),
+      generations_.get(),
+      InferenceHandlers(locator_.get(), cache_.get(), memo_.get(), options.cache.max_bytes),
       pool_.get(), call_log_.get(), options.service);
 }
 
@@ -170,8 +169,12 @@ absl::Status TasksServer::StartMetrics(const ServerOptions& options) {
   if (options.metrics_address.empty()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
       MetricsEndpoint::Start(options.metrics_address, [this] {
-        RpcMetrics::ServerFigures figures{registry_->Get()->snapshot().fingerprint,
-                                          pool_->CurrentLoad()};
+        RpcMetrics::ServerFigures figures;
+        for (const auto& generation : generations_->Get()->all()) {
+          figures.registry_fingerprints.emplace_back(generation->snapshot().generation,
+                                                     generation->snapshot().fingerprint);
+        }
+        figures.workers = pool_->CurrentLoad();
         if (cache_ == nullptr) return metrics_->Render(figures);
         const hub::HubCacheStats stats = cache_->Stats();
         const AnswerMemoStats answers = memo_->Stats();
@@ -280,20 +283,33 @@ TasksServer::~TasksServer() {
   pool_.reset();
 }
 
+void LogLoaderFindings(const registry::LoadedGenerations& loaded) {
+  for (const registry::LoadedRegistry& registry : loaded.registries) {
+    const std::string& generation = registry.snapshot->generation;
+    for (const std::string& skipped : registry.skipped) {
+      spdlog::error("registry {}: {}", generation, skipped);
+    }
+    for (const std::string& warning : registry.warnings) {
+      spdlog::warn("registry {}: {}", generation, warning);
+    }
+  }
+}
+
 absl::Status TasksServer::ReloadRegistry() {
   absl::MutexLock lock(&reload_mutex_);
   const absl::Time start = absl::Now();
-  absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistryWithDirs(registry_dirs_);
+  // The embedded generations never change, so the default stays the one Start was given.
+  absl::StatusOr<registry::LoadedGenerations> loaded = registry::LoadGenerations(
+      registry_dirs_, generations_->Get()->default_generation().snapshot().generation);
   if (!loaded.ok()) {
     spdlog::error("registry reload failed, still serving the previous registry: {}",
                   std::string(loaded.status().message()));
     return loaded.status();
   }
-  for (const std::string& skipped : loaded->skipped) spdlog::error("registry: {}", skipped);
-  for (const std::string& warning : loaded->warnings) spdlog::warn("registry: {}", warning);
-  registry_->Set(std::make_shared<const registry::TasksManager>(loaded->snapshot));
+  LogLoaderFindings(*loaded);
+  generations_->Set(loaded->generations);
   spdlog::info("registry reloaded in {}: {}", absl::FormatDuration(absl::Now() - start),
-               registry::DescribeRegistry(*loaded));
+               registry::DescribeGenerations(*loaded));
   return absl::OkStatus();
 }
 

@@ -22,7 +22,7 @@
 #include "server/inference/model_inference.h"
 #include "server/inference/model_source.h"
 #include "server/registry/tasks_manager.h"
-#include "server/registry/tasks_manager_holder.h"
+#include "server/registry/generations.h"
 #include "server/service/answer_memo.h"
 #include "server/service/call_log.h"
 #include "server/service/heap_trimmer.h"
@@ -37,9 +37,13 @@ namespace tasks::service {
 struct ServerOptions {
   // host:port (port 0 picks a free one), unix:/path/to/socket, or any address grpc accepts.
   std::string listen_address = "127.0.0.1:50051";
-  // Folders of exporter registry files that ReloadRegistry reads after the embedded registry,
-  // as start-up did (--registry_dir).
+  // Folders of exporter registry files that ReloadRegistry reads after each embedded
+  // generation's registry, as start-up did (--registry_dir).
   std::vector<std::string> registry_dirs;
+  // The generation answering calls that name none (--default_optimum_version; see
+  // registry::Generations::Select), for main's loading: Start takes the generations loaded, and
+  // a reload keeps their default.
+  std::string default_optimum_version = std::string(registry::kLatestGeneration);
   inference::ModelLocatorOptions locator;
   hub::HubCacheOptions cache;
   ServiceOptions service;
@@ -91,13 +95,17 @@ struct ServerOptions {
 // settings.
 void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder);
 
+// Logs what loading found without failing: files skipped (errors) and registrations ignored
+// (warnings), each line naming its generation.
+void LogLoaderFindings(const registry::LoadedGenerations& loaded);
+
 class TasksServer {
  public:
-  // Starts serving; health reports SERVING for "" and the TasksManager service. `hub` is the
+  // Starts serving `generations`; health reports SERVING for "" and the TasksManager service. `hub` is the
   // Hub client (null: no Hub, as when offline). TLS on a unix: socket is refused: the socket's
   // file permissions already decide who may connect, and gRPC clients of a socket expect none.
   static absl::StatusOr<std::unique_ptr<TasksServer>> Start(
-      const ServerOptions& options, std::shared_ptr<const registry::TasksManager> tasks,
+      const ServerOptions& options, std::shared_ptr<const registry::Generations> generations,
       std::unique_ptr<hub::HubClient> hub);
   ~TasksServer();
 
@@ -109,7 +117,7 @@ class TasksServer {
   int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
   const hub::HubCache* cache() const { return cache_.get(); }
 
-  // Loads the embedded registry and the registry_dirs again and, when they load and validate,
+  // Loads every embedded generation and the registry_dirs again and, when they load and validate,
   // answers every call starting afterwards from the new registry (calls in flight finish on the
   // one they started with); otherwise keeps the current one and returns the loader's error
   // ("<file>:<line>: <what>"). Logs either outcome. Reloads run one at a time.
@@ -129,7 +137,7 @@ class TasksServer {
   // The steps of Start, in order. Builds the Hub cache, the locator, the registry holder, the
   // call log, the memo, the worker pool and the service over them.
   void BuildService(const ServerOptions& options,
-                    std::shared_ptr<const registry::TasksManager> tasks,
+                    std::shared_ptr<const registry::Generations> generations,
                     std::unique_ptr<hub::HubClient> hub);
   // Creates the per-method call counts, and serves them at options.metrics_address if given.
   absl::Status StartMetrics(const ServerOptions& options);
@@ -148,7 +156,7 @@ class TasksServer {
   std::unique_ptr<hub::HubClient> hub_;
   std::unique_ptr<hub::HubCache> cache_;
   std::unique_ptr<inference::ModelLocator> locator_;
-  std::unique_ptr<registry::TasksManagerHolder> registry_;
+  std::unique_ptr<registry::GenerationsHolder> generations_;
   std::unique_ptr<AnswerMemo> memo_;
   std::unique_ptr<CallLog> call_log_;
   std::unique_ptr<TasksManagerService> service_;

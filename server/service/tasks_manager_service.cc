@@ -10,6 +10,7 @@
 #include "server/service/arena_messages.h"
 #include "server/service/batch_resolve.h"
 #include "server/service/grpc_status.h"
+#include "server/service/registry_handlers.h"
 #include "server/service/request_limits.h"
 
 namespace tasks::service {
@@ -41,6 +42,22 @@ std::string BearerToken(const grpc::CallbackServerContext& context) {
   return std::string(absl::StripAsciiWhitespace(value.substr(kBearer.size())));
 }
 
+// The metadata key that names a call's generation, in requests and in answers.
+constexpr char kOptimumVersionKey[] = "optimum-version";
+
+// A stream refused before its first read (an unknown `optimum-version`).
+class RefusedStreamReactor final
+    : public grpc::ServerBidiReactor<v1::BatchResolveExportRequest,
+                                     v1::BatchResolveExportResponse> {
+ public:
+  RefusedStreamReactor(CallLog::Call call, const absl::Status& status) {
+    grpc::Status answer = ToGrpcStatus(status);
+    call.End(answer);
+    Finish(std::move(answer));
+  }
+  void OnDone() override { delete this; }
+};
+
 // A unary call answered on the worker pool. It learns when its caller has gone, so that the work
 // is skipped if it has not started, and a Hub request nobody else waits for is abandoned.
 class PooledCallReactor final : public grpc::ServerUnaryReactor {
@@ -70,10 +87,10 @@ class PooledCallReactor final : public grpc::ServerUnaryReactor {
 
 }  // namespace
 
-TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHandlers inference,
-                                         WorkerPool* pool, const CallLog* call_log,
-                                         ServiceOptions options)
-    : registry_(std::move(registry)),
+TasksManagerService::TasksManagerService(const registry::GenerationsHolder* generations,
+                                         InferenceHandlers inference, WorkerPool* pool,
+                                         const CallLog* call_log, ServiceOptions options)
+    : generations_(generations),
       inference_(std::move(inference)),
       pool_(pool),
       call_log_(call_log),
@@ -113,6 +130,8 @@ TasksManagerService::TasksManagerService(RegistryHandlers registry, InferenceHan
       ArenaMessageAllocator<v1::GetCacheStatsRequest, v1::GetCacheStatsResponse>::Get());
   SetMessageAllocatorFor_GetSupportMatrix(
       ArenaMessageAllocator<v1::GetSupportMatrixRequest, v1::GetSupportMatrixResponse>::Get());
+  SetMessageAllocatorFor_ListGenerations(
+      ArenaMessageAllocator<v1::ListGenerationsRequest, v1::ListGenerationsResponse>::Get());
 }
 
 hub::Credentials TasksManagerService::CallerCredentials(
@@ -122,6 +141,30 @@ hub::Credentials TasksManagerService::CallerCredentials(
     credentials.token = options_.anonymous_token();
   }
   return credentials;
+}
+
+absl::StatusOr<std::shared_ptr<const registry::TasksManager>>
+TasksManagerService::CallGeneration(grpc::CallbackServerContext& context) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kOptimumVersionKey);
+  const absl::string_view version =
+      it == metadata.end() ? absl::string_view()
+                           : absl::string_view(it->second.data(), it->second.size());
+  absl::StatusOr<std::shared_ptr<const registry::TasksManager>> tasks =
+      generations_->Get()->Select(version);
+  if (tasks.ok()) context.AddInitialMetadata(kOptimumVersionKey, (*tasks)->snapshot().generation);
+  return tasks;
+}
+
+template <typename Request, typename Answer>
+grpc::ServerUnaryReactor* TasksManagerService::AnswerFromGeneration(
+    grpc::CallbackServerContext* context, absl::string_view method_path, const Request& request,
+    Answer answer) {
+  return AnswerNow(context, method_path, request, [&]() -> absl::Status {
+    absl::StatusOr<std::shared_ptr<const registry::TasksManager>> tasks = CallGeneration(*context);
+    if (!tasks.ok()) return tasks.status();
+    return answer(**tasks);
+  });
 }
 
 template <typename Request, typename Answer>
@@ -145,7 +188,9 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
   if (absl::Status checked = CheckRequestFields(request); !checked.ok()) {
     return Finish(context, call, checked);
   }
-  InferenceStep step = begin(CallerCredentials(*context));
+  absl::StatusOr<std::shared_ptr<const registry::TasksManager>> tasks = CallGeneration(*context);
+  if (!tasks.ok()) return Finish(context, call, tasks.status());
+  InferenceStep step = begin(CallerCredentials(*context), *std::move(tasks));
   if (step.answered()) return Finish(context, call, step.status(), response->source().source());
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_hub_wait);
@@ -171,58 +216,81 @@ grpc::ServerUnaryReactor* TasksManagerService::AnswerInference(grpc::CallbackSer
 grpc::ServerUnaryReactor* TasksManagerService::GetAllTasks(grpc::CallbackServerContext* context,
                                                            const v1::GetAllTasksRequest* request,
                                                            v1::GetAllTasksResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetAllTasks", *request,
-                   [&] { return registry_.GetAllTasks(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetAllTasks", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::GetAllTasks(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::MapFromSynonym(
     grpc::CallbackServerContext* context, const v1::MapFromSynonymRequest* request,
     v1::MapFromSynonymResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/MapFromSynonym", *request,
-                   [&] { return registry_.MapFromSynonym(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/MapFromSynonym", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::MapFromSynonym(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetSupportedTasksForModelType(
     grpc::CallbackServerContext* context, const v1::GetSupportedTasksForModelTypeRequest* request,
     v1::GetSupportedTasksForModelTypeResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetSupportedTasksForModelType",
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetSupportedTasksForModelType",
                    *request,
-                   [&] { return registry_.GetSupportedTasksForModelType(*request, *response); });
+                   [&](const registry::TasksManager& core) {
+        return service::GetSupportedTasksForModelType(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetSupportedModelTypeForTask(
     grpc::CallbackServerContext* context, const v1::GetSupportedModelTypeForTaskRequest* request,
     v1::GetSupportedModelTypeForTaskResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetSupportedModelTypeForTask", *request,
-                   [&] { return registry_.GetSupportedModelTypeForTask(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetSupportedModelTypeForTask", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::GetSupportedModelTypeForTask(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetExporterConfigConstructor(
     grpc::CallbackServerContext* context, const v1::GetExporterConfigConstructorRequest* request,
     v1::GetExporterConfigConstructorResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor", *request,
-                   [&] { return registry_.GetExporterConfigConstructor(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetExporterConfigConstructor", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::GetExporterConfigConstructor(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetModelClassForTask(
     grpc::CallbackServerContext* context, const v1::GetModelClassForTaskRequest* request,
     v1::GetModelClassForTaskResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetModelClassForTask", *request,
-                   [&] { return registry_.GetModelClassForTask(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetModelClassForTask", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::GetModelClassForTask(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::ListExporters(
     grpc::CallbackServerContext* context, const v1::ListExportersRequest* request,
     v1::ListExportersResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/ListExporters", *request,
-                   [&] { return registry_.ListExporters(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/ListExporters", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::ListExporters(core, *request, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetSupportMatrix(
     grpc::CallbackServerContext* context, const v1::GetSupportMatrixRequest* request,
     v1::GetSupportMatrixResponse* response) {
-  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/GetSupportMatrix", *request,
-                   [&] { return registry_.GetSupportMatrix(*request, *response); });
+  return AnswerFromGeneration(context, "/optimum.tasks.v1.TasksManager/GetSupportMatrix", *request,
+                   [&](const registry::TasksManager& core) {
+        return service::GetSupportMatrix(core, *request, *response);
+      });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::ListGenerations(
+    grpc::CallbackServerContext* context, const v1::ListGenerationsRequest* request,
+    v1::ListGenerationsResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/ListGenerations", *request,
+                   [&] { return service::ListGenerations(*generations_->Get(), *request, *response); });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::GetCacheStats(
@@ -238,8 +306,9 @@ grpc::ServerUnaryReactor* TasksManagerService::DetermineFramework(
     grpc::CallbackServerContext* context, const v1::DetermineFrameworkRequest* request,
     v1::DetermineFrameworkResponse* response) {
   return AnswerInference(context, "/optimum.tasks.v1.TasksManager/DetermineFramework", *request,
-                         response, [&](const hub::Credentials& credentials) {
-                           return inference_.DetermineFramework(*request, *response, credentials);
+                         response, [&](const hub::Credentials& credentials,
+                             std::shared_ptr<const registry::TasksManager> tasks) {
+                           return inference_.DetermineFramework(std::move(tasks), *request, *response, credentials);
                          });
 }
 
@@ -247,8 +316,9 @@ grpc::ServerUnaryReactor* TasksManagerService::InferLibraryFromModel(
     grpc::CallbackServerContext* context, const v1::InferLibraryFromModelRequest* request,
     v1::InferLibraryFromModelResponse* response) {
   return AnswerInference(context, "/optimum.tasks.v1.TasksManager/InferLibraryFromModel", *request,
-                         response, [&](const hub::Credentials& credentials) {
-                           return inference_.InferLibraryFromModel(*request, *response,
+                         response, [&](const hub::Credentials& credentials,
+                             std::shared_ptr<const registry::TasksManager> tasks) {
+                           return inference_.InferLibraryFromModel(std::move(tasks), *request, *response,
                                                                    credentials);
                          });
 }
@@ -257,8 +327,9 @@ grpc::ServerUnaryReactor* TasksManagerService::InferTaskFromModel(
     grpc::CallbackServerContext* context, const v1::InferTaskFromModelRequest* request,
     v1::InferTaskFromModelResponse* response) {
   return AnswerInference(context, "/optimum.tasks.v1.TasksManager/InferTaskFromModel", *request,
-                         response, [&](const hub::Credentials& credentials) {
-                           return inference_.InferTaskFromModel(*request, *response, credentials);
+                         response, [&](const hub::Credentials& credentials,
+                             std::shared_ptr<const registry::TasksManager> tasks) {
+                           return inference_.InferTaskFromModel(std::move(tasks), *request, *response, credentials);
                          });
 }
 
@@ -266,8 +337,9 @@ grpc::ServerUnaryReactor* TasksManagerService::StandardizeModelAttributes(
     grpc::CallbackServerContext* context, const v1::StandardizeModelAttributesRequest* request,
     v1::StandardizeModelAttributesResponse* response) {
   return AnswerInference(context, "/optimum.tasks.v1.TasksManager/StandardizeModelAttributes",
-                         *request, response, [&](const hub::Credentials& credentials) {
-                           return inference_.StandardizeModelAttributes(*request, *response,
+                         *request, response, [&](const hub::Credentials& credentials,
+                             std::shared_ptr<const registry::TasksManager> tasks) {
+                           return inference_.StandardizeModelAttributes(std::move(tasks), *request, *response,
                                                                         credentials);
                          });
 }
@@ -276,19 +348,22 @@ grpc::ServerUnaryReactor* TasksManagerService::ResolveExport(
     grpc::CallbackServerContext* context, const v1::ResolveExportRequest* request,
     v1::ResolveExportResponse* response) {
   return AnswerInference(context, "/optimum.tasks.v1.TasksManager/ResolveExport", *request,
-                         response, [&](const hub::Credentials& credentials) {
-                           return inference_.ResolveExport(*request, *response, credentials);
+                         response, [&](const hub::Credentials& credentials,
+                             std::shared_ptr<const registry::TasksManager> tasks) {
+                           return inference_.ResolveExport(std::move(tasks), *request, *response, credentials);
                          });
 }
 
 grpc::ServerBidiReactor<v1::BatchResolveExportRequest, v1::BatchResolveExportResponse>*
 TasksManagerService::BatchResolveExport(grpc::CallbackServerContext* context) {
-  return new BatchResolveReactor(
-      &inference_, pool_,
-      call_log_->Begin(*context, "/optimum.tasks.v1.TasksManager/BatchResolveExport",
-                       /*hub_method=*/true),
-      CallerCredentials(*context), absl::FromChrono(context->deadline()), options_.max_hub_wait,
-      options_.batch_max_in_flight);
+  CallLog::Call call = call_log_->Begin(
+      *context, "/optimum.tasks.v1.TasksManager/BatchResolveExport", /*hub_method=*/true);
+  absl::StatusOr<std::shared_ptr<const registry::TasksManager>> tasks = CallGeneration(*context);
+  if (!tasks.ok()) return new RefusedStreamReactor(std::move(call), tasks.status());
+  return new BatchResolveReactor(&inference_, *std::move(tasks), pool_, std::move(call),
+                                 CallerCredentials(*context),
+                                 absl::FromChrono(context->deadline()), options_.max_hub_wait,
+                                 options_.batch_max_in_flight);
 }
 
 }  // namespace tasks::service

@@ -5,6 +5,10 @@
 // streams run the same work item by item (see batch_resolve.h). This class only wires calls to
 // the handlers and turns their absl::Status into the call's grpc::Status; thread-safe.
 //
+// Each call is answered by one Optimum generation: the one its `optimum-version` metadata names,
+// else the default (registry/generations.h). The service chooses it once, before anything else,
+// and says which in the initial metadata `optimum-version`; an unknown version fails the call.
+//
 // A request that fails to parse (invalid UTF-8 in a string field, a truncated length, a Struct
 // nested deeper than protobuf's 100 levels) never reaches these methods: gRPC 1.51's
 // CallbackUnaryHandler::RunHandler answers it itself, UNIMPLEMENTED with an empty message, before
@@ -23,7 +27,7 @@
 #include "server/common/worker_pool.h"
 #include "server/service/call_log.h"
 #include "server/service/inference_handlers.h"
-#include "server/service/registry_handlers.h"
+#include "server/registry/generations.h"
 
 namespace tasks::service {
 
@@ -38,9 +42,9 @@ struct ServiceOptions {
 
 class TasksManagerService final : public optimum::tasks::v1::TasksManager::CallbackService {
  public:
-  // `pool` and `call_log` outlive the service.
-  TasksManagerService(RegistryHandlers registry, InferenceHandlers inference, WorkerPool* pool,
-                      const CallLog* call_log, ServiceOptions options);
+  // `generations`, `pool` and `call_log` outlive the service.
+  TasksManagerService(const registry::GenerationsHolder* generations, InferenceHandlers inference,
+                      WorkerPool* pool, const CallLog* call_log, ServiceOptions options);
 
   grpc::ServerUnaryReactor* GetAllTasks(grpc::CallbackServerContext* context,
                                         const optimum::tasks::v1::GetAllTasksRequest* request,
@@ -94,28 +98,41 @@ class TasksManagerService final : public optimum::tasks::v1::TasksManager::Callb
       grpc::CallbackServerContext* context,
       const optimum::tasks::v1::GetSupportMatrixRequest* request,
       optimum::tasks::v1::GetSupportMatrixResponse* response) override;
+  grpc::ServerUnaryReactor* ListGenerations(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::ListGenerationsRequest* request,
+      optimum::tasks::v1::ListGenerationsResponse* response) override;
 
   grpc::ServerBidiReactor<optimum::tasks::v1::BatchResolveExportRequest,
                           optimum::tasks::v1::BatchResolveExportResponse>*
   BatchResolveExport(grpc::CallbackServerContext* context) override;
 
  private:
-  // Answers a registry call at once from `answer()`, which fills the response. `method_path`:
-  // the full gRPC path, as the call log names it.
+  // Answers a call at once from `answer()`, which fills the response. `method_path`: the full
+  // gRPC path, as the call log names it.
   template <typename Request, typename Answer>
   grpc::ServerUnaryReactor* AnswerNow(grpc::CallbackServerContext* context,
                                       absl::string_view method_path, const Request& request,
                                       Answer answer);
-  // Begins an inference call with `begin(credentials)`, and finishes it at once when that
-  // answered it, else on the pool; `response` carries the answer's source for the call log.
+  // AnswerNow for a registry call: `answer(core)`, from the call's generation.
+  template <typename Request, typename Answer>
+  grpc::ServerUnaryReactor* AnswerFromGeneration(grpc::CallbackServerContext* context,
+                                                 absl::string_view method_path,
+                                                 const Request& request, Answer answer);
+  // Begins an inference call with `begin(credentials, tasks)`, `tasks` being the call's
+  // generation, and finishes it at once when that answered it, else on the pool; `response`
+  // carries the answer's source for the call log.
   template <typename Request, typename Response, typename Begin>
   grpc::ServerUnaryReactor* AnswerInference(grpc::CallbackServerContext* context,
                                             absl::string_view method_path, const Request& request,
                                             const Response* response, Begin begin);
   // The caller's Hub token, or the server's when the caller sends none and that is allowed.
   hub::Credentials CallerCredentials(const grpc::CallbackServerContext& context) const;
+  // The generation the call's `optimum-version` names, announced in the initial metadata.
+  absl::StatusOr<std::shared_ptr<const registry::TasksManager>> CallGeneration(
+      grpc::CallbackServerContext& context) const;
 
-  const RegistryHandlers registry_;
+  const registry::GenerationsHolder* const generations_;
   const InferenceHandlers inference_;
   WorkerPool* const pool_;
   const CallLog* const call_log_;

@@ -75,7 +75,7 @@ TEST_F(SpecialFilesReloadTest, AReloadWithAFifoInTheDirEndsAndSucceeds) {
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.registry_dirs = {dir_.string()};
-  auto server = TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
+  auto server = TasksServer::Start(options, testing::SharedEmbeddedGenerations(), nullptr);
   ASSERT_TRUE(server.ok()) << server.status();
 
   ASSERT_EQ(mkfifo(fifo().c_str(), 0600), 0);

@@ -25,36 +25,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
-from run_bench import Process  # noqa: E402  (one way of running a child and reading its port)
-
-
-class Redis:
-    """redis-server on `folder`/redis.sock, no persistence; kill() is a crash (SIGKILL)."""
-
-    def __init__(self, folder: str) -> None:
-        self.socket = os.path.join(folder, "redis.sock")
-        self.folder = folder
-        self.proc: Any = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--dir", self.folder, "--loglevel", "warning",
-             "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            ping = subprocess.run(["redis-cli", "-s", self.socket, "ping"], capture_output=True,
-                                  text=True)
-            if ping.stdout.strip() == "PONG":
-                return
-            time.sleep(0.02)
-        raise RuntimeError("redis-server did not answer PING within 10 s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+from run_bench import Process, Redis  # noqa: E402  (one way of running children)
 
 
 class Fleet:
@@ -75,9 +46,9 @@ class Fleet:
         self.processes.append(process)
         return f"127.0.0.1:{process.match.group(1)}"  # type: ignore[union-attr]
 
-    def replica(self) -> str:
-        return self.server("--redis_address", f"unix:{self.redis.socket}", "--cache_key_file",
-                           self.key_file)
+    def replica(self, *extra: str) -> str:
+        return self.server("--redis_address", self.redis.address, "--cache_key_file",
+                           self.key_file, *extra)
 
     def bench_command(self, target: str, *extra: str) -> list[str]:
         return [str(self.build / "bench/tasks-bench"), "--target", target, "--mix", "resolve",

@@ -17,8 +17,10 @@ using json = nlohmann::json;
 
 const registry::RegistrySnapshot& Snapshot() { return EmbeddedTasksManager().snapshot(); }
 
-std::string Framework(std::vector<std::string> files) {
-  auto answer = DetermineFramework(files);
+// determine_framework for a generation exporting from `frameworks` (1.23's by default).
+std::string Framework(std::vector<std::string> files,
+                      std::vector<std::string> frameworks = Snapshot().frameworks) {
+  auto answer = DetermineFramework(files, frameworks);
   return answer.ok() ? answer->value : Reason(answer.status());
 }
 
@@ -37,8 +39,17 @@ TEST(DetermineFramework, FollowsOptimumsOrder) {
   EXPECT_EQ(Framework({"flax_model.msgpack"}), "FileNotFoundError");
 }
 
+// Optimum 2.x's determine_framework has no TensorFlow rule (optimum/exporters/tasks.py:630 at
+// v2.1.0): TensorFlow weights alone are a FileNotFoundError that asks for PyTorch weights only.
+TEST(DetermineFramework, WithoutTensorFlowTensorFlowWeightsMatchNothing) {
+  EXPECT_EQ(Framework({"tf_model.h5", "config.json"}, {"pt"}), "FileNotFoundError");
+  EXPECT_EQ(Framework({"tf_model.h5", "model.safetensors"}, {"pt"}), "pt");
+  auto answer = DetermineFramework({"tf_model.h5"}, std::vector<std::string>{"pt"});
+  EXPECT_THAT(answer.status().message(), ::testing::Not(::testing::HasSubstr("TensorFlow")));
+}
+
 TEST(DetermineFramework, EvidenceNamesTheFile) {
-  auto answer = DetermineFramework({"README.md", "model.safetensors"});
+  auto answer = DetermineFramework({"README.md", "model.safetensors"}, Snapshot().frameworks);
   ASSERT_TRUE(answer.ok());
   EXPECT_THAT(answer->evidence.facts, ::testing::ElementsAre("model.safetensors at top level"));
 }

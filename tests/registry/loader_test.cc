@@ -49,7 +49,7 @@ TEST(LoadRegistry, EmbeddedRegistryLoadsCleanly) {
   ASSERT_EQ(openvino.provenance.size(), 1u);
   EXPECT_EQ(openvino.provenance[0].package, "optimum-intel");
   EXPECT_EQ(openvino.provenance[0].version, "1.20.1");
-  EXPECT_EQ(openvino.provenance[0].registry_file, "embedded:30-openvino.txtpb");
+  EXPECT_EQ(openvino.provenance[0].registry_file, "embedded:registry/30-openvino.txtpb");
 }
 
 // Replicas compare fingerprints to see whether they answer from the same data: the same files

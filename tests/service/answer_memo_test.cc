@@ -74,7 +74,9 @@ TEST_F(AnswerMemoTest, AnotherRegistrySnapshotFindsNothing) {
   AnswerMemo memo(1 << 20);
   const auto info = Info("org/public");
   memo.Keep(info, registry_, Request("org/public"), Answer("pt"));
-  absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistryWithDirs({});
+  absl::StatusOr<registry::RegistrySources> sources = registry::CollectRegistrySources({});
+  ASSERT_TRUE(sources.ok()) << sources.status();
+  absl::StatusOr<registry::LoadedRegistry> loaded = registry::LoadRegistry(*sources);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   const auto reloaded = std::make_shared<const registry::TasksManager>(loaded->snapshot);
   v1::DetermineFrameworkResponse found;

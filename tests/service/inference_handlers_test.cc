@@ -49,14 +49,13 @@ class InferenceHandlersTest : public ::testing::Test {
   hub::HubCache cache_{&hub_, {.max_bytes = kCacheBytes}};
   inference::ModelLocator locator_{{}, &cache_};
   AnswerMemo memo_{kCacheBytes};
-  registry::TasksManagerHolder registry_{SharedEmbeddedTasksManager()};
-  InferenceHandlers handlers_{&registry_, &locator_, &cache_, &memo_, kCacheBytes};
+  InferenceHandlers handlers_{&locator_, &cache_, &memo_, kCacheBytes};
 };
 
 TEST_F(InferenceHandlersTest, AColdCallFinishesFromTheHub) {
   const v1::DetermineFrameworkRequest request = Request();
   v1::DetermineFrameworkResponse response;
-  InferenceStep step = handlers_.DetermineFramework(request, response, {});
+  InferenceStep step = handlers_.DetermineFramework(SharedEmbeddedTasksManager(), request, response, {});
   EXPECT_FALSE(step.answered());
   EXPECT_EQ(hub_.calls(), 0);  // nothing asked of the Hub on the calling thread
   ASSERT_TRUE(std::move(step).Finish(Limits()).ok());
@@ -71,12 +70,12 @@ TEST_F(InferenceHandlersTest, AWarmCallComputesOnceThenIsAnsweredAtOnce) {
   const v1::DetermineFrameworkRequest request = Request();
   {
     v1::DetermineFrameworkResponse cold;
-    ASSERT_TRUE(handlers_.DetermineFramework(request, cold, {}).Finish(Limits()).ok());
+    ASSERT_TRUE(handlers_.DetermineFramework(SharedEmbeddedTasksManager(), request, cold, {}).Finish(Limits()).ok());
   }
   // The model info is cached, but no answer was kept for it yet (a one-off question's answer is
   // not): computed, on a thread that may wait, from the cache.
   v1::DetermineFrameworkResponse computed;
-  InferenceStep second = handlers_.DetermineFramework(request, computed, {});
+  InferenceStep second = handlers_.DetermineFramework(SharedEmbeddedTasksManager(), request, computed, {});
   EXPECT_FALSE(second.answered());
   ASSERT_TRUE(std::move(second).Finish(Limits()).ok());
   EXPECT_EQ(computed.framework(), "pt");
@@ -85,7 +84,7 @@ TEST_F(InferenceHandlersTest, AWarmCallComputesOnceThenIsAnsweredAtOnce) {
 
   // The same request again: answered right here from the kept answer.
   v1::DetermineFrameworkResponse kept;
-  InferenceStep third = handlers_.DetermineFramework(request, kept, {});
+  InferenceStep third = handlers_.DetermineFramework(SharedEmbeddedTasksManager(), request, kept, {});
   ASSERT_TRUE(third.answered());
   EXPECT_TRUE(third.status().ok()) << third.status();
   EXPECT_EQ(kept.framework(), "pt");
@@ -98,12 +97,12 @@ TEST_F(InferenceHandlersTest, AnotherRequestAboutTheSameModelIsComputedForItself
   const v1::DetermineFrameworkRequest request = Request();
   for (int i = 0; i < 2; ++i) {
     v1::DetermineFrameworkResponse response;
-    ASSERT_TRUE(handlers_.DetermineFramework(request, response, {}).Finish(Limits()).ok());
+    ASSERT_TRUE(handlers_.DetermineFramework(SharedEmbeddedTasksManager(), request, response, {}).Finish(Limits()).ok());
   }
   v1::InferLibraryFromModelRequest library;
   library.set_model("org/bert");
   v1::InferLibraryFromModelResponse response;
-  InferenceStep step = handlers_.InferLibraryFromModel(library, response, {});
+  InferenceStep step = handlers_.InferLibraryFromModel(SharedEmbeddedTasksManager(), library, response, {});
   EXPECT_FALSE(step.answered());  // the kept framework answer is not this request's
   ASSERT_TRUE(std::move(step).Finish(Limits()).ok());
   EXPECT_EQ(response.library_name(), "transformers");
@@ -113,7 +112,7 @@ TEST_F(InferenceHandlersTest, AnotherRequestAboutTheSameModelIsComputedForItself
 TEST_F(InferenceHandlersTest, AMissingArgumentIsAnsweredAtOnce) {
   v1::DetermineFrameworkRequest request;
   v1::DetermineFrameworkResponse response;
-  InferenceStep step = handlers_.DetermineFramework(request, response, {});
+  InferenceStep step = handlers_.DetermineFramework(SharedEmbeddedTasksManager(), request, response, {});
   ASSERT_TRUE(step.answered());
   EXPECT_EQ(step.status().code(), absl::StatusCode::kInvalidArgument) << step.status();
   EXPECT_EQ(Reason(step.status()), "TypeError");
@@ -121,7 +120,7 @@ TEST_F(InferenceHandlersTest, AMissingArgumentIsAnsweredAtOnce) {
   v1::ResolveExportRequest resolve;
   resolve.set_model("org/bert");  // and no exporter
   v1::ResolveExportResponse plan;
-  InferenceStep no_exporter = handlers_.ResolveExport(resolve, plan, {});
+  InferenceStep no_exporter = handlers_.ResolveExport(SharedEmbeddedTasksManager(), resolve, plan, {});
   ASSERT_TRUE(no_exporter.answered());
   EXPECT_EQ(no_exporter.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Reason(no_exporter.status()), "TypeError");
@@ -135,9 +134,9 @@ TEST_F(InferenceHandlersTest, AKeptNotFoundIsAnsweredAtOnce) {
     return request;
   }();
   v1::DetermineFrameworkResponse response;
-  EXPECT_EQ(handlers_.DetermineFramework(missing, response, {}).Finish(Limits()).code(),
+  EXPECT_EQ(handlers_.DetermineFramework(SharedEmbeddedTasksManager(), missing, response, {}).Finish(Limits()).code(),
             absl::StatusCode::kNotFound);
-  InferenceStep again = handlers_.DetermineFramework(missing, response, {});
+  InferenceStep again = handlers_.DetermineFramework(SharedEmbeddedTasksManager(), missing, response, {});
   ASSERT_TRUE(again.answered());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(hub_.calls(), 1);

@@ -116,8 +116,10 @@ TEST(MetricsTest, ShowsTheRegistryTheWorkersAndTheProcess) {
                   .ok());
   ASSERT_EQ(exporters.registry_fingerprint().size(), 16u);
   const std::string text = ScrapeUntil(harness.server().metrics_port(), "process_open_fds ");
-  EXPECT_THAT(text, HasSubstr("tasks_registry_info{fingerprint=\"" +
+  // One series per generation; ListExporters answered from the harness's default, 1.23.
+  EXPECT_THAT(text, HasSubstr("tasks_registry_info{generation=\"1.23\",fingerprint=\"" +
                               exporters.registry_fingerprint() + "\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("tasks_registry_info{generation=\"2.1\",fingerprint=\""));
   EXPECT_THAT(text, HasSubstr("tasks_worker_threads 3\n"));
   EXPECT_THAT(text, HasSubstr("tasks_worker_queued 0\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));

@@ -42,7 +42,7 @@ class ReloadTest : public ::testing::Test {
     ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.registry_dirs = {dir_.string()};
-    auto server = TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
+    auto server = TasksServer::Start(options, testing::SharedEmbeddedGenerations(), nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = v1::TasksManager::NewStub(grpc::CreateChannel(

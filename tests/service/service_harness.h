@@ -52,7 +52,7 @@ class Harness {
     client.initial_backoff = absl::Milliseconds(10);
     client.max_backoff = absl::Milliseconds(50);
     auto server = service::TasksServer::Start(
-        options, SharedEmbeddedTasksManager(),
+        options, SharedEmbeddedGenerations(),
         options.locator.offline ? nullptr : std::make_unique<hub::CurlHubClient>(client));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

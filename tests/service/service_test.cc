@@ -28,7 +28,7 @@ class ServiceTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ServerOptions options;
     options.listen_address = "127.0.0.1:0";
-    auto server = TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
+    auto server = TasksServer::Start(options, testing::SharedEmbeddedGenerations(), nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
     channel_ = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(

@@ -87,7 +87,7 @@ class TlsTest : public ::testing::Test {
     ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.tls = tls;
-    return TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
+    return TasksServer::Start(options, testing::SharedEmbeddedGenerations(), nullptr);
   }
   static TlsOptions ServerTls(bool require_client_certificate = false) {
     return {File("server.pem"), File("server.key"),
@@ -208,7 +208,7 @@ TEST_F(TlsTest, TlsOnAUnixSocketIsRefused) {
   ServerOptions options;
   options.listen_address = "unix:" + File("socket");
   options.tls = ServerTls();
-  auto server = TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
+  auto server = TasksServer::Start(options, testing::SharedEmbeddedGenerations(), nullptr);
   ASSERT_FALSE(server.ok());
   EXPECT_THAT(server.status().message(), HasSubstr("unix socket"));
 }
@@ -335,7 +335,7 @@ using Serving = grpc::health::v1::HealthCheckResponse;
 
 TEST_F(TlsTest, HealthListenerAnswersProbesInPlaintextAndServesNothingElse) {
   auto server = TasksServer::Start(WithHealthListener(ServerTls()),
-                                   testing::SharedEmbeddedTasksManager(), nullptr);
+                                   testing::SharedEmbeddedGenerations(), nullptr);
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_GT((*server)->health_port(), 0);
   EXPECT_NE((*server)->health_port(), (*server)->port());
@@ -361,7 +361,7 @@ TEST_F(TlsTest, HealthListenerAnswersProbesInPlaintextAndServesNothingElse) {
 
 TEST_F(TlsTest, HealthListenerTurnsNotServingForTheWholeDrain) {
   auto server = TasksServer::Start(WithHealthListener(ServerTls()),
-                                   testing::SharedEmbeddedTasksManager(), nullptr);
+                                   testing::SharedEmbeddedGenerations(), nullptr);
   ASSERT_TRUE(server.ok()) << server.status();
   const std::shared_ptr<grpc::Channel> health = HealthChannel(**server);
   grpc::ClientContext watch_context;
@@ -401,7 +401,7 @@ TEST_F(TlsTest, HealthListenerTurnsNotServingForTheWholeDrain) {
 TEST_F(TlsTest, HealthListenerThatCannotListenFailsStart) {
   ServerOptions options = WithHealthListener(ServerTls());
   options.health_listen_address = "unix:" + File("no-such-folder/health.sock");
-  auto server = TasksServer::Start(options, testing::SharedEmbeddedTasksManager(), nullptr);
+  auto server = TasksServer::Start(options, testing::SharedEmbeddedGenerations(), nullptr);
   ASSERT_FALSE(server.ok());
   EXPECT_THAT(server.status().message(),
               HasSubstr("cannot listen on " + options.health_listen_address));
