@@ -1,13 +1,10 @@
 #include "tests/test_support.h"
 
-#include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
-#include <vector>
 
 #include "server/common/errors.h"
 
@@ -54,21 +51,6 @@ std::string ReadTestFile(const std::string& path) {
   std::ostringstream contents;
   contents << in.rdbuf();
   return contents.str();
-}
-
-registry::RegistrySources GenerationSources(const std::string& folder) {
-  const std::filesystem::path dir = std::filesystem::path(TASKS_DATA_DIR) / folder;
-  registry::RegistrySources sources;
-  sources.tables = {(dir / "tables.txtpb").string(), ReadTestFile((dir / "tables.txtpb").string())};
-  std::vector<std::filesystem::path> files;
-  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename() != "tables.txtpb") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const std::filesystem::path& path : files) {
-    sources.exporter_files.push_back({path.string(), ReadTestFile(path.string())});
-  }
-  return sources;
 }
 
 const nlohmann::ordered_json& Reference(const std::string& relative_path) {

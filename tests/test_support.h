@@ -20,10 +20,6 @@ std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager();
 // (the server's default is the newest: tests of other generations name theirs).
 std::shared_ptr<const registry::Generations> SharedEmbeddedGenerations();
 
-// The registry data of a generation in data/<folder>/ (e.g. "registry-2.1"): tables.txtpb, then
-// the exporter files in name order, as the server loads a generation.
-registry::RegistrySources GenerationSources(const std::string& folder);
-
 // tests/reference/<relative_path>, parsed.
 const nlohmann::ordered_json& Reference(const std::string& relative_path);
 

@@ -4,6 +4,7 @@
 // reference tables (tests/reference-2.1/), never from the data files under test.
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +21,12 @@ using ::tasks::testing::Reason;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-RegistrySources Sources21() { return tasks::testing::GenerationSources("registry-2.1"); }
+// What the server loads for 2.1: the embedded data/registry-2.1/ files.
+RegistrySources Sources21() {
+  absl::StatusOr<RegistrySources> sources = CollectRegistrySources({}, "registry-2.1");
+  if (!sources.ok()) throw std::runtime_error(std::string(sources.status().message()));
+  return *std::move(sources);
+}
 
 // tests/reference-2.1/<relative_path>, parsed once and kept (so a range-for over a subscript of it
 // never reads a destroyed temporary).

@@ -26,13 +26,10 @@ using Kind = SupportMatrixChange::Kind;
 const RegistrySnapshot& V123() { return tasks::testing::EmbeddedTasksManager().snapshot(); }
 
 const RegistrySnapshot& V21() {
-  static const TasksManager* const manager = [] {
-    absl::StatusOr<LoadedRegistry> loaded =
-        LoadRegistry(tasks::testing::GenerationSources("registry-2.1"));
-    if (!loaded.ok()) throw std::runtime_error(std::string(loaded.status().message()));
-    return new TasksManager(loaded->snapshot);
-  }();
-  return manager->snapshot();
+  absl::StatusOr<std::shared_ptr<const TasksManager>> manager =
+      tasks::testing::SharedEmbeddedGenerations()->Select("2.1");
+  if (!manager.ok()) throw std::runtime_error(std::string(manager.status().message()));
+  return (*manager)->snapshot();
 }
 
 const nlohmann::ordered_json& Reference21(const std::string& relative_path) {
