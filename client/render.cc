@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -44,12 +45,19 @@ std::string JoinOrNone(const Strings& strings) {
   return strings.empty() ? "(none)" : absl::StrJoin(strings, ", ");
 }
 
+// Characters, not bytes: cells are UTF-8 ("gpt-neo → gpt_neo").
+std::size_t DisplayWidth(const std::string& cell) {
+  return std::count_if(cell.begin(), cell.end(), [](char c) { return (c & 0xC0) != 0x80; });
+}
+
 // Columns are padded to their widest cell, so the first row reads as a header over them.
 std::string Table(const std::vector<Row>& rows) {
   std::vector<std::size_t> widths;
   for (const Row& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+    }
   }
   std::string out;
   for (const Row& row : rows) {
@@ -57,7 +65,7 @@ std::string Table(const std::vector<Row>& rows) {
     for (std::size_t i = 0; i < row.size(); ++i) {
       absl::StrAppend(&line, row[i]);
       // No padding after the last cell: trailing blanks would only get in the way of grep.
-      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line.append(widths[i] - DisplayWidth(row[i]) + 2, ' ');
     }
     absl::StrAppend(&out, line, "\n");
   }
@@ -103,6 +111,12 @@ std::optional<google::rpc::ErrorInfo> FindErrorInfo(const grpc::Status& status) 
 template <typename Key, typename Value>
 std::map<Key, Value> Sorted(const google::protobuf::Map<Key, Value>& map) {
   return {map.begin(), map.end()};
+}
+
+// A CSV field, quoted as RFC 4180 says when it holds a separator, quote or line break.
+std::string CsvField(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\"\""}}), "\"");
 }
 
 // A JSON string literal, escaped by protobuf's own JSON printer.
@@ -411,17 +425,179 @@ std::string RenderMarkdown(const optimum::tasks::v1::GetSupportMatrixResponse& r
 }
 
 std::string RenderCsv(const optimum::tasks::v1::GetSupportMatrixResponse& response) {
-  auto field = [](const std::string& value) {
-    if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-    return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\"\""}}), "\"");
-  };
   std::string out = "exporter,library_name,model_type,task,config_class,use_past\r\n";
   for (const optimum::tasks::v1::SupportMatrixRow& row : response.rows()) {
-    absl::StrAppend(&out, field(row.exporter()), ",", field(row.library_name()), ",",
-                    field(row.model_type()), ",", field(row.task()), ",", field(row.config_class()),
-                    ",", row.use_past() ? "true" : "false", "\r\n");
+    absl::StrAppend(&out, CsvField(row.exporter()), ",", CsvField(row.library_name()), ",",
+                    CsvField(row.model_type()), ",", CsvField(row.task()), ",",
+                    CsvField(row.config_class()), ",", row.use_past() ? "true" : "false", "\r\n");
   }
   return out;
+}
+
+namespace {
+
+using optimum::tasks::v1::DiffSupportMatrixResponse;
+using optimum::tasks::v1::SupportMatrixChange;
+using optimum::tasks::v1::SupportMatrixRow;
+
+std::string KindName(SupportMatrixChange::Kind kind) {
+  return absl::AsciiStrToLower(optimum::tasks::v1::SupportMatrixChange_Kind_Name(kind));
+}
+
+// The row a change is about: the new one, or the removed one.
+const SupportMatrixRow& RowOf(const SupportMatrixChange& change) {
+  return change.has_after() ? change.after() : change.before();
+}
+
+// The registry key of a row: its task, with "-with-past" for the past variant.
+std::string RegistryKey(const SupportMatrixRow& row) {
+  return absl::StrCat(row.task(), row.use_past() ? "-with-past" : "");
+}
+
+// "before → after" where a changed row's value differs, else the value.
+std::string BeforeAfter(const SupportMatrixChange& change,
+                        const std::string& (SupportMatrixRow::*field)() const) {
+  const std::string& after = (RowOf(change).*field)();
+  if (!change.has_before() || !change.has_after() || (change.before().*field)() == after) {
+    return after;
+  }
+  return absl::StrCat((change.before().*field)(), " → ", after);
+}
+
+// A model type as transformers spells it, which is how the server matches rows across
+// generations (Optimum 1.x keys "gpt-neo", 2.x "gpt_neo").
+std::string TransformersSpelling(const std::string& model_type) {
+  return absl::StrReplaceAll(absl::AsciiStrToLower(model_type), {{"-", "_"}});
+}
+
+}  // namespace
+
+std::string RenderText(const DiffSupportMatrixResponse& response) {
+  std::vector<Row> rows = {
+      {"CHANGE", "EXPORTER", "LIBRARY", "MODEL TYPE", "TASK", "USE PAST", "CONFIG CLASS"}};
+  for (const SupportMatrixChange& change : response.changes()) {
+    const SupportMatrixRow& row = RowOf(change);
+    rows.push_back({KindName(change.kind()), row.exporter(), row.library_name(),
+                    BeforeAfter(change, &SupportMatrixRow::model_type), row.task(),
+                    YesNo(row.use_past()), BeforeAfter(change, &SupportMatrixRow::config_class)});
+  }
+  return Table(rows);
+}
+
+std::string RenderMarkdown(const DiffSupportMatrixResponse& response) {
+  std::string out = absl::StrCat(
+      "# Support matrix changes from Optimum generation ", response.from_generation(), " to ",
+      response.to_generation(),
+      "\n\n"
+      "Generated by `tasks-cli matrix --diff ",
+      response.from_generation(), " ", response.to_generation(),
+      "` from the registries the server loaded; do not edit.\n"
+      "Rows of the support matrix are matched on exporter, library, model type (compared as\n"
+      "transformers spells it, so `gpt-neo` and `gpt_neo` are one model type), task and\n"
+      "`-with-past`. A key is *added* or *removed* when only one generation registers it, and\n"
+      "*changed* when both do with a different config class or model-type spelling.\n\n"
+      "| exporter | added | removed | changed |\n|---|---|---|---|\n");
+  // exporter -> counts per kind, in the order of the changes.
+  std::vector<std::pair<std::string, std::map<SupportMatrixChange::Kind, int>>> counts;
+  for (const SupportMatrixChange& change : response.changes()) {
+    const std::string& exporter = RowOf(change).exporter();
+    if (counts.empty() || counts.back().first != exporter) counts.push_back({exporter, {}});
+    ++counts.back().second[change.kind()];
+  }
+  for (auto& [exporter, by_kind] : counts) {
+    absl::StrAppend(&out, "| ", exporter, " | ", by_kind[SupportMatrixChange::ADDED], " | ",
+                    by_kind[SupportMatrixChange::REMOVED], " | ",
+                    by_kind[SupportMatrixChange::CHANGED], " |\n");
+  }
+  if (response.changes().empty()) return out + "\nNo changes.\n";
+
+  // Changes come by exporter, library and model type, so each (exporter, library) section and
+  // each model type line gathers consecutive changes.
+  std::string section, model_type;
+  std::vector<std::string> cells[3];  // added, removed, changed
+  std::set<std::string> spellings_before, spellings_after;
+  auto flush_line = [&] {
+    if (model_type.empty()) return;
+    std::string name =
+        absl::StrJoin(spellings_after.empty() ? spellings_before : spellings_after, ", ");
+    if (!spellings_before.empty() && !spellings_after.empty() &&
+        spellings_before != spellings_after) {
+      name = absl::StrCat(absl::StrJoin(spellings_before, ", "), " → ", name);
+    }
+    absl::StrAppend(&out, "| ", name, " | ", absl::StrJoin(cells[0], ", "), " | ",
+                    absl::StrJoin(cells[1], ", "), " | ", absl::StrJoin(cells[2], ", "), " |\n");
+    for (auto& cell : cells) cell.clear();
+    spellings_before.clear();
+    spellings_after.clear();
+  };
+  for (const SupportMatrixChange& change : response.changes()) {
+    const SupportMatrixRow& row = RowOf(change);
+    const std::string row_section = absl::StrCat(row.exporter(), " · ", row.library_name());
+    const std::string row_model_type = TransformersSpelling(row.model_type());
+    if (row_section != section || row_model_type != model_type) flush_line();
+    if (row_section != section) {
+      section = row_section;
+      absl::StrAppend(&out, "\n## ", section,
+                      "\n\n| model type | added | removed | changed |\n|---|---|---|---|\n");
+    }
+    model_type = row_model_type;
+    if (change.has_before()) spellings_before.insert(change.before().model_type());
+    if (change.has_after()) spellings_after.insert(change.after().model_type());
+    std::string key = RegistryKey(row);
+    switch (change.kind()) {
+      case SupportMatrixChange::ADDED:
+        cells[0].push_back(std::move(key));
+        break;
+      case SupportMatrixChange::REMOVED:
+        cells[1].push_back(std::move(key));
+        break;
+      default:
+        if (change.before().config_class() != change.after().config_class()) {
+          absl::StrAppend(&key, " (", BeforeAfter(change, &SupportMatrixRow::config_class), ")");
+        }
+        cells[2].push_back(std::move(key));
+    }
+  }
+  flush_line();
+  return out;
+}
+
+std::string RenderCsv(const DiffSupportMatrixResponse& response) {
+  std::string out =
+      "change,exporter,library_name,task,use_past,model_type_before,config_class_before,"
+      "model_type_after,config_class_after\r\n";
+  for (const SupportMatrixChange& change : response.changes()) {
+    const SupportMatrixRow& row = RowOf(change);
+    absl::StrAppend(&out, KindName(change.kind()), ",", CsvField(row.exporter()), ",",
+                    CsvField(row.library_name()), ",", CsvField(row.task()), ",",
+                    row.use_past() ? "true" : "false", ",", CsvField(change.before().model_type()),
+                    ",", CsvField(change.before().config_class()), ",",
+                    CsvField(change.after().model_type()), ",",
+                    CsvField(change.after().config_class()), "\r\n");
+  }
+  return out;
+}
+
+std::string RenderText(const optimum::tasks::v1::ListGenerationsResponse& response) {
+  std::vector<Row> rows = {
+      {"NAME", "OPTIMUM", "SELECTED BY", "EXPORTERS", "FRAMEWORKS", "TASKS", "PACKAGES"}};
+  for (const optimum::tasks::v1::Generation& generation : response.generations()) {
+    std::vector<std::string> selected_by;
+    if (generation.is_default()) selected_by.push_back("default");
+    if (generation.is_latest()) selected_by.push_back("latest");
+    std::vector<std::string> exporters, packages;
+    for (const optimum::tasks::v1::Exporter& exporter : generation.exporters()) {
+      exporters.push_back(exporter.name());
+    }
+    for (const optimum::tasks::v1::Provenance& package : generation.packages()) {
+      packages.push_back(absl::StrCat(package.package(), " ", package.version()));
+    }
+    rows.push_back({generation.name(), generation.optimum_version(),
+                    selected_by.empty() ? "-" : absl::StrJoin(selected_by, ", "),
+                    JoinOrNone(exporters), JoinOrNone(generation.frameworks()),
+                    absl::StrCat(generation.tasks()), JoinOrNone(packages)});
+  }
+  return Table(rows);
 }
 
 std::string RenderBatchAnswerJson(const optimum::tasks::v1::BatchResolveExportResponse& response) {

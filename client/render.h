@@ -42,6 +42,19 @@ std::string RenderMarkdown(const optimum::tasks::v1::GetSupportMatrixResponse& r
 // The support matrix's rows as CSV with a header line (RFC 4180 quoting).
 std::string RenderCsv(const optimum::tasks::v1::GetSupportMatrixResponse& response);
 
+// A support matrix diff (DiffSupportMatrix): as a table of its changes, one per row.
+std::string RenderText(const optimum::tasks::v1::DiffSupportMatrixResponse& response);
+// As Markdown: the counts per exporter, then per (exporter, library) one line per model type with
+// the registry keys (task, or task-with-past) it gains, loses and changes. A model type whose key
+// spelling changed reads "gpt-neo → gpt_neo"; a changed config class "task (Old → New)".
+std::string RenderMarkdown(const optimum::tasks::v1::DiffSupportMatrixResponse& response);
+// One CSV line per change, with a header line (RFC 4180 quoting).
+std::string RenderCsv(const optimum::tasks::v1::DiffSupportMatrixResponse& response);
+
+// The shipped generations as a table: name, Optimum version, default/latest, exporters,
+// frameworks, get_all_tasks() count and the packages the answers were read from.
+std::string RenderText(const optimum::tasks::v1::ListGenerationsResponse& response);
+
 // One BatchResolveExport answer as one line of JSON: {"id", "answer"} as RenderJson prints it,
 // or {"id", "error"} with the error as RenderErrorJson prints it.
 std::string RenderBatchAnswerJson(const optimum::tasks::v1::BatchResolveExportResponse& response);

@@ -4,7 +4,8 @@
 // grpc.health.v1 check usable as a container health check. The exit code is the gRPC status code
 // of the call (0 when it succeeded), so scripts can tell a bad argument from an unreachable server.
 // `--token` (or HF_TOKEN) goes to the server as `authorization: Bearer` metadata on every call,
-// for the inference subcommands to read gated and private models on the Hub.
+// for the inference subcommands to read gated and private models on the Hub; `--optimum-version`
+// as `optimum-version` metadata, choosing the Optimum generation that answers.
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -46,7 +47,8 @@ struct GlobalOptions {
   bool json = false;
   // Unset: 10 s for a call; none for a --batch stream, whose items the server bounds one by one.
   std::optional<double> deadline_seconds;
-  std::string token;  // Hugging Face Hub token; never printed
+  std::string token;            // Hugging Face Hub token; never printed
+  std::string optimum_version;  // empty: the server's default generation answers
   // TLS: the CA that signed the server's certificate (set: TLS), the client's own certificate
   // and key (mutual TLS), and the name the server's certificate must carry when not the host's.
   std::string tls_ca;
@@ -57,8 +59,8 @@ struct GlobalOptions {
 
 constexpr double kDefaultDeadlineSeconds = 10;
 
-// How `matrix` prints the support matrix.
-enum class MatrixFormat { kMarkdown, kCsv, kText };
+// How `matrix` and `generations` print; kJson is the response as --json prints it.
+enum class Format { kMarkdown, kCsv, kText, kJson };
 
 // A unary method of the generated TasksManager stub.
 template <typename Request, typename Response>
@@ -96,11 +98,12 @@ class Client {
       : options_(options), channel_(OpenChannel(options)), stub_(TasksManager::NewStub(channel_)) {}
 
   template <typename Request, typename Response>
-  int Call(StubMethod<Request, Response> method, const Request& request) const {
+  int Call(StubMethod<Request, Response> method, const Request& request,
+           Format format = Format::kText) const {
     grpc::ClientContext context;
     Prepare(context);
     Response response;
-    return Print((stub_.get()->*method)(&context, request, &response), response);
+    return Print((stub_.get()->*method)(&context, request, &response), response, format);
   }
 
   int CheckHealth(const HealthCheckRequest& request) const {
@@ -118,18 +121,20 @@ class Client {
     return exit_code;
   }
 
-  int PrintMatrix(const optimum::tasks::v1::GetSupportMatrixRequest& request,
-                  MatrixFormat format) const {
+  // GetSupportMatrix or DiffSupportMatrix, printed in `format`.
+  template <typename Request, typename Response>
+  int PrintMatrix(StubMethod<Request, Response> method, const Request& request,
+                  Format format) const {
     grpc::ClientContext context;
     Prepare(context);
-    optimum::tasks::v1::GetSupportMatrixResponse response;
-    const grpc::Status status = stub_->GetSupportMatrix(&context, request, &response);
+    Response response;
+    const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
     if (!status.ok()) return Fail(status);
-    if (options_.json) {
+    if (options_.json || format == Format::kJson) {
       std::cout << RenderJson(response);
-    } else if (format == MatrixFormat::kMarkdown) {
+    } else if (format == Format::kMarkdown) {
       std::cout << RenderMarkdown(response);
-    } else if (format == MatrixFormat::kCsv) {
+    } else if (format == Format::kCsv) {
       std::cout << RenderCsv(response);
     } else {
       std::cout << RenderText(response);
@@ -175,12 +180,17 @@ class Client {
     if (!options_.token.empty()) {
       context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
     }
+    if (!options_.optimum_version.empty()) {
+      context.AddMetadata("optimum-version", options_.optimum_version);
+    }
   }
 
   template <typename Response>
-  int Print(const grpc::Status& status, const Response& response) const {
+  int Print(const grpc::Status& status, const Response& response,
+            Format format = Format::kText) const {
     if (!status.ok()) return Fail(status);
-    std::cout << (options_.json ? RenderJson(response) : RenderText(response));
+    const bool json = options_.json || format == Format::kJson;
+    std::cout << (json ? RenderJson(response) : RenderText(response));
     return 0;
   }
 
@@ -496,22 +506,58 @@ void AddResolveExport(CLI::App& app, Action& chosen) {
 
 void AddMatrix(CLI::App& app, Action& chosen) {
   using Request = optimum::tasks::v1::GetSupportMatrixRequest;
+  using DiffRequest = optimum::tasks::v1::DiffSupportMatrixRequest;
   CLI::App* command = app.add_subcommand(
-      "matrix", "which model types and tasks each exporter supports, as Markdown, CSV or a table");
+      "matrix",
+      "which model types and tasks each exporter supports, or (--diff) what changed between two "
+      "Optimum generations, as Markdown, CSV, a table or JSON");
   auto request = std::make_shared<Request>();
   AddField(command, "--exporter", "only this exporter", request, &Request::mutable_exporter);
   AddField(command, "--library-name", "only this library", request, &Request::mutable_library_name);
   AddField(command, "--task", "only this task", request, &Request::mutable_task);
   AddField(command, "--model-type", "only this model type", request, &Request::mutable_model_type);
-  auto format = std::make_shared<MatrixFormat>(MatrixFormat::kMarkdown);
-  command->add_option("--format", *format, "markdown, csv, or text (--json: the response as JSON)")
+  auto diff = std::make_shared<std::vector<std::string>>();
+  command
+      ->add_option("--diff", *diff,
+                   "FROM TO: the rows generation TO adds, removes or changes relative to FROM "
+                   "(e.g. --diff 1.23 2.1); the filters apply to both")
+      ->expected(2)
+      ->type_name("GENERATION");
+  auto format = std::make_shared<Format>(Format::kMarkdown);
+  command->add_option("--format", *format, "markdown, csv, text or json")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, Format>{{"markdown", Format::kMarkdown},
+                                                                {"csv", Format::kCsv},
+                                                                {"text", Format::kText},
+                                                                {"json", Format::kJson}},
+                                  CLI::ignore_case));
+  OnRun(command, chosen, [request, diff, format](const Client& client) {
+    if (diff->empty()) {
+      return client.PrintMatrix(&TasksManager::Stub::GetSupportMatrix, *request, *format);
+    }
+    DiffRequest between;
+    between.set_from_version((*diff)[0]);
+    between.set_to_version((*diff)[1]);
+    if (request->has_exporter()) between.set_exporter(request->exporter());
+    if (request->has_library_name()) between.set_library_name(request->library_name());
+    if (request->has_task()) between.set_task(request->task());
+    if (request->has_model_type()) between.set_model_type(request->model_type());
+    return client.PrintMatrix(&TasksManager::Stub::DiffSupportMatrix, between, *format);
+  });
+}
+
+void AddGenerations(CLI::App& app, Action& chosen) {
+  using Request = optimum::tasks::v1::ListGenerationsRequest;
+  CLI::App* command = app.add_subcommand(
+      "generations", "the Optimum generations the server ships, and which one answers by default");
+  auto format = std::make_shared<Format>(Format::kText);
+  command->add_option("--format", *format, "text or json")
       ->transform(CLI::CheckedTransformer(
-          std::map<std::string, MatrixFormat>{{"markdown", MatrixFormat::kMarkdown},
-                                              {"csv", MatrixFormat::kCsv},
-                                              {"text", MatrixFormat::kText}},
+          std::map<std::string, Format>{{"text", Format::kText}, {"json", Format::kJson}},
           CLI::ignore_case));
-  OnRun(command, chosen,
-        [request, format](const Client& client) { return client.PrintMatrix(*request, *format); });
+  OnRun(command, chosen, [format](const Client& client) {
+    return client.Call(&TasksManager::Stub::ListGenerations, Request(), *format);
+  });
 }
 
 void AddCacheStats(CLI::App& app, Action& chosen) {
@@ -565,6 +611,11 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
       ->envname("HF_TOKEN")
       ->type_name("TOKEN")
       ->transform(HubToken());
+  app.add_option("--optimum-version", options.optimum_version,
+                 "the Optimum generation that answers, sent as optimum-version metadata: a "
+                 "generation (2.1), a full Optimum version (2.1.0) or latest (default: the "
+                 "server's default generation; see `generations`)")
+      ->envname("TASKS_OPTIMUM_VERSION");
   app.add_option("--deadline,--timeout", options.deadline_seconds,
                  "seconds the call may take (default 10; for resolve-export --batch, no limit "
                  "on the stream)")
@@ -597,11 +648,11 @@ int Run(int argc, char** argv) {
   GlobalOptions options;
   AddGlobalOptions(app, options);
   Action chosen;
-  for (auto add :
-       {AddGetAllTasks, AddMapFromSynonym, AddGetSupportedTasksForModelType,
-        AddGetSupportedModelTypeForTask, AddGetExporterConfigConstructor, AddGetModelClassForTask,
-        AddListExporters, AddDetermineFramework, AddInferLibraryFromModel, AddInferTaskFromModel,
-        AddStandardizeModelAttributes, AddResolveExport, AddCacheStats, AddMatrix, AddHealth}) {
+  for (auto add : {AddGetAllTasks, AddMapFromSynonym, AddGetSupportedTasksForModelType,
+                   AddGetSupportedModelTypeForTask, AddGetExporterConfigConstructor,
+                   AddGetModelClassForTask, AddListExporters, AddDetermineFramework,
+                   AddInferLibraryFromModel, AddInferTaskFromModel, AddStandardizeModelAttributes,
+                   AddResolveExport, AddCacheStats, AddMatrix, AddGenerations, AddHealth}) {
     add(app, chosen);
   }
   CLI11_PARSE(app, argc, argv);

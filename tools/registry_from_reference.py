@@ -83,11 +83,11 @@ def block(indent, name, body):
     return ["%s%s {" % (indent, name)] + body + ["%s}" % indent]
 
 
-def provenance_block(package, version, repository, commit, source_file):
+def provenance_block(package, version, repository, commit, source_file, name="provenance"):
     values = (("package", package), ("version", version), ("repository", repository),
               ("commit", commit), ("source_file", source_file), ("license", "Apache-2.0"),
               ("generated_by", GENERATED_BY))
-    return block("", "provenance", sum((field("  ", k, v) for k, v in values), []))
+    return block("", name, sum((field("  ", k, v) for k, v in values), []))
 
 
 def header(what, sources, message, extra=()):
@@ -148,6 +148,25 @@ def core_provenance(tasks):
                             CORE_SOURCE)
 
 
+def paired_packages_lines(rules, auto, inference):
+    """The transformers and diffusers the generation pairs with Optimum, as rules.json records
+    them, each with the files its tables were read from."""
+    source_files = {
+        "transformers": ", ".join(fw["file"] for fw in auto["frameworks"].values()),
+        "diffusers": inference["diffusers_tasks_to_model_mappings"]["diffusers_file"],
+    }
+    lines = []
+    for package, source_file in source_files.items():
+        p = rules["provenance"][package]
+        # A tagged release is its tag; a commit between releases the version its tree declares.
+        version = p.get("version_in_tree") or p.get("tag", "").lstrip("v")
+        if not version:
+            fail("rules.json: provenance.%s has neither version_in_tree nor tag" % package)
+        lines += provenance_block(package, version, p["repository"], p["commit"], source_file,
+                                  "paired_package")
+    return lines
+
+
 def inference_lines(inference):
     """diffusers pipeline classes and transformers model classes per task."""
     lines = []
@@ -179,8 +198,8 @@ def rules_lines(rules):
                  + list_field("  ", "core_exporter", values["core_exporters"]))
 
 
-def tables_lines(tasks, config_classes, auto, vocab):
-    lines = core_provenance(tasks) + list_field("", "task", vocab)
+def tables_lines(tasks, config_classes, auto, vocab, paired):
+    lines = core_provenance(tasks) + paired + list_field("", "task", vocab)
     for name, task in tasks["synonyms"]["map"].items():
         lines.append("synonym { name: %s task: %s }" % (quote(name), quote(task)))
     defaults = tasks["model_type_for_default_config"]["map"]
@@ -391,8 +410,10 @@ def build_outputs(ref, out, optional_out):
         task_maps += [task_map for mts in onnx_entries.values() for task_map in mts.values()]
     vocab = task_vocabulary(tasks, task_maps)
     config_classes = dict(smt["config_classes"], **(onnx or {}).get("config_classes", {}))
-    body, counts = tables_lines(tasks, config_classes, auto, vocab)
-    body += inference_lines(load(ref, "inference.json")) + rules_lines(load(ref, "rules.json"))
+    inference, rules = load(ref, "inference.json"), load(ref, "rules.json")
+    body, counts = tables_lines(tasks, config_classes, auto, vocab,
+                                paired_packages_lines(rules, auto, inference))
+    body += inference_lines(inference) + rules_lines(rules)
     outputs = [(os.path.join(out, "tables.txtpb"),
                 header("Task tables of %s's TasksManager: task vocabulary, synonyms, "
                        "loaders, custom classes, inference tables." % title, ["tasks.json",

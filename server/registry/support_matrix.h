@@ -44,6 +44,27 @@ struct SupportMatrix {
 absl::StatusOr<SupportMatrix> BuildSupportMatrix(const RegistrySnapshot& snapshot,
                                                  const SupportMatrixFilter& filter);
 
+// One row that differs between two generations' support matrices. Views into the snapshots.
+struct SupportMatrixChange {
+  enum class Kind { kAdded, kRemoved, kChanged };
+  Kind kind;
+  std::optional<SupportMatrixRow> before;  // the row of `from`; unset for kAdded
+  std::optional<SupportMatrixRow> after;   // the row of `to`; unset for kRemoved
+};
+
+// Rows of `to` the filter selects that `from` lacks or holds differently, and rows of `from` `to`
+// lacks. Rows are matched on (exporter, library, model type, task, use_past), the model type
+// compared as transformers spells it (lower case, '_'), so 1.x's "gpt-neo" and 2.x's "gpt_neo"
+// are one model type; a matched row is kChanged when its config class or model-type key differs.
+// By exporter and library (in `to`'s load order, then `from`'s), then model type (transformers
+// spelling), task and use_past (without first).
+//
+// The filter is applied to both generations, the model type compared as above. A value is valid
+// when either generation knows it (exporter "tflite" from 1.23 to 2.1: every tflite row is
+// removed); a value neither knows fails with BuildSupportMatrix's error for `to`.
+absl::StatusOr<std::vector<SupportMatrixChange>> DiffSupportMatrix(
+    const RegistrySnapshot& from, const RegistrySnapshot& to, const SupportMatrixFilter& filter);
+
 // What an exporter registers for one library. Views into the snapshot.
 struct ExporterCount {
   absl::string_view library;

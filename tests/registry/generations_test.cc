@@ -3,9 +3,10 @@
 // (model-type keys, frameworks, get_all_tasks, exporters). Expected values come from the 2.1
 // reference tables (tests/reference-2.1/), never from the data files under test.
 #include <algorithm>
-#include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_replace.h"
@@ -16,28 +17,15 @@
 namespace tasks::registry {
 namespace {
 
-namespace fs = std::filesystem;
-using ::tasks::testing::ReadTestFile;
 using ::tasks::testing::Reason;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-const fs::path kRegistry21 = fs::path(TASKS_DATA_DIR) / "registry-2.1";
-
-// tables.txtpb, then the exporter files in name order: what the server loads for a generation.
+// What the server loads for 2.1: the embedded data/registry-2.1/ files.
 RegistrySources Sources21() {
-  RegistrySources sources;
-  sources.tables = {(kRegistry21 / "tables.txtpb").string(),
-                    ReadTestFile((kRegistry21 / "tables.txtpb").string())};
-  std::vector<fs::path> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(kRegistry21)) {
-    if (entry.path().filename() != "tables.txtpb") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& path : files) {
-    sources.exporter_files.push_back({path.string(), ReadTestFile(path.string())});
-  }
-  return sources;
+  absl::StatusOr<RegistrySources> sources = CollectRegistrySources({}, "registry-2.1");
+  if (!sources.ok()) throw std::runtime_error(std::string(sources.status().message()));
+  return *std::move(sources);
 }
 
 // tests/reference-2.1/<relative_path>, parsed once and kept (so a range-for over a subscript of it
@@ -75,6 +63,30 @@ TEST_F(Generation21, LoadsCleanlyWithItsRulesAndExporters) {
   EXPECT_EQ(snapshot.core_exporters,
             rules["core_exporters"]["value"].get<std::vector<std::string>>());
   EXPECT_EQ(snapshot.frameworks, rules["frameworks"]["value"].get<std::vector<std::string>>());
+}
+
+// The tables name the transformers and diffusers they were read from, as the reference records
+// them: a tagged release by its version, a commit between releases by its tree's version.
+TEST_F(Generation21, TablesNameTheirPairedPackages) {
+  const std::vector<std::pair<const RegistrySnapshot*, nlohmann::ordered_json>> generations = {
+      {&V123().snapshot(), tasks::testing::Reference("rules.json")["provenance"]},
+      {&V21().snapshot(), Reference21("rules.json")["provenance"]}};
+  for (const auto& [snapshot, provenance] : generations) {
+    ASSERT_EQ(snapshot->table_packages.size(), 3u) << snapshot->generation;
+    EXPECT_EQ(snapshot->table_packages[0].package, "optimum");
+    EXPECT_EQ(snapshot->table_packages[0].commit, provenance["optimum"]["commit"]);
+    const Provenance& transformers = snapshot->table_packages[1];
+    EXPECT_EQ(transformers.package, "transformers");
+    EXPECT_EQ(transformers.version, provenance["transformers"]["version_in_tree"]);
+    EXPECT_EQ(transformers.commit, provenance["transformers"]["commit"]);
+    EXPECT_EQ(transformers.repository, provenance["transformers"]["repository"]);
+    EXPECT_THAT(transformers.source_file, HasSubstr("models/auto/modeling_auto.py"));
+    const Provenance& diffusers = snapshot->table_packages[2];
+    EXPECT_EQ(diffusers.package, "diffusers");
+    EXPECT_EQ("v" + diffusers.version, provenance["diffusers"]["tag"]);
+    EXPECT_EQ(diffusers.commit, provenance["diffusers"]["commit"]);
+    EXPECT_EQ(diffusers.source_file, "src/diffusers/pipelines/auto_pipeline.py");
+  }
 }
 
 // qwen3 is an ONNX model type of optimum-onnx 0.1.0; Optimum 1.23.3 has no entry for it.

@@ -1,4 +1,4 @@
-"""A drop-in remote for Optimum 1.23.3's `TasksManager`, backed by the tasks-manager gRPC service.
+"""A drop-in remote for Optimum's `TasksManager`, backed by the tasks-manager gRPC service.
 
     from tasks_manager_client import RemoteTasksManager as TasksManager
     tm = TasksManager()  # $TASKS_MANAGER_ADDRESS or 127.0.0.1:50051, token from $HF_TOKEN

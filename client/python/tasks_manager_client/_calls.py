@@ -236,6 +236,15 @@ def get_support_matrix(
     )
 
 
+def list_generations() -> Rpc[list[dict[str, Any]]]:
+    """The Optimum generations the server ships, oldest first, as dicts of `Generation`'s fields
+    (proto field names): name, optimum_version, is_default, is_latest, packages, exporters,
+    frameworks, tasks, registry_fingerprint. Not an Optimum method."""
+    return _ask(
+        "ListGenerations", lambda response: [_as_dict(g) for g in response.generations]
+    )
+
+
 # -- inference methods (the Hub, the cache folder or a local folder under a model root) --
 # `cache_dir` is accepted for Optimum's signatures and ignored: the server reads its own.
 

@@ -9,10 +9,15 @@ Environment (used when the argument is not given):
   TASKS_MANAGER_TLS_KEY       PEM private key of the client certificate
   TASKS_MANAGER_TLS_SERVER_NAME  the name the server's certificate must carry, when the
                               address does not name it (an IP address)
+
+The Optimum generation that answers is chosen by the `optimum-version` metadata of each call:
+by default the version of the `optimum` distribution installed next to the client, so a worker
+gets the answers of the Optimum it runs (see `installed_optimum_version`).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import random
 import time
@@ -26,6 +31,7 @@ from ._proto.optimum.tasks.v1 import tasks_manager_pb2 as pb
 from .errors import error_info_of
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+OPTIMUM_VERSION_KEY = "optimum-version"
 _SERVICE = pb.DESCRIPTOR.services_by_name["TasksManager"]
 
 
@@ -84,6 +90,15 @@ def tls_settings(
     return credentials, options
 
 
+def installed_optimum_version() -> str:
+    """The version of the `optimum` distribution this interpreter would import, or "" when it
+    has none (then the server's default generation answers)."""
+    try:
+        return importlib.metadata.version("optimum")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 class ClientBase:
     """Settings and channel of a client; subclasses say how to open a channel and send."""
 
@@ -106,6 +121,7 @@ class ClientBase:
         tls_server_name: Optional[str] = None,
         credentials: Optional[grpc.ChannelCredentials] = None,
         channel_options: Sequence[tuple[str, Any]] = (),
+        optimum_version: Optional[str] = None,
     ) -> None:
         """
         address: host:port or unix:path; default $TASKS_MANAGER_ADDRESS, then 127.0.0.1:50051.
@@ -119,6 +135,10 @@ class ClientBase:
         tls_server_name: the name the server's certificate must carry when the address does
           not name it (an IP address).
         credentials: other channel credentials (instead of tls_*).
+        optimum_version: the Optimum generation that answers, sent as `optimum-version` metadata
+          on every call: a generation ("2.1"), a full Optimum version ("2.1.0") or "latest".
+          Default: the version of the installed `optimum` distribution, if any. "" sends none:
+          the server's default generation answers.
         """
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -126,6 +146,9 @@ class ClientBase:
         self._token = token if token is not None else os.environ.get("HF_TOKEN")
         self._deadline = deadline
         self._retry = RetryPolicy(max_attempts, initial_backoff, max_backoff)
+        self.optimum_version = (
+            optimum_version if optimum_version is not None else installed_optimum_version()
+        )
         tls_credentials, tls_options = tls_settings(tls_ca, tls_cert, tls_key, tls_server_name)
         if tls_credentials is not None:
             if credentials is not None:
@@ -153,9 +176,11 @@ class ClientBase:
         return time.monotonic() + self._deadline
 
     def _metadata(self, token: Token) -> tuple[tuple[str, str], ...]:
-        """Optimum's token argument: a str, True/None (the default token), False (anonymous)."""
+        """The generation, and Optimum's token argument: a str, True/None (the default token),
+        False (anonymous)."""
         chosen = token if isinstance(token, str) else (None if token is False else self._token)
-        return (("authorization", f"Bearer {chosen}"),) if chosen else ()
+        generation = ((OPTIMUM_VERSION_KEY, self.optimum_version),) if self.optimum_version else ()
+        return generation + ((("authorization", f"Bearer {chosen}"),) if chosen else ())
 
 
 def remaining(deadline_at: float) -> float:

@@ -116,6 +116,7 @@ class AsyncRemoteTasksManager(ClientBase):
     infer_task_from_model = _Coroutine(_calls.infer_task_from_model)
     infer_export_model_type = _Coroutine(_calls.infer_export_model_type)
     get_support_matrix = _Coroutine(_calls.get_support_matrix)
+    list_generations = _Coroutine(_calls.list_generations)
     resolve_export = _Coroutine(_calls.resolve_export)
 
     async def batch_resolve_export(

@@ -1,4 +1,4 @@
-"""`RemoteTasksManager`: Optimum 1.23.3's `TasksManager` static methods, answered by the service.
+"""`RemoteTasksManager`: Optimum's `TasksManager` static methods, answered by the service.
 
 Method names, parameters and defaults are Optimum's, so a worker switches with one import:
 `from tasks_manager_client import RemoteTasksManager as TasksManager`. Where Optimum returns a
@@ -56,7 +56,7 @@ class RemoteTasksManager(ClientBase):
 
     Methods can be called on an instance or, like Optimum's static methods, on the class (a
     shared client from the environment). Calls are blocking and thread-safe. The constructor's
-    arguments are `ClientBase`'s (address, token, deadline, retries, TLS).
+    arguments are `ClientBase`'s (address, token, deadline, retries, TLS, optimum_version).
     """
 
     _insecure_channel = staticmethod(grpc.insecure_channel)
@@ -119,6 +119,7 @@ class RemoteTasksManager(ClientBase):
     infer_task_from_model = _StaticLike(_calls.infer_task_from_model)
     infer_export_model_type = _StaticLike(_calls.infer_export_model_type)
     get_support_matrix = _StaticLike(_calls.get_support_matrix)
+    list_generations = _StaticLike(_calls.list_generations)
     resolve_export = _StaticLike(_calls.resolve_export)
 
     def batch_resolve_export(

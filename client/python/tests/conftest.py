@@ -24,6 +24,9 @@ REPO = Path(os.environ.get("TASKS_REPO_DIR") or Path(__file__).resolve().parents
 from tasks_manager_client import RemoteTasksManager  # noqa: E402
 
 START_TIMEOUT = 30.0
+# The generation tests/reference/ was extracted from: parity tests select it explicitly, since
+# the server's default is the newest generation.
+REFERENCE_GENERATION = "1.23"
 
 
 class Process:
@@ -166,6 +169,8 @@ def mtls_server_address(hub: str, tls_dir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def tm(server_address: str) -> Iterator[RemoteTasksManager]:
-    """An anonymous client (token="" ignores any HF_TOKEN of the caller's environment)."""
-    with RemoteTasksManager(server_address, token="", deadline=20.0) as client:
+    """An anonymous client (token="" ignores any HF_TOKEN of the caller's environment) of the
+    reference's generation."""
+    with RemoteTasksManager(server_address, token="", deadline=20.0,
+                            optimum_version=REFERENCE_GENERATION) as client:
         yield client

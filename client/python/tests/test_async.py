@@ -15,6 +15,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 import grpc
 import pytest
 
+from conftest import REFERENCE_GENERATION
 from tasks_manager_client import (
     AsyncRemoteTasksManager,
     GatedRepoError,
@@ -30,6 +31,7 @@ T = TypeVar("T")
 def run(server_address: str, body: Callable[[AsyncRemoteTasksManager], Awaitable[T]],
         **settings: Any) -> T:
     async def main() -> T:
+        settings.setdefault("optimum_version", REFERENCE_GENERATION)
         async with AsyncRemoteTasksManager(server_address, token="", **settings) as tm:
             return await body(tm)
 
@@ -39,7 +41,7 @@ def run(server_address: str, body: Callable[[AsyncRemoteTasksManager], Awaitable
 def test_every_method_is_a_coroutine_with_the_blocking_ones_signature() -> None:
     blocking = {name: value for name, value in vars(RemoteTasksManager).items()
                 if hasattr(value, "__func__") and not isinstance(value, (classmethod, staticmethod))}
-    assert len(blocking) == 13
+    assert len(blocking) == 14
     tm = AsyncRemoteTasksManager("127.0.0.1:1")
     for name, method in blocking.items():
         assert vars(AsyncRemoteTasksManager)[name].__func__ is method.__func__, name
