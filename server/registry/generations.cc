@@ -120,10 +120,17 @@ absl::StatusOr<std::shared_ptr<const TasksManager>> Generations::Select(
 
 absl::StatusOr<LoadedGenerations> LoadGenerations(absl::Span<const std::string> extra_dirs,
                                                   absl::string_view default_version) {
+  // The extra files are read once, so that every generation loads the same bytes.
+  RegistrySources extra;
+  if (absl::Status status = AppendExtraDirs(extra_dirs, extra); !status.ok()) return status;
   LoadedGenerations loaded;
   std::vector<std::shared_ptr<const TasksManager>> managers;
   for (const std::string& folder : EmbeddedGenerationFolders()) {
-    absl::StatusOr<RegistrySources> sources = CollectRegistrySources(extra_dirs, folder);
+    absl::StatusOr<RegistrySources> sources = CollectRegistrySources({}, folder);
+    if (sources.ok()) {
+      sources->exporter_files.insert(sources->exporter_files.end(), extra.exporter_files.begin(),
+                                     extra.exporter_files.end());
+    }
     absl::StatusOr<LoadedRegistry> registry =
         sources.ok() ? LoadRegistry(*sources) : sources.status();
     if (!registry.ok()) {
@@ -137,6 +144,7 @@ absl::StatusOr<LoadedGenerations> LoadGenerations(absl::Span<const std::string> 
       Generations::Create(std::move(managers), default_version);
   if (!generations.ok()) return generations.status();
   loaded.generations = *std::move(generations);
+  loaded.skipped = std::move(extra.skipped);
   return loaded;
 }
 

@@ -65,6 +65,7 @@ class Generations {
 struct LoadedGenerations {
   std::shared_ptr<const Generations> generations;
   std::vector<LoadedRegistry> registries;  // embedding order
+  std::vector<std::string> skipped;        // RegistrySources::skipped of the extra dirs
 };
 
 // Loads every embedded generation, each followed by the exporter files of `extra_dirs` (an

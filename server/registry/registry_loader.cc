@@ -458,6 +458,11 @@ absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::str
         absl::StrCat("no embedded registry folder '", embedded_folder, "' with a ", kTablesFileName,
                      "; embedded: ", absl::StrJoin(EmbeddedGenerationFolders(), ", ")));
   }
+  if (absl::Status status = AppendExtraDirs(extra_dirs, sources); !status.ok()) return status;
+  return sources;
+}
+
+absl::Status AppendExtraDirs(absl::Span<const std::string> extra_dirs, RegistrySources& sources) {
   for (const std::string& dir : extra_dirs) {
     std::error_code error;
     std::vector<fs::path> files;
@@ -485,7 +490,7 @@ absl::StatusOr<RegistrySources> CollectRegistrySources(absl::Span<const std::str
       sources.exporter_files.push_back(RegistrySource{path.string(), *std::move(contents)});
     }
   }
-  return sources;
+  return absl::OkStatus();
 }
 
 namespace {

@@ -46,6 +46,10 @@ absl::StatusOr<RegistrySources> CollectRegistrySources(
     absl::Span<const std::string> extra_dirs,
     absl::string_view embedded_folder = kFirstGenerationFolder);
 
+// The extra-dirs part of CollectRegistrySources: appends the `*.txtpb` files of each of
+// `extra_dirs` (name order) to `sources.exporter_files`, and what it skipped to `skipped`.
+absl::Status AppendExtraDirs(absl::Span<const std::string> extra_dirs, RegistrySources& sources);
+
 struct LoadedRegistry {
   std::shared_ptr<const RegistrySnapshot> snapshot;
   // Things worth a log line that do not stop the load: registrations ignored because an earlier

@@ -213,9 +213,9 @@ absl::Status TasksServer::Listen(const ServerOptions& options,
     // gRPC binds with the process's umask; a client connecting needs write permission.
     const std::string path = UnixSocketPath(options.listen_address);
     if (path.empty() || chmod(path.c_str(), static_cast<mode_t>(options.unix_socket_mode)) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot set the mode of the socket ", options.listen_address, ": ",
-          path.empty() ? "not a unix: socket file" : std::strerror(errno)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot set the mode of the socket ", options.listen_address, ": ",
+                       path.empty() ? "not a unix: socket file" : std::strerror(errno)));
     }
   }
   return absl::OkStatus();
@@ -284,11 +284,9 @@ TasksServer::~TasksServer() {
 }
 
 void LogLoaderFindings(const registry::LoadedGenerations& loaded) {
+  for (const std::string& skipped : loaded.skipped) spdlog::error("registry: {}", skipped);
   for (const registry::LoadedRegistry& registry : loaded.registries) {
     const std::string& generation = registry.snapshot->generation;
-    for (const std::string& skipped : registry.skipped) {
-      spdlog::error("registry {}: {}", generation, skipped);
-    }
     for (const std::string& warning : registry.warnings) {
       spdlog::warn("registry {}: {}", generation, warning);
     }

@@ -96,7 +96,7 @@ struct ServerOptions {
 void ApplyConnectionOptions(const ServerOptions& options, grpc::ServerBuilder& builder);
 
 // Logs what loading found without failing: files skipped (errors) and registrations ignored
-// (warnings), each line naming its generation.
+// (warnings, each naming its generation).
 void LogLoaderFindings(const registry::LoadedGenerations& loaded);
 
 class TasksServer {
