@@ -50,4 +50,34 @@ void ToProto(const registry::TaskEntry& entry, absl::string_view model_type,
   out.set_model_type(std::string(model_type));
 }
 
+void ToProto(const registry::Provenance& from, optimum::tasks::v1::Provenance& out) {
+  out.set_package(from.package);
+  out.set_version(from.version);
+  out.set_repository(from.repository);
+  out.set_commit(from.commit);
+  out.set_source_file(from.source_file);
+  out.set_registry_file(from.registry_file);
+}
+
+void ToProto(const registry::SupportMatrixRow& from, optimum::tasks::v1::SupportMatrixRow& row) {
+  row.set_exporter(std::string(from.exporter));
+  row.set_library_name(std::string(from.library));
+  row.set_model_type(std::string(from.model_type));
+  row.set_task(std::string(from.task));
+  row.set_config_class(std::string(from.config_class));
+  row.set_use_past(from.use_past);
+}
+
+optimum::tasks::v1::SupportMatrixChange::Kind ToProto(registry::SupportMatrixChange::Kind kind) {
+  switch (kind) {
+    case registry::SupportMatrixChange::Kind::kAdded:
+      return optimum::tasks::v1::SupportMatrixChange::ADDED;
+    case registry::SupportMatrixChange::Kind::kRemoved:
+      return optimum::tasks::v1::SupportMatrixChange::REMOVED;
+    case registry::SupportMatrixChange::Kind::kChanged:
+      return optimum::tasks::v1::SupportMatrixChange::CHANGED;
+  }
+  return optimum::tasks::v1::SupportMatrixChange::KIND_UNSPECIFIED;
+}
+
 }  // namespace tasks::service

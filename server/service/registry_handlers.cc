@@ -22,8 +22,6 @@ std::optional<absl::string_view> Optional(bool has, const std::string& value) {
   return has ? std::optional<absl::string_view>(value) : std::nullopt;
 }
 
-void ToProto(const registry::Provenance& from, v1::Provenance& provenance);
-
 // An exporter's (library, model type, task) counts and where its registrations come from.
 void DescribeExporter(const registry::RegistrySnapshot& snapshot,
                       const registry::ExporterInfo& info, v1::Exporter& exporter) {
@@ -39,15 +37,6 @@ void DescribeExporter(const registry::RegistrySnapshot& snapshot,
   for (const registry::Provenance& from : info.provenance) {
     ToProto(from, *exporter.add_provenance());
   }
-}
-
-void ToProto(const registry::Provenance& from, v1::Provenance& provenance) {
-  provenance.set_package(from.package);
-  provenance.set_version(from.version);
-  provenance.set_repository(from.repository);
-  provenance.set_commit(from.commit);
-  provenance.set_source_file(from.source_file);
-  provenance.set_registry_file(from.registry_file);
 }
 
 // One generation as ListGenerations describes it.
@@ -200,15 +189,7 @@ absl::Status GetSupportMatrix(const registry::TasksManager& core,
       registry::BuildSupportMatrix(core.snapshot(), filter);
   if (!matrix.ok()) return matrix.status();
   response.mutable_rows()->Reserve(static_cast<int>(matrix->rows.size()));
-  for (const registry::SupportMatrixRow& from : matrix->rows) {
-    v1::SupportMatrixRow& row = *response.add_rows();
-    row.set_exporter(std::string(from.exporter));
-    row.set_library_name(std::string(from.library));
-    row.set_model_type(std::string(from.model_type));
-    row.set_task(std::string(from.task));
-    row.set_config_class(std::string(from.config_class));
-    row.set_use_past(from.use_past);
-  }
+  for (const registry::SupportMatrixRow& from : matrix->rows) ToProto(from, *response.add_rows());
   for (const registry::ExporterInfo* info : matrix->exporters) {
     DescribeExporter(core.snapshot(), *info, *response.add_exporters());
   }
@@ -220,6 +201,36 @@ absl::Status ListGenerations(const registry::Generations& generations,
                              v1::ListGenerationsResponse& response) {
   for (const std::shared_ptr<const registry::TasksManager>& core : generations.all()) {
     DescribeGeneration(generations, *core, *response.add_generations());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DiffSupportMatrix(const registry::Generations& generations,
+                               const v1::DiffSupportMatrixRequest& request,
+                               v1::DiffSupportMatrixResponse& response) {
+  if (request.from_version().empty()) return MissingArgument("from_version");
+  if (request.to_version().empty()) return MissingArgument("to_version");
+  absl::StatusOr<std::shared_ptr<const registry::TasksManager>> from =
+      generations.Select(request.from_version());
+  if (!from.ok()) return from.status();
+  absl::StatusOr<std::shared_ptr<const registry::TasksManager>> to =
+      generations.Select(request.to_version());
+  if (!to.ok()) return to.status();
+  const registry::SupportMatrixFilter filter{
+      Optional(request.has_exporter(), request.exporter()),
+      Optional(request.has_library_name(), request.library_name()),
+      Optional(request.has_task(), request.task()),
+      Optional(request.has_model_type(), request.model_type())};
+  absl::StatusOr<std::vector<registry::SupportMatrixChange>> changes =
+      registry::DiffSupportMatrix((*from)->snapshot(), (*to)->snapshot(), filter);
+  if (!changes.ok()) return changes.status();
+  response.set_from_generation((*from)->snapshot().generation);
+  response.set_to_generation((*to)->snapshot().generation);
+  for (const registry::SupportMatrixChange& change : *changes) {
+    v1::SupportMatrixChange& out = *response.add_changes();
+    out.set_kind(ToProto(change.kind));
+    if (change.before) ToProto(*change.before, *out.mutable_before());
+    if (change.after) ToProto(*change.after, *out.mutable_after());
   }
   return absl::OkStatus();
 }

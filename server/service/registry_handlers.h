@@ -46,6 +46,9 @@ absl::Status GetSupportMatrix(const registry::TasksManager& core,
 absl::Status ListGenerations(const registry::Generations& generations,
                              const optimum::tasks::v1::ListGenerationsRequest& request,
                              optimum::tasks::v1::ListGenerationsResponse& response);
+absl::Status DiffSupportMatrix(const registry::Generations& generations,
+                               const optimum::tasks::v1::DiffSupportMatrixRequest& request,
+                               optimum::tasks::v1::DiffSupportMatrixResponse& response);
 
 }  // namespace tasks::service
 

@@ -129,6 +129,8 @@ TasksManagerService::TasksManagerService(const registry::GenerationsHolder* gene
       ArenaMessageAllocator<v1::GetCacheStatsRequest, v1::GetCacheStatsResponse>::Get());
   SetMessageAllocatorFor_GetSupportMatrix(
       ArenaMessageAllocator<v1::GetSupportMatrixRequest, v1::GetSupportMatrixResponse>::Get());
+  SetMessageAllocatorFor_DiffSupportMatrix(
+      ArenaMessageAllocator<v1::DiffSupportMatrixRequest, v1::DiffSupportMatrixResponse>::Get());
   SetMessageAllocatorFor_ListGenerations(
       ArenaMessageAllocator<v1::ListGenerationsRequest, v1::ListGenerationsResponse>::Get());
 }
@@ -285,6 +287,14 @@ grpc::ServerUnaryReactor* TasksManagerService::GetSupportMatrix(
                               [&](const registry::TasksManager& core) {
                                 return service::GetSupportMatrix(core, *request, *response);
                               });
+}
+
+grpc::ServerUnaryReactor* TasksManagerService::DiffSupportMatrix(
+    grpc::CallbackServerContext* context, const v1::DiffSupportMatrixRequest* request,
+    v1::DiffSupportMatrixResponse* response) {
+  return AnswerNow(context, "/optimum.tasks.v1.TasksManager/DiffSupportMatrix", *request, [&] {
+    return service::DiffSupportMatrix(*generations_->Get(), *request, *response);
+  });
 }
 
 grpc::ServerUnaryReactor* TasksManagerService::ListGenerations(

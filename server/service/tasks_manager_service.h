@@ -98,6 +98,10 @@ class TasksManagerService final : public optimum::tasks::v1::TasksManager::Callb
       grpc::CallbackServerContext* context,
       const optimum::tasks::v1::GetSupportMatrixRequest* request,
       optimum::tasks::v1::GetSupportMatrixResponse* response) override;
+  grpc::ServerUnaryReactor* DiffSupportMatrix(
+      grpc::CallbackServerContext* context,
+      const optimum::tasks::v1::DiffSupportMatrixRequest* request,
+      optimum::tasks::v1::DiffSupportMatrixResponse* response) override;
   grpc::ServerUnaryReactor* ListGenerations(
       grpc::CallbackServerContext* context,
       const optimum::tasks::v1::ListGenerationsRequest* request,

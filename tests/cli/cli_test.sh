@@ -145,22 +145,12 @@ golden() {  # golden <file name>: docs/<file name> is $work/<file name>
   check "docs/$1 is what the shipped registries give (TASKS_UPDATE_GOLDEN=1)" \
     diff -u "$repo/docs/$1" "$work/$1"
 }
-# TEMPORARY, until the service wires DiffSupportMatrix (server/registry/support_matrix.h has the
-# core): a server without the handler answers UNIMPLEMENTED (12) and the diff checks are skipped,
-# loudly. Remove this guard with the handler.
-cli matrix --diff 1.23 2.1 --exporter tflite >/dev/null 2>&1
-if [[ $? -eq 12 ]]; then
-  diff_served=0
-  echo "SKIP: the server does not implement DiffSupportMatrix: matrix --diff not checked" >&2
-else
-  diff_served=1
-fi
 previous=""
 for generation in $shipped; do
   cli --optimum-version "$generation" matrix >"$work/support-matrix-$generation.md"
   check "matrix of $generation exits 0" test $? -eq 0
   golden "support-matrix-$generation.md"
-  if [[ -n $previous && $diff_served == 1 ]]; then
+  if [[ -n $previous ]]; then
     cli matrix --diff "$previous" "$generation" >"$work/support-matrix-diff-$previous-$generation.md"
     check "matrix --diff $previous $generation exits 0" test $? -eq 0
     golden "support-matrix-diff-$previous-$generation.md"
@@ -176,9 +166,8 @@ check "matrix with an unknown task exits INVALID_ARGUMENT (3)" test $? -eq 3
 check "and suggests the task" contains "$(cat "$work/err")" "Did you mean 'text-generation'?"
 
 # The upgrade diff, its filters and formats, against the reference tables.
-if [[ $diff_served == 1 ]]; then
-  out=$(cli matrix --diff 1.23 2.1 --exporter tflite --format csv)
-  check "diff CSV: every tflite row of 1.23 is removed in 2.1" python3 -c '
+out=$(cli matrix --diff 1.23 2.1 --exporter tflite --format csv)
+check "diff CSV: every tflite row of 1.23 is removed in 2.1" python3 -c '
 import csv, io, json, sys
 rows = list(csv.DictReader(io.StringIO(sys.argv[1])))
 counts = json.load(open(sys.argv[2] + "/supported_model_types.json"))["counts"]
@@ -186,23 +175,22 @@ pairs = sum(c["model_type_task_pairs_per_exporter"].get("tflite", 0) for c in co
 assert len(rows) == pairs > 0, (len(rows), pairs)
 assert {(r["change"], r["exporter"], r["model_type_after"]) for r in rows} == {("removed", "tflite", "")}
 ' "$out" "$repo/tests/reference"
-  out=$(cli matrix --diff 1.23 2.1 --exporter onnx --model-type qwen3 --format json)
-  check "diff JSON: qwen3's onnx keys are added in 2.1" python3 -c '
+out=$(cli matrix --diff 1.23 2.1 --exporter onnx --model-type qwen3 --format json)
+check "diff JSON: qwen3's onnx keys are added in 2.1" python3 -c '
 import json, sys
 response = json.loads(sys.argv[1])
 assert (response["from_generation"], response["to_generation"]) == ("1.23", "2.1"), response
 keys = [c["after"]["task"] + ("-with-past" if c["after"]["use_past"] else "")
-        for c in response["changes"] if c["kind"] == "ADDED"]
+      for c in response["changes"] if c["kind"] == "ADDED"]
 assert len(keys) == len(response["changes"]), response
 onnx = json.load(open(sys.argv[2] + "/backends/onnx.json"))
 assert sorted(keys) == sorted(onnx["registered_by_decorators"]["transformers"]["qwen3"]), keys
 ' "$out" "$repo/tests/reference-2.1"
-  out=$(cli matrix --diff 1.23 2.1 --exporter onnx --model-type gpt-neo --format text)
-  check "diff table: gpt-neo is spelled gpt_neo in 2.1" contains "$out" "gpt-neo → gpt_neo"
-  cli matrix --diff 1.23 2.1 --exporter tflit >/dev/null 2>"$work/err"
-  check "diff with an exporter neither knows exits INVALID_ARGUMENT (3)" test $? -eq 3
-  check "and suggests 2.1's" contains "$(cat "$work/err")" "onnx"
-fi
+out=$(cli matrix --diff 1.23 2.1 --exporter onnx --model-type gpt-neo --format text)
+check "diff table: gpt-neo is spelled gpt_neo in 2.1" contains "$out" "gpt-neo → gpt_neo"
+cli matrix --diff 1.23 2.1 --exporter tflit >/dev/null 2>"$work/err"
+check "diff with an exporter neither knows exits INVALID_ARGUMENT (3)" test $? -eq 3
+check "and suggests 2.1's" contains "$(cat "$work/err")" "onnx"
 cli matrix --diff 1.23 >/dev/null 2>&1
 check "--diff takes two generations" test $? -ne 0
 

@@ -226,6 +226,44 @@ TEST(GenerationsService, ABatchStreamTakesItsGenerationFromTheStreamsMetadata) {
   EXPECT_THAT(answers, IsEmpty());
 }
 
+// The upgrade diff over gRPC: qwen3's ONNX rows are added from 1.23 to 2.1, tflite's removed; a
+// version no generation covers is refused as on every call.
+TEST(GenerationsService, DiffSupportMatrixAnswersTheUpgradeQuestion) {
+  Harness harness;
+  v1::DiffSupportMatrixRequest request;
+  request.set_from_version("1.23.3");
+  request.set_to_version("latest");
+  request.set_model_type("qwen3");
+  v1::DiffSupportMatrixResponse response;
+  grpc::Status status = harness.Call(&v1::TasksManager::Stub::DiffSupportMatrix, request, response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.from_generation(), "1.23");
+  EXPECT_EQ(response.to_generation(), "2.1");
+  std::vector<std::string> added_onnx;
+  for (const v1::SupportMatrixChange& change : response.changes()) {
+    EXPECT_EQ(change.kind(), v1::SupportMatrixChange::ADDED);
+    if (change.after().exporter() == "onnx") {
+      added_onnx.push_back(change.after().task() + (change.after().use_past() ? "-with-past" : ""));
+    }
+  }
+  EXPECT_THAT(added_onnx, ::testing::UnorderedElementsAreArray(Qwen3OnnxTasks21()));
+
+  request.clear_model_type();
+  request.set_exporter("tflite");
+  response.Clear();
+  ASSERT_TRUE(harness.Call(&v1::TasksManager::Stub::DiffSupportMatrix, request, response).ok());
+  ASSERT_GT(response.changes_size(), 0);
+  for (const v1::SupportMatrixChange& change : response.changes()) {
+    EXPECT_EQ(change.kind(), v1::SupportMatrixChange::REMOVED);
+    EXPECT_EQ(change.before().exporter(), "tflite");
+  }
+
+  request.set_to_version("2.2");
+  status = harness.Call(&v1::TasksManager::Stub::DiffSupportMatrix, request, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Reason(status), "ValueError");
+}
+
 TEST(GenerationsService, ListGenerationsDescribesEachWithItsPackages) {
   Harness harness;
   v1::ListGenerationsResponse response;
