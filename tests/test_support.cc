@@ -5,12 +5,18 @@
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "server/common/errors.h"
 
 namespace tasks::testing {
 
 namespace {
+
+struct Embedded {
+  std::string folder;  // under data/: "registry", "registry-2.1", ...
+  std::shared_ptr<const registry::TasksManager> manager;
+};
 
 std::shared_ptr<const registry::TasksManager> LoadEmbedded(absl::string_view folder) {
   absl::StatusOr<registry::RegistrySources> sources = registry::CollectRegistrySources({}, folder);
@@ -20,27 +26,63 @@ std::shared_ptr<const registry::TasksManager> LoadEmbedded(absl::string_view fol
   return std::make_shared<const registry::TasksManager>(loaded->snapshot);
 }
 
+// Every embedded generation, loaded once, in embedding order (oldest first).
+const std::vector<Embedded>& AllEmbedded() {
+  static const auto* const all = [] {
+    auto* embedded = new std::vector<Embedded>;
+    for (const std::string& folder : registry::EmbeddedGenerationFolders()) {
+      embedded->push_back({folder, LoadEmbedded(folder)});
+    }
+    return embedded;
+  }();
+  return *all;
+}
+
+const Embedded& FindEmbedded(const std::string& generation) {
+  for (const Embedded& embedded : AllEmbedded()) {
+    if (embedded.manager->snapshot().generation == generation) return embedded;
+  }
+  throw std::runtime_error("no embedded generation " + generation);
+}
+
+std::string GenerationReferencePath(const std::string& generation,
+                                    const std::string& relative_path) {
+  std::string folder = FindEmbedded(generation).folder;
+  folder.replace(0, std::string_view("registry").size(), "reference");
+  return std::string(TASKS_TEST_REFERENCE_DIR "/../") + folder + "/" + relative_path;
+}
+
 }  // namespace
 
 std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager() {
-  static const auto* const manager = new std::shared_ptr<const registry::TasksManager>(
-      LoadEmbedded(registry::kFirstGenerationFolder));
-  return *manager;
+  for (const Embedded& embedded : AllEmbedded()) {
+    if (embedded.folder == registry::kFirstGenerationFolder) return embedded.manager;
+  }
+  throw std::runtime_error("the first generation is not embedded");
 }
 
 std::shared_ptr<const registry::Generations> SharedEmbeddedGenerations() {
   static const auto* const generations = [] {
     std::vector<std::shared_ptr<const registry::TasksManager>> managers;
-    for (const std::string& folder : registry::EmbeddedGenerationFolders()) {
-      managers.push_back(folder == registry::kFirstGenerationFolder ? SharedEmbeddedTasksManager()
-                                                                    : LoadEmbedded(folder));
-    }
+    for (const Embedded& embedded : AllEmbedded()) managers.push_back(embedded.manager);
     absl::StatusOr<std::shared_ptr<const registry::Generations>> created =
         registry::Generations::Create(std::move(managers), "1.23");
     if (!created.ok()) throw std::runtime_error(std::string(created.status().message()));
     return new std::shared_ptr<const registry::Generations>(*std::move(created));
   }();
   return *generations;
+}
+
+std::vector<std::string> EmbeddedGenerationNames() {
+  std::vector<std::string> names;
+  for (const Embedded& embedded : AllEmbedded()) {
+    names.push_back(embedded.manager->snapshot().generation);
+  }
+  return names;
+}
+
+const registry::TasksManager& EmbeddedGeneration(const std::string& generation) {
+  return *FindEmbedded(generation).manager;
 }
 
 const registry::TasksManager& EmbeddedTasksManager() { return *SharedEmbeddedTasksManager(); }
@@ -54,18 +96,24 @@ std::string ReadTestFile(const std::string& path) {
 }
 
 const nlohmann::ordered_json& Reference(const std::string& relative_path) {
+  return GenerationReference(SharedEmbeddedTasksManager()->snapshot().generation, relative_path);
+}
+
+const nlohmann::ordered_json& GenerationReference(const std::string& generation,
+                                                  const std::string& relative_path) {
   static std::mutex mutex;
   static std::map<std::string, nlohmann::ordered_json> cache;
+  const std::string path = GenerationReferencePath(generation, relative_path);
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(relative_path);
+  auto it = cache.find(path);
   if (it == cache.end()) {
-    it = cache
-             .emplace(relative_path,
-                      nlohmann::ordered_json::parse(
-                          ReadTestFile(std::string(TASKS_TEST_REFERENCE_DIR "/") + relative_path)))
-             .first;
+    it = cache.emplace(path, nlohmann::ordered_json::parse(ReadTestFile(path))).first;
   }
   return it->second;
+}
+
+bool GenerationReferenceExists(const std::string& generation, const std::string& relative_path) {
+  return std::ifstream(GenerationReferencePath(generation, relative_path)).good();
 }
 
 std::string Reason(const absl::Status& status) {

@@ -4,6 +4,7 @@
 #define TASKS_TESTS_TEST_SUPPORT_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
@@ -20,8 +21,19 @@ std::shared_ptr<const registry::TasksManager> SharedEmbeddedTasksManager();
 // (the server's default is the newest: tests of other generations name theirs).
 std::shared_ptr<const registry::Generations> SharedEmbeddedGenerations();
 
-// tests/reference/<relative_path>, parsed.
+// The names of the embedded generations, oldest first ("1.23", "2.1", ...).
+std::vector<std::string> EmbeddedGenerationNames();
+// The embedded generation named `generation` (e.g. "2.1").
+const registry::TasksManager& EmbeddedGeneration(const std::string& generation);
+
+// tests/reference/<relative_path> (the 1.23 generation's reference), parsed once and kept, so a
+// range-for over a subscript of it never reads a destroyed temporary.
 const nlohmann::ordered_json& Reference(const std::string& relative_path);
+// The same file in the reference folder of `generation`: the folder its data folder names with
+// "registry" spelled "reference" (data/registry-2.1/ is checked against tests/reference-2.1/).
+const nlohmann::ordered_json& GenerationReference(const std::string& generation,
+                                                  const std::string& relative_path);
+bool GenerationReferenceExists(const std::string& generation, const std::string& relative_path);
 
 // The python exception named by `status`'s ErrorInfo, or "" when it has none.
 std::string Reason(const absl::Status& status);

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "server/common/errors.h"
 #include "server/common/json_members.h"
 #include "server/registry/environment.h"
@@ -91,8 +90,9 @@ absl::StatusOr<Inferred> ChooseTask(const ModelInference& inference, const Expor
                   Given("task", request.task)};
 }
 
-// The model_type step. A transformers model's type is config.json's model_type, exported with
-// '-' for '_'; other libraries' come from standardize_model_attributes.
+// The model_type step. A transformers model's type is config.json's model_type, exported as the
+// generation spells it (1.x before 1.27: '-' for '_'); other libraries' come from
+// standardize_model_attributes.
 absl::Status ResolveModelType(const ModelInference& inference, ModelFiles& files,
                               ExportPlan& plan) {
   if (plan.library != "transformers") {
@@ -105,7 +105,7 @@ absl::Status ResolveModelType(const ModelInference& inference, ModelFiles& files
   absl::StatusOr<std::string> model_type = ConfigMember(files, "model_type");
   if (!model_type.ok()) return AnnotateStep(model_type.status(), "model_type");
   plan.model_type = *model_type;
-  plan.export_model_type = absl::StrReplaceAll(*model_type, {{"_", "-"}});
+  plan.export_model_type = inference.tasks().snapshot().ExportModelType(*model_type);
   plan.evidence.push_back({"model_type: config.json model_type", {*model_type}});
   return absl::OkStatus();
 }

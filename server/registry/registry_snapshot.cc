@@ -120,6 +120,23 @@ std::string RegistrySnapshot::NormalizeModelType(absl::string_view model_type) c
   return absl::StrReplaceAll(absl::AsciiStrToLower(model_type), {{"_", "-"}});
 }
 
+std::string RegistrySnapshot::ListedModelType(absl::string_view key) const {
+  if (exact_model_type_keys) return std::string(key);
+  return absl::StrReplaceAll(key, {{"-", "_"}});
+}
+
+std::string RegistrySnapshot::ExportModelType(absl::string_view config_model_type) const {
+  if (exact_model_type_keys) return std::string(config_model_type);
+  return absl::StrReplaceAll(config_model_type, {{"_", "-"}});
+}
+
+bool RegistrySnapshot::NamesTableLists(const absl::flat_hash_set<std::string>& names_table,
+                                       absl::string_view model_type) const {
+  if (names_table.contains(model_type)) return true;
+  return !exact_model_type_keys &&
+         names_table.contains(absl::StrReplaceAll(model_type, {{"-", "_"}}));
+}
+
 std::string CustomClassKey(absl::string_view framework, absl::string_view model_type,
                            absl::string_view task) {
   return absl::StrCat(framework, "\x1f", model_type, "\x1f", task);

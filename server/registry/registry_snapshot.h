@@ -145,8 +145,11 @@ struct RegistrySnapshot {
   std::vector<LibraryRegistry> libraries;
 
   // The generation's rules (GenerationRules of registry.proto).
-  std::string generation;               // e.g. "1.23"
-  bool exact_model_type_keys = false;   // queries are looked up as given, not lower-cased/dashed
+  std::string generation;  // e.g. "1.23"
+  // Model types are transformers' own spellings, never rewritten (from Optimum 1.27,
+  // huggingface/optimum#2279); before, Optimum 1.x rewrote them at each step (the *ModelType*
+  // methods below).
+  bool exact_model_type_keys = false;
   std::vector<std::string> frameworks;  // the frameworks export accepts, e.g. {"pt", "tf"}
   // Exporters every environment with a backend has (1.x: onnx, tflite; 2.x: onnx), loaded ones.
   std::vector<std::string> core_exporters;
@@ -182,9 +185,18 @@ struct RegistrySnapshot {
   const LoaderTable* FindLoaderTable(absl::string_view framework, absl::string_view library) const;
   std::vector<std::string> LoaderLibraries(absl::string_view framework) const;
   std::vector<std::string> ExporterNames() const;
-  // A queried model type as the registries spell it: as given, or lower case with '-' for '_'
-  // (Optimum 1.x before 1.27), by the generation's rule.
+  // The spellings of a model type at each step, by the generation's rule (exact_model_type_keys);
+  // each is the identity with exact keys. Before 1.27:
+  // A queried model type as the registries spell it: lower case with '-' for '_'.
   std::string NormalizeModelType(absl::string_view model_type) const;
+  // A registry key as get_supported_model_type_for_task lists it: '_' for '-'.
+  std::string ListedModelType(absl::string_view key) const;
+  // config.json's model_type as export passes it on: '-' for '_'.
+  std::string ExportModelType(absl::string_view config_model_type) const;
+  // Whether a transformers names table lists `model_type` (get_model_class_for_task's
+  // multi-loader choice): as given, or with '_' for '-'.
+  bool NamesTableLists(const absl::flat_hash_set<std::string>& names_table,
+                       absl::string_view model_type) const;
 };
 
 std::string CustomClassKey(absl::string_view framework, absl::string_view model_type,

@@ -70,7 +70,7 @@ TasksManager::TasksManager(std::shared_ptr<const RegistrySnapshot> snapshot)
   const LibraryRegistry* transformers = snapshot_->FindLibrary(kFallbackLibrary);
   if (transformers == nullptr) return;
   for (const ModelTypeEntry& entry : transformers->model_types.entries()) {
-    const std::string spelled = absl::StrReplaceAll(entry.model_type, {{"-", "_"}});
+    const std::string spelled = snapshot_->ListedModelType(entry.model_type);
     for (const ExporterTasks& tasks : entry.exporters) {
       for (const TaskEntry& key : tasks.tasks) {
         model_types_for_task_[tasks.exporter][key.key].push_back(spelled);
@@ -217,9 +217,11 @@ absl::StatusOr<ExporterConfig> TasksManager::GetExporterConfigConstructor(
       const std::vector<std::string> model_types = choice->model_types->Keys();
       return MakeError(
           StatusCode::kNotFound, "KeyError",
-          absl::StrCat("model_type ", Quoted(key), " is not a key of the ", library,
-                       " registry: get_exporter_config_constructor uses it verbatim, without "
-                       "the lower-casing and '_' to '-' of get_supported_tasks_for_model_type."),
+          absl::StrCat("model_type ", Quoted(key), " is not a key of the ", library, " registry",
+                       snapshot_->exact_model_type_keys
+                           ? "."
+                           : ": get_exporter_config_constructor uses it verbatim, without the "
+                             "lower-casing and '_' to '-' of get_supported_tasks_for_model_type."),
           {"model_type", key, model_types});
     }
     key = *fallback;
@@ -307,11 +309,10 @@ absl::StatusOr<ModelClass> TasksManager::ChooseAmongLoaders(
     answer.resolution = ModelClass::Resolution::kFirstCandidate;
     return answer;
   }
-  const std::string underscored = absl::StrReplaceAll(*model_type, {{"-", "_"}});
   for (const std::string& candidate : answer.candidates) {
     auto listed = snapshot_->auto_class_model_types.find(candidate);
     if (listed == snapshot_->auto_class_model_types.end()) continue;
-    if (listed->second.contains(*model_type) || listed->second.contains(underscored)) {
+    if (snapshot_->NamesTableLists(listed->second, *model_type)) {
       answer.class_name = candidate;
       answer.resolution = ModelClass::Resolution::kNamesTable;
       return answer;

@@ -31,7 +31,7 @@ RegistrySources Sources21() {
 // tests/reference-2.1/<relative_path>, parsed once and kept (so a range-for over a subscript of it
 // never reads a destroyed temporary).
 const nlohmann::ordered_json& Reference21(const std::string& relative_path) {
-  return tasks::testing::Reference("../reference-2.1/" + relative_path);
+  return tasks::testing::GenerationReference("2.1", relative_path);
 }
 
 class Generation21 : public ::testing::Test {

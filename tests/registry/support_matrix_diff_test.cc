@@ -16,6 +16,7 @@
 namespace tasks::registry {
 namespace {
 
+using ::tasks::testing::GenerationReference;
 using ::tasks::testing::Reason;
 using ::tasks::testing::Reference;
 using ::testing::ElementsAre;
@@ -25,15 +26,10 @@ using Kind = SupportMatrixChange::Kind;
 
 const RegistrySnapshot& V123() { return tasks::testing::EmbeddedTasksManager().snapshot(); }
 
-const RegistrySnapshot& V21() {
-  absl::StatusOr<std::shared_ptr<const TasksManager>> manager =
-      tasks::testing::SharedEmbeddedGenerations()->Select("2.1");
-  if (!manager.ok()) throw std::runtime_error(std::string(manager.status().message()));
-  return (*manager)->snapshot();
-}
+const RegistrySnapshot& V21() { return tasks::testing::EmbeddedGeneration("2.1").snapshot(); }
 
 const nlohmann::ordered_json& Reference21(const std::string& relative_path) {
-  return Reference("../reference-2.1/" + relative_path);
+  return GenerationReference("2.1", relative_path);
 }
 
 std::vector<SupportMatrixChange> Diff(const RegistrySnapshot& from, const RegistrySnapshot& to,

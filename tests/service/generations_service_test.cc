@@ -52,9 +52,9 @@ v1::GetSupportedTasksForModelTypeRequest TasksOf(const std::string& model_type) 
 std::vector<std::string> Qwen3OnnxTasks21() {
   std::vector<std::string> keys;
   for (const auto& [task, config_class] :
-       Reference("../reference-2.1/backends/onnx.json")["registered_by_decorators"]["transformers"]
-                                                       ["qwen3"]
-                                                           .items()) {
+       GenerationReference(
+           "2.1", "backends/onnx.json")["registered_by_decorators"]["transformers"]["qwen3"]
+           .items()) {
     keys.push_back(task);
   }
   return keys;
@@ -145,6 +145,27 @@ TEST(GenerationsService, InferenceUsesTheCallsGenerationOverOneSharedHubCache) {
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.error_message(), HasSubstr("qwen3"));
   EXPECT_EQ(harness.HubRequests(), hub_requests);
+}
+
+// config.json's model_type `gpt_neo`: Optimum 1.23 exports it under its key `gpt-neo`, from 1.27
+// the key is transformers' own spelling (huggingface/optimum#2279).
+TEST(GenerationsService, ResolveExportSpellsTheModelTypeAsTheGenerationKeysIt) {
+  Harness harness;
+  v1::ResolveExportRequest request;
+  request.set_model(HubDir("local_models/gpt-neo-pt"));
+  request.set_exporter("onnx");
+  const std::map<std::string, std::string> export_model_types = {{"1.23", "gpt-neo"},
+                                                                 {"2.1", "gpt_neo"}};
+  for (const auto& [generation, export_model_type] : export_model_types) {
+    v1::ResolveExportResponse plan;
+    grpc::Status status =
+        CallAs(harness, generation, &v1::TasksManager::Stub::ResolveExport, request, plan);
+    ASSERT_TRUE(status.ok()) << generation << ": " << status.error_message();
+    EXPECT_EQ(plan.model_type(), "gpt_neo") << generation;
+    EXPECT_EQ(plan.export_model_type(), export_model_type) << generation;
+    EXPECT_EQ(plan.task(), "text-generation") << generation;
+    EXPECT_EQ(plan.exporter_config().config_class(), "GPTNeoOnnxConfig") << generation;
+  }
 }
 
 // Optimum 2.x's determine_framework has no TensorFlow rule: a TensorFlow-only repo is "tf" for
@@ -286,9 +307,10 @@ TEST(GenerationsService, ListGenerationsDescribesEachWithItsPackages) {
   EXPECT_THAT(old.frameworks(), ::testing::ElementsAre("pt", "tf"));
   EXPECT_THAT(now.frameworks(), ::testing::ElementsAre("pt"));
   EXPECT_EQ(now.tasks(),
-            static_cast<int>(Reference("../reference-2.1/tasks.json")["all_tasks"]["by_environment"]
-                                                                     ["torch_and_diffusers"]
-                                                                         .size()));
+            static_cast<int>(
+                GenerationReference(
+                    "2.1", "tasks.json")["all_tasks"]["by_environment"]["torch_and_diffusers"]
+                    .size()));
 
   std::map<std::string, std::string> packages;
   for (const v1::Provenance& package : now.packages())
@@ -297,7 +319,7 @@ TEST(GenerationsService, ListGenerationsDescribesEachWithItsPackages) {
   EXPECT_EQ(packages["optimum-onnx"], "0.1.0");
   std::vector<std::string> exporters;
   for (const v1::Exporter& exporter : now.exporters()) exporters.push_back(exporter.name());
-  EXPECT_EQ(exporters, Reference("../reference-2.1/rules.json")["rules"]["exporters"]["value"]
+  EXPECT_EQ(exporters, GenerationReference("2.1", "rules.json")["rules"]["exporters"]["value"]
                            .get<std::vector<std::string>>());
 
   // Each generation's fingerprint is what ListExporters says when that generation answers.
