@@ -87,17 +87,19 @@ TEST(Generation127, ModelTypeKeysAreExactAsIn21) {
   const absl::StatusOr<SupportedTasks> dashed =
       v127->GetSupportedTasksForModelType("gpt-neo", "onnx", {}, "transformers");
   EXPECT_EQ(Reason(dashed.status()), "KeyError");
-  EXPECT_THAT(dashed.status().message(), HasSubstr("gpt-neo is not supported yet for transformers"));
+  EXPECT_THAT(dashed.status().message(),
+              HasSubstr("gpt-neo is not supported yet for transformers"));
   // 1.23 still finds it under its normalized key.
-  EXPECT_TRUE(
-      Generation("1.23")->GetSupportedTasksForModelType("gpt_neo", "onnx", {}, "transformers").ok());
+  EXPECT_TRUE(Generation("1.23")
+                  ->GetSupportedTasksForModelType("gpt_neo", "onnx", {}, "transformers")
+                  .ok());
 }
 
 // The core tables of 1.27 still carry the tflite classes, and the TensorFlow loaders.
 TEST(Generation127, TfliteAndTensorFlowStillAnswer) {
   const nlohmann::ordered_json& bert =
-      Reference127("supported_model_types.json")["libraries"]["transformers"]["model_types"]
-                  ["bert"]["exporters"]["tflite"];
+      Reference127("supported_model_types.json")["libraries"]["transformers"]["model_types"]["bert"]
+                                                ["exporters"]["tflite"];
   ASSERT_FALSE(bert.empty());
   const std::shared_ptr<const TasksManager> v127 = Generation("1.27");
   EXPECT_EQ(Keys(v127->GetSupportedTasksForModelType("bert", "tflite", {}, "transformers")),
