@@ -172,7 +172,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->check(CLI::ExistingDirectory);
   Add(app, "default_optimum_version", flags.server.default_optimum_version,
       "the Optimum generation answering calls without `optimum-version` metadata: a generation "
-      "name (1.23, 2.1), a full version of one (1.23.3) or latest");
+      "name (1.23, 1.27, 2.1), a full version of one (1.23.3) or latest");
   Add(app, "tls_cert", flags.server.tls.cert_file,
       "PEM certificate chain: serve TLS (with --tls_key) instead of plaintext")
       ->check(CLI::ExistingFile);

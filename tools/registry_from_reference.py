@@ -9,8 +9,9 @@ DIR holds tasks.json, supported_model_types.json, transformers_auto_mappings.jso
 and backends/*.json of one Optimum generation (see tests/reference/README.md). Writes, with the
 schema proto/optimum/tasks/registry/v1/registry.proto:
     OUT/tables.txtpb          TaskTables
-    OUT/10-onnx.txtpb         ExporterRegistry, onnx: the core registries (Optimum 1.x) or
-                              optimum-onnx's registrations (backends/onnx.json, Optimum 2.x)
+    OUT/10-onnx.txtpb         ExporterRegistry, onnx: the core registries (Optimum up to 1.23)
+                              or the onnx decorators' registrations (backends/onnx.json:
+                              optimum's own in 1.27, optimum-onnx's in 2.x)
     OUT/20-tflite.txtpb       ExporterRegistry, core tflite registrations (Optimum 1.x only)
     OUT/30-openvino.txtpb     ExporterRegistry, optimum-intel
     OUT/40-neuron.txtpb       ExporterRegistry, optimum-neuron (always imported part)
@@ -131,9 +132,16 @@ def core_registry(smt):
 
 def onnx_registry(smt, onnx):
     """library -> model type -> task -> class of the onnx exporter as the other backends see it:
-    the core registries' onnx entries (Optimum 1.x) or optimum-onnx's registrations (2.x)."""
+    the core registries' onnx entries (Optimum up to 1.23) or the onnx decorators'
+    registrations (1.27, 2.x), in the order of the core registries the decorators fill: model
+    types of the core tables first (1.27 lists them all there), the others as registered."""
     if onnx is not None:
-        return onnx["registered_by_decorators"]
+        core = core_registry(smt)
+        ordered = {}
+        for lib, mts in onnx["registered_by_decorators"].items():
+            first = [mt for mt in core.get(lib, {}) if mt in mts]
+            ordered[lib] = {mt: mts[mt] for mt in first + [mt for mt in mts if mt not in first]}
+        return ordered
     return {lib: {mt: dict(exporters["onnx"]) for mt, exporters in mts.items()
                   if "onnx" in exporters} for lib, mts in core_registry(smt).items()}
 
@@ -329,6 +337,18 @@ def onnx_backend_registrations(onnx):
     return regs, call["overwrite_existing"]
 
 
+def in_core_declaration_order(regs, smt):
+    """Optimum 1.27 declares its model types in tasks.py (with no exporter) before the onnx
+    decorators fill them in, so the registries keep the declaration order; a model type only a
+    decorator names comes after, in decoration order (Python's sort is stable). Optimum 2.x
+    declares none: decoration order throughout."""
+    position = {(library, model_type): index
+                for library, registry in smt["libraries"].items()
+                for index, model_type in enumerate(registry["model_types"])}
+    return sorted(regs, key=lambda reg: position.get((reg["library"], reg["model_type"]),
+                                                     len(position)))
+
+
 def openvino_registrations(ov, onnx_entries, vocab):
     regs, dropped = [], []
     for d in ov["decorations"]:
@@ -423,6 +443,8 @@ def build_outputs(ref, out, optional_out):
                 ", ".join("%d %s" % (v, k) for k, v in counts.items()))]
 
     for exporter in core_exporters(smt):
+        if exporter == "onnx" and onnx is not None:
+            continue  # Optimum 1.27: the core tables name no onnx class, its decorators do
         prefix = {"onnx": "10", "tflite": "20"}[exporter]
         regs = core_registrations(smt, exporter)
         check_core_counts(smt, exporter, regs)
@@ -433,9 +455,11 @@ def build_outputs(ref, out, optional_out):
                         + registry_lines(exporter, core_provenance(tasks), regs), regs))
     if onnx is not None:
         regs, overwrite = onnx_backend_registrations(onnx)
+        regs = in_core_declaration_order(regs, smt)
         outputs.append((os.path.join(out, "10-onnx.txtpb"),
-                        header("onnx registry of optimum-onnx %s (%s's core exporter)."
-                               % (onnx["repository"]["tag"], title), ["backends/onnx.json"],
+                        header("onnx registry of %s %s (%s's core exporter)."
+                               % (onnx["repository"]["repository"].rsplit("/", 1)[1],
+                                  onnx["repository"]["tag"], title), ["backends/onnx.json"],
                                "ExporterRegistry")
                         + registry_lines("onnx", backend_provenance(
                             onnx, "optimum/exporters/onnx/model_configs.py"), regs, overwrite),

@@ -880,11 +880,13 @@ def backend_json(gen, name, roots, core, all_tasks_pt, ann):
            "register_calls": calls, "registered_by_decorators": registered,
            "decorations": decorations}
     if spec.get("registers_core_exporter"):
-        # Optimum 2.x: the core exporter's classes (and SUPPORTS_PAST) live in the backend
-        # package, derived from the base classes of optimum itself.
+        # The core exporter's classes (and SUPPORTS_PAST): in Optimum 2.x they live in the
+        # backend package, derived from the base classes of optimum itself; in Optimum 1.27 the
+        # backend is optimum itself (its onnx decorators), one package.
+        packages = ["optimum"] if spec["source"] == "optimum" else ["optimum", spec["source"]]
         classes = ConfigClasses([
-            (package, roots[package], python_files(roots[package], "optimum/exporters"))
-            for package in ("optimum", spec["source"])])
+            (package if len(packages) > 1 else None, roots[package],
+             python_files(roots[package], "optimum/exporters")) for package in packages])
         out["config_classes"], out["with_past_support_violations"] = config_class_table(
             classes, {lib: {mt: {name: t} for mt, t in mts.items()}
                       for lib, mts in registered.items()})
@@ -984,7 +986,8 @@ def rules_json(gen, tp, tasks, backends, smt, ann):
             "file": TASKS_PY, "code": "is_backend_available() and the generation's backends"
             if core else "the generation's backends (Optimum 2.x has no core exporter)"}},
         "core_exporters": {"value": core + [b for b, spec in backends.items()
-                                            if spec.get("registers_core_exporter")],
+                                            if spec.get("registers_core_exporter")
+                                            and b not in core],
                            "evidence": {"file": TASKS_PY, "code": "is_backend_available()"
                                         if core else "backends that fill the core registries"}},
     }

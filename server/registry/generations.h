@@ -1,5 +1,5 @@
 // Generations: the Optimum generations the server answers for, side by side. Each generation is a
-// TasksManager over its own snapshot (data/registry/ for 1.23, data/registry-2.1/ for 2.1, ...);
+// TasksManager over its own snapshot (data/registry/ for 1.23, data/registry-1.27/ for 1.27, ...);
 // a call picks one by the version its caller names, and calls that name none get the default.
 //
 // Versions a caller may name: a generation's name ("2.1"), a full Optimum version of it ("2.1.0",

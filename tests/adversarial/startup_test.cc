@@ -142,8 +142,8 @@ std::vector<BadValue> BadValues(const fs::path& file, const fs::path& folder) {
       // BadFlagTest listens on 127.0.0.1:0: no socket file to set the mode of.
       {"unix_socket_mode", {"--unix_socket_mode=0660"}, "applies to a unix:/path --listen_address"},
       {"registry_dir", {"--registry_dir=" + missing}, "Directory does not exist"},
-      {"default_optimum_version", {"--default_optimum_version=1.27"},
-       "no shipped generation is '1.27'; valid: 1.23, 2.1, latest"},
+      {"default_optimum_version", {"--default_optimum_version=1.26"},
+       "no shipped generation is '1.26'; valid: 1.23, 1.27, 2.1, latest"},
       {"tls_cert", {"--tls_cert=" + missing}, "File does not exist"},
       {"tls_key", {"--tls_key=" + missing}, "File does not exist"},
       {"tls_client_ca", {"--tls_client_ca=" + missing}, "File does not exist"},

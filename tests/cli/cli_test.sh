@@ -101,7 +101,7 @@ assert len(calls) == 1, calls
 assert calls[0]["method"].endswith("/DetermineFramework") and calls[0]["code"] == "PERMISSION_DENIED"
 assert len(calls[0]["request_id"]) == 16, calls[0]' "$work/server.log"
 
-# Generations: the server ships 1.23 and 2.1; --optimum-version (or TASKS_OPTIMUM_VERSION) sends
+# Generations: the server ships 1.23, 1.27 and 2.1; --optimum-version (or TASKS_OPTIMUM_VERSION) sends
 # the optimum-version metadata on every call. Expected values come from tests/reference*/.
 reference_tasks() {  # reference_tasks <reference folder>: get_all_tasks() of that generation
   python3 -c 'import json, sys
@@ -111,10 +111,10 @@ print(*t["by_environment"][t["default_environment"]])' "$1"
 tasks_of() { python3 -c 'import json, sys; print(*json.loads(sys.argv[1])["tasks"])' "$1"; }
 out=$(cli generations --format json)
 check "generations --format json exits 0" test $? -eq 0
-check "generations: 1.23 then 2.1, the newest answering by default" python3 -c '
+check "generations: 1.23, 1.27 then 2.1, the newest answering by default" python3 -c '
 import json, sys
 generations = json.loads(sys.argv[1])["generations"]
-assert [g["name"] for g in generations] == ["1.23", "2.1"], generations
+assert [g["name"] for g in generations] == ["1.23", "1.27", "2.1"], generations
 assert [g["name"] for g in generations if g["is_default"]] == ["2.1"], generations
 assert generations[0]["optimum_version"] == "1.23.3", generations[0]' "$out"
 shipped=$(python3 -c 'import json, sys
@@ -125,6 +125,9 @@ check "and names the paired packages" contains "$out" "optimum-onnx 0.1.0"
 check "--optimum-version 1.23 answers as Optimum 1.23.3" test \
   "$(tasks_of "$(cli --json --optimum-version 1.23 get-all-tasks)")" = \
   "$(reference_tasks "$repo/tests/reference")"
+check "--optimum-version 1.27.0 answers as Optimum 1.27" test \
+  "$(tasks_of "$(cli --json --optimum-version 1.27.0 get-all-tasks)")" = \
+  "$(reference_tasks "$repo/tests/reference-1.27")"
 check "--optimum-version 2.1.0 answers as Optimum 2.1" test \
   "$(tasks_of "$(cli --json --optimum-version 2.1.0 get-all-tasks)")" = \
   "$(reference_tasks "$repo/tests/reference-2.1")"
@@ -138,8 +141,8 @@ check "an unknown generation exits INVALID_ARGUMENT (3)" test $? -eq 3
 check "and names the shipped ones" contains "$(cat "$work/err")" "2.1"
 
 # docs/support-matrix-<generation>.md is `matrix` of each shipped generation, and
-# docs/support-matrix-diff-<from>-<to>.md the diff between consecutive ones;
-# TASKS_UPDATE_GOLDEN=1 rewrites them.
+# docs/support-matrix-diff-<from>-<to>.md the diff between consecutive ones and from the oldest
+# to the newest; TASKS_UPDATE_GOLDEN=1 rewrites them.
 golden() {  # golden <file name>: docs/<file name> is $work/<file name>
   if [[ ${TASKS_UPDATE_GOLDEN:-} == 1 ]]; then cp "$work/$1" "$repo/docs/$1"; fi
   check "docs/$1 is what the shipped registries give (TASKS_UPDATE_GOLDEN=1)" \
@@ -157,6 +160,12 @@ for generation in $shipped; do
   fi
   previous=$generation
 done
+oldest=${shipped%% *}
+if [[ $oldest != "$previous" && $shipped == *" "*" "* ]]; then
+  cli matrix --diff "$oldest" "$previous" >"$work/support-matrix-diff-$oldest-$previous.md"
+  check "matrix --diff $oldest $previous exits 0" test $? -eq 0
+  golden "support-matrix-diff-$oldest-$previous.md"
+fi
 check "the markdown matrix has a table per exporter and library" \
   contains "$(cat "$work/support-matrix-1.23.md")" "## openvino · transformers"
 out=$(cli123 matrix --exporter tflite --format csv)

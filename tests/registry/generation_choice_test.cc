@@ -28,8 +28,10 @@ std::string Selected(const Generations& generations, absl::string_view version) 
 TEST(Generations, NamesFullVersionsAndLatestSelectTheirGeneration) {
   const Generations& generations = *SharedEmbeddedGenerations();
   EXPECT_EQ(Selected(generations, "1.23"), "1.23");
+  EXPECT_EQ(Selected(generations, "1.27"), "1.27");
   EXPECT_EQ(Selected(generations, "2.1"), "2.1");
   EXPECT_EQ(Selected(generations, "1.23.3"), "1.23");
+  EXPECT_EQ(Selected(generations, "1.27.0"), "1.27");
   EXPECT_EQ(Selected(generations, "1.23.0"), "1.23");
   EXPECT_EQ(Selected(generations, "2.1.0"), "2.1");
   EXPECT_EQ(Selected(generations, "2.1.0.dev0"), "2.1");
@@ -42,17 +44,17 @@ TEST(Generations, NamesFullVersionsAndLatestSelectTheirGeneration) {
 TEST(Generations, AVersionNoGenerationCoversIsAValueErrorNamingTheShippedOnes) {
   const Generations& generations = *SharedEmbeddedGenerations();
   for (absl::string_view version :
-       {"2.2.0", "1.27", "2", "1.2", "v2.1", "2.1x", "latest2", "3.0"}) {
+       {"2.2.0", "1.26", "1.24.0", "2", "1.2", "v2.1", "2.1x", "latest2", "3.0"}) {
     SCOPED_TRACE(version);
     absl::StatusOr<std::shared_ptr<const TasksManager>> selected = generations.Select(version);
     ASSERT_FALSE(selected.ok());
     EXPECT_EQ(selected.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(Reason(selected.status()), "ValueError");
-    EXPECT_THAT(selected.status().message(), HasSubstr("1.23, 2.1, latest"));
+    EXPECT_THAT(selected.status().message(), HasSubstr("1.23, 1.27, 2.1, latest"));
     const std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(selected.status());
     ASSERT_TRUE(info.has_value());
     EXPECT_EQ(info->metadata().at("argument"), "optimum-version");
-    EXPECT_EQ(info->metadata().at("valid_choices"), "1.23, 2.1, latest");
+    EXPECT_EQ(info->metadata().at("valid_choices"), "1.23, 1.27, 2.1, latest");
   }
   const absl::Status typo = generations.Select("2.0").status();
   EXPECT_EQ(GetErrorInfo(typo)->metadata().at("did_you_mean"), "2.1");
@@ -60,15 +62,17 @@ TEST(Generations, AVersionNoGenerationCoversIsAValueErrorNamingTheShippedOnes) {
 
 TEST(Generations, KeepsOldestFirstAndRefusesAnUnknownDefaultOrTwins) {
   const std::vector<std::shared_ptr<const TasksManager>>& all = SharedEmbeddedGenerations()->all();
-  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(all.size(), 3u);
   // Given newest first, kept oldest first; the default "latest" is the newest.
   absl::StatusOr<std::shared_ptr<const Generations>> created =
-      Generations::Create({all[1], all[0]}, "latest");
+      Generations::Create({all[2], all[0], all[1]}, "latest");
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ((*created)->all()[0]->snapshot().generation, "1.23");
+  EXPECT_EQ((*created)->all()[1]->snapshot().generation, "1.27");
   EXPECT_EQ((*created)->default_generation().snapshot().generation, "2.1");
 
-  const absl::Status unknown = Generations::Create({all[0], all[1]}, "1.27").status();
+  // A set without 1.27 does not answer for it.
+  const absl::Status unknown = Generations::Create({all[0], all[2]}, "1.27").status();
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(unknown.message(), HasSubstr("--default_optimum_version"));
   EXPECT_THAT(unknown.message(), HasSubstr("1.23, 2.1, latest"));
@@ -91,7 +95,7 @@ TEST(LoadGenerations, LoadsEveryEmbeddedGenerationWithTheExtraDirsInEach) {
                     .ok())
         << generation->snapshot().generation;
   }
-  EXPECT_THAT(names, ElementsAre("1.23", "2.1"));
+  EXPECT_THAT(names, ElementsAre("1.23", "1.27", "2.1"));
   EXPECT_THAT(DescribeGenerations(*loaded), HasSubstr("; default 2.1"));
 }
 

@@ -110,7 +110,7 @@ TEST(GenerationsService, AnUnknownVersionIsAValueErrorWithTheChoices) {
              TasksOf("bert"), response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Reason(status), "ValueError");
-  EXPECT_THAT(status.error_message(), HasSubstr("1.23, 2.1, latest"));
+  EXPECT_THAT(status.error_message(), HasSubstr("1.23, 1.27, 2.1, latest"));
 
   // Inference calls are refused before anything reaches the Hub.
   v1::ResolveExportRequest resolve;
@@ -154,8 +154,8 @@ TEST(GenerationsService, ResolveExportSpellsTheModelTypeAsTheGenerationKeysIt) {
   v1::ResolveExportRequest request;
   request.set_model(HubDir("local_models/gpt-neo-pt"));
   request.set_exporter("onnx");
-  const std::map<std::string, std::string> export_model_types = {{"1.23", "gpt-neo"},
-                                                                 {"2.1", "gpt_neo"}};
+  const std::map<std::string, std::string> export_model_types = {
+      {"1.23", "gpt-neo"}, {"1.27", "gpt_neo"}, {"2.1", "gpt_neo"}};
   for (const auto& [generation, export_model_type] : export_model_types) {
     v1::ResolveExportResponse plan;
     grpc::Status status =
@@ -291,15 +291,19 @@ TEST(GenerationsService, ListGenerationsDescribesEachWithItsPackages) {
   ASSERT_TRUE(
       harness.Call(&v1::TasksManager::Stub::ListGenerations, v1::ListGenerationsRequest(), response)
           .ok());
-  ASSERT_EQ(response.generations_size(), 2);
+  ASSERT_EQ(response.generations_size(), 3);
   std::map<std::string, v1::Generation> by_name;
   for (const v1::Generation& generation : response.generations()) {
     by_name[generation.name()] = generation;
   }
   EXPECT_EQ(response.generations(0).name(), "1.23");  // oldest first
+  EXPECT_EQ(response.generations(1).name(), "1.27");
   const v1::Generation& old = by_name["1.23"];
+  const v1::Generation& bridge = by_name["1.27"];
   const v1::Generation& now = by_name["2.1"];
   EXPECT_EQ(old.optimum_version(), "1.23.3");
+  EXPECT_EQ(bridge.optimum_version(), "1.27.0");
+  EXPECT_THAT(bridge.frameworks(), ::testing::ElementsAre("pt", "tf"));
   EXPECT_EQ(now.optimum_version(), "2.1.0");
   EXPECT_TRUE(old.is_default());  // this harness's default
   EXPECT_FALSE(now.is_default());

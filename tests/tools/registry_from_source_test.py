@@ -410,6 +410,34 @@ class SyntheticSources(SourcesFixture):
                          {"text-generation": "GammaOnnxConfig",
                           "text-generation-with-past": "GammaOnnxConfig"})
 
+    def test_core_exporter_registered_by_optimum_itself(self):
+        # Optimum 1.27's layout: the core tables keep their model types, and the onnx classes
+        # are registered by decorators in optimum's own onnx/model_configs.py.
+        configs = os.path.join(self.roots["optimum"], "optimum/exporters/onnx/model_configs.py")
+        with open(configs, "a") as f:
+            f.write('\nregister = TasksManager.create_register("onnx")\n\n'
+                    '@register("gamma", "text-generation", "text-generation-with-past")\n'
+                    "class GammaOnnxConfig(OnnxConfigWithPast):\n    pass\n")
+        self.gen["backends"] = {
+            "onnx": {"source": "optimum", "repository": {"commit": commit(1)},
+                     "registers_core_exporter": True,
+                     "files": ["optimum/exporters/onnx/model_configs.py"]},
+            "openvino": self.gen["backends"]["openvino"]}
+        self.gen["annotations"]["backend.onnx.notes"] = []
+        proc, out = self.run_tool()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        onnx = self.load(out, "backends/onnx.json")
+        gamma = onnx["config_classes"]["GammaOnnxConfig"]["definitions"]
+        self.assertEqual(len(gamma), 1)
+        self.assertNotIn("package", gamma[0])  # one package: optimum's classes, read once
+        rules = self.load(out, "rules.json")["rules"]
+        self.assertEqual(rules["core_exporters"]["value"], ["onnx", "tflite"])
+        self.assertEqual(rules["exporters"]["value"], ["onnx", "tflite", "openvino"])
+        ov = self.load(out, "backends/openvino.json")
+        self.assertEqual(ov["effective_registry"]["transformers"]["gamma"],
+                         {"text-generation": "GammaOnnxConfig",
+                          "text-generation-with-past": "GammaOnnxConfig"})
+
     def test_conditional_base_whose_branches_disagree_on_past_stops(self):
         self.use_onnx_backend('OnnxConfigWithPast if is_transformers_version(">=", "4.46") '
                               "else AlphaOnnxConfig")
@@ -558,6 +586,7 @@ class CommittedGenerations(unittest.TestCase):
         folder = os.path.join(ROOT, "tools", "generations")
         names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
         self.assertIn("1.23.json", names)
+        self.assertIn("1.27.json", names)
         self.assertIn("2.1.json", names)
         for name in names:
             with open(os.path.join(folder, name)) as f:

@@ -2,7 +2,7 @@
 (the installed `optimum` distribution), and `list_generations`.
 
 Expected values come from each generation's reference tables (tests/reference/ for 1.23,
-tests/reference-2.1/ for 2.1), not from the server.
+tests/reference-<generation>/ for the others), not from the server.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pytest
 from conftest import REPO
 from tasks_manager_client import AsyncRemoteTasksManager, RemoteTasksManager
 
-REFERENCES = {"1.23": REPO / "tests/reference", "2.1": REPO / "tests/reference-2.1"}
+REFERENCES = {"1.23": REPO / "tests/reference", "1.27": REPO / "tests/reference-1.27",
+              "2.1": REPO / "tests/reference-2.1"}
 NEWEST = "2.1"  # the server's default generation when started without --default_optimum_version
 
 
@@ -51,7 +52,7 @@ def no_installed_optimum() -> None:
         pass
 
 
-@pytest.mark.parametrize("generation", ["1.23", "2.1"])
+@pytest.mark.parametrize("generation", list(REFERENCES))
 def test_the_metadata_selects_the_generation(server_address: str, generation: str) -> None:
     with RemoteTasksManager(server_address, token="", optimum_version=generation) as client:
         assert sorted(client.get_all_tasks()) == all_tasks(generation)
@@ -105,7 +106,7 @@ def test_an_unknown_version_is_a_value_error_naming_the_shipped_ones(server_addr
             pytest.raises(ValueError) as caught:
         client.get_all_tasks()
     choices = caught.value.error_metadata["valid_choices"].split(",")  # type: ignore[attr-defined]
-    assert {"1.23", "2.1"} <= {choice.strip() for choice in choices}
+    assert set(REFERENCES) <= {choice.strip() for choice in choices}
 
 
 def test_list_generations(server_address: str) -> None:
